@@ -1,0 +1,101 @@
+# umlkit: build a User Mode Linux kernel, disk images and a boot bundle.
+# Run 'make help' for targets and variables.
+
+TOPDIR := $(CURDIR)
+
+# Output directory; every generated file, .config included, lives in it.
+O ?= $(TOPDIR)/output
+override O := $(abspath $(O))
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CONFIG_FILE := $(O)/.config
+BUILD_DIR := $(O)/build
+IMAGES_DIR := $(O)/images
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+
+# Targets that work without a .config.
+NOCONFIG_TARGETS := help deps defconfig %_defconfig list-defconfigs \
+	menuconfig nconfig oldconfig olddefconfig savedefconfig \
+	clean distclean check-host mkimage-check fuzz
+
+all:
+
+include support/utils.mk
+include support/kconfig.mk
+
+ifneq ($(filter-out $(NOCONFIG_TARGETS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(wildcard $(CONFIG_FILE)),)
+$(error $(CONFIG_FILE) not found: run 'make defconfig' (or 'make NAME_defconfig', see 'make list-defconfigs') first)
+endif
+endif
+-include $(CONFIG_FILE)
+
+include support/host.mk
+include kernel/kernel.mk
+include mkimage/mkimage.mk
+include rootfs-recipes/rootfs.mk
+include boot/boot.mk
+include tests/tests.mk
+
+.PHONY: all
+all: $(BUNDLE)
+
+.PHONY: deps
+deps:
+	$(Q)sh $(TOPDIR)/support/deps.sh
+
+.PHONY: clean
+clean: kernel-clean-hook
+	$(call MESSAGE,clean)
+	$(Q)rm -rf $(IMAGES_DIR) $(BUILD_DIR)
+
+.PHONY: distclean
+distclean:
+	$(call MESSAGE,distclean)
+	$(Q)rm -rf $(O)
+
+.PHONY: help
+help:
+	@echo 'umlkit: User Mode Linux kernel, images and boot bundle'
+	@echo
+	@echo 'Configuration:'
+	@echo '  defconfig              load configs/default_defconfig'
+	@echo '  NAME_defconfig         load configs/NAME_defconfig'
+	@echo '  list-defconfigs        list the shipped defconfigs'
+	@echo '  menuconfig, nconfig    edit the configuration'
+	@echo '  oldconfig              update .config, asking for new options'
+	@echo '  olddefconfig           update .config, new options at their defaults'
+	@echo '  savedefconfig          write a minimal defconfig back to where it came from'
+	@echo '                         (or to DEFCONFIG=path)'
+	@echo
+	@echo 'Build:'
+	@echo '  all (default)          kernel, images and $(notdir $(BUNDLE))'
+	@echo '  kernel                 only $(IMAGES_DIR)/linux'
+	@echo '  kernel-menuconfig      edit the kernel configuration'
+	@echo '  kernel-savedefconfig   write the kernel configuration back to the tree'
+	@echo '  kernel-rebuild         rebuild the kernel (after editing its sources)'
+	@echo '  rootfs, data-disk      only the root / data image'
+	@echo '  mkimage                build the image tool'
+	@echo '  boot                   boot the built bundle'
+	@echo '  clean                  remove build output, keep .config'
+	@echo '  distclean              remove the whole output directory'
+	@echo
+	@echo 'Host:'
+	@echo '  deps                   install the Debian packages umlkit needs (root)'
+	@echo '  check-host             check that every host tool is present'
+	@echo
+	@echo 'Tests and tools:'
+	@echo '  check                  run the test suites (TESTS="suite ..." for some)'
+	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
+	@echo '  fuzz                   fuzz the recipe parser (FUZZ_SECONDS=60)'
+	@echo '  bench                  build and boot benchmarks'
+	@echo
+	@echo 'Variables:'
+	@echo '  O=DIR                  output directory (default: output)'
+	@echo '  V=1                    show full commands'
+	@echo '  DEFCONFIG=FILE         file for savedefconfig'

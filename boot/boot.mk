@@ -1,0 +1,2 @@
+# TODO
+BUNDLE := $(IMAGES_DIR)/boot.sh

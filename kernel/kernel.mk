@@ -1,0 +1,130 @@
+# The UML kernel: unpack, configure (defconfig + fragments, checked), build,
+# strip into $(IMAGES_DIR)/linux. Or copy a prebuilt one.
+
+KERNEL_IMAGE := $(IMAGES_DIR)/linux
+KERNEL_OBJDIR := $(BUILD_DIR)/linux-obj
+KERNEL_TARBALL := $(call qstrip,$(UMLKIT_KERNEL_TARBALL))
+KERNEL_DEFCONFIG := $(call qstrip,$(UMLKIT_KERNEL_DEFCONFIG))
+KERNEL_FRAGMENTS := $(addprefix $(TOPDIR)/,$(call qstrip,$(UMLKIT_KERNEL_FRAGMENTS)))
+
+ifeq ($(UMLKIT_KERNEL_FROM_DIRECTORY),y)
+KERNEL_SRCDIR := $(abspath $(call qstrip,$(UMLKIT_KERNEL_DIRECTORY)))
+KERNEL_SOURCE_STAMP := $(KERNEL_SRCDIR)/Makefile
+else
+KERNEL_SRCDIR := $(BUILD_DIR)/linux-src
+KERNEL_SOURCE_STAMP := $(KERNEL_SRCDIR)/.umlkit-unpacked
+endif
+
+# A kernel defconfig is a name under arch/um/configs/ or a file of ours.
+KERNEL_DEFCONFIG_FILE := $(if $(findstring /,$(KERNEL_DEFCONFIG)),$(abspath $(TOPDIR)/$(KERNEL_DEFCONFIG)))
+
+# Everything that makes the binary depend on where and when it was built is
+# pinned, so two builds of one configuration give the same bytes.
+KERNEL_BUILD_ENV := \
+	KBUILD_BUILD_USER=umlkit KBUILD_BUILD_HOST=umlkit KBUILD_BUILD_VERSION=1 \
+	KBUILD_BUILD_TIMESTAMP="$$(LC_ALL=C date -u -d @$(SOURCE_DATE_EPOCH))" \
+	KCFLAGS="-ffile-prefix-map=$(KERNEL_SRCDIR)/= -ffile-prefix-map=$(KERNEL_OBJDIR)/=" \
+	LC_ALL=C TZ=UTC
+KERNEL_MAKE = $(KERNEL_BUILD_ENV) $(MAKE) -C $(KERNEL_SRCDIR) O=$(KERNEL_OBJDIR) ARCH=um \
+	$(if $(filter 1,$(V)),V=1,-s)
+
+.PHONY: kernel
+kernel: $(KERNEL_IMAGE)
+
+ifeq ($(UMLKIT_KERNEL_PREBUILT),y)
+
+KERNEL_PREBUILT := $(call qstrip,$(UMLKIT_KERNEL_PREBUILT_PATH))
+
+$(KERNEL_IMAGE): $(KERNEL_PREBUILT)
+	$(call MESSAGE,kernel: copy $<)
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@.tmp && mv $@.tmp $@
+
+$(KERNEL_PREBUILT):
+	@echo "make: prebuilt UML kernel $@ not found: install Debian package user-mode-linux or set KERNEL_PREBUILT_PATH (make menuconfig)" >&2; exit 1
+
+.PHONY: kernel-menuconfig kernel-savedefconfig kernel-rebuild
+kernel-menuconfig kernel-savedefconfig kernel-rebuild:
+	@echo "make: $@: the configuration uses a prebuilt kernel ($(KERNEL_PREBUILT))" >&2; exit 1
+
+else
+
+$(KERNEL_TARBALL):
+	@echo "make: kernel source $@ not found: install Debian package linux-source-6.1 (make deps) or set KERNEL_TARBALL (make menuconfig)" >&2; exit 1
+
+ifneq ($(UMLKIT_KERNEL_FROM_DIRECTORY),y)
+$(KERNEL_SOURCE_STAMP): $(KERNEL_TARBALL)
+	$(call MESSAGE,kernel: unpack $<)
+	$(Q)rm -rf $(KERNEL_SRCDIR) $(KERNEL_SRCDIR).tmp
+	$(Q)mkdir -p $(KERNEL_SRCDIR).tmp
+	$(Q)tar -xf $< -C $(KERNEL_SRCDIR).tmp --strip-components=1
+	$(Q)touch $(KERNEL_SRCDIR).tmp/.umlkit-unpacked
+	$(Q)mv $(KERNEL_SRCDIR).tmp $(KERNEL_SRCDIR)
+else
+$(KERNEL_SOURCE_STAMP):
+	@echo "make: kernel source directory $(KERNEL_SRCDIR) has no Makefile: set KERNEL_DIRECTORY (make menuconfig)" >&2; exit 1
+endif
+
+# Inputs of the kernel configuration besides files: the defconfig name.
+KERNEL_CONFIG_OPTS := $(BUILD_DIR)/kernel-config.opts
+$(call write-if-changed,$(KERNEL_CONFIG_OPTS),$(KERNEL_DEFCONFIG) $(KERNEL_FRAGMENTS))
+
+KERNEL_CONFIGURED := $(KERNEL_OBJDIR)/.umlkit-configured
+$(KERNEL_CONFIGURED): $(KERNEL_SOURCE_STAMP) $(KERNEL_CONFIG_OPTS) $(KERNEL_FRAGMENTS) \
+		$(KERNEL_DEFCONFIG_FILE) $(TOPDIR)/kernel/check-config.sh
+	$(call MESSAGE,kernel: configure $(KERNEL_DEFCONFIG) + $(notdir $(KERNEL_FRAGMENTS)))
+	$(Q)rm -f $@
+	$(Q)mkdir -p $(KERNEL_OBJDIR)
+ifeq ($(KERNEL_DEFCONFIG_FILE),)
+	$(Q)$(KERNEL_MAKE) $(KERNEL_DEFCONFIG) >/dev/null
+else
+	$(Q)cp $(KERNEL_DEFCONFIG_FILE) $(KERNEL_OBJDIR)/.config
+endif
+	$(Q)cd $(KERNEL_OBJDIR) && ARCH=um $(KERNEL_SRCDIR)/scripts/kconfig/merge_config.sh \
+		-m -O $(KERNEL_OBJDIR) $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS) >$(KERNEL_OBJDIR)/merge_config.log
+	$(Q)$(KERNEL_MAKE) olddefconfig >/dev/null
+	$(Q)sh $(TOPDIR)/kernel/check-config.sh $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS)
+	$(Q)touch $@
+
+# Only the configuration and the source are inputs: a no-op make does not
+# enter the kernel's own make. After editing a source directory, run
+# 'make kernel-rebuild'.
+$(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config
+	$(call MESSAGE,kernel: build)
+	$(Q)$(KERNEL_MAKE) -j$(NPROC) linux
+	$(Q)touch $@
+
+$(KERNEL_OBJDIR)/.config: $(KERNEL_CONFIGURED)
+
+$(KERNEL_IMAGE): $(KERNEL_OBJDIR)/linux
+	$(call MESSAGE,kernel: strip)
+	$(Q)mkdir -p $(@D)
+	$(Q)strip -o $@.tmp $< && mv $@.tmp $@
+
+.PHONY: kernel-menuconfig
+kernel-menuconfig: $(KERNEL_CONFIGURED)
+	$(Q)$(KERNEL_MAKE) menuconfig
+
+# Where kernel-savedefconfig writes: the defconfig file of ours, if the
+# configuration names one, else kernel/NAME.
+KERNEL_SAVEDEFCONFIG_FILE := $(or $(KERNEL_DEFCONFIG_FILE),$(TOPDIR)/kernel/$(KERNEL_DEFCONFIG))
+
+.PHONY: kernel-savedefconfig
+kernel-savedefconfig: $(KERNEL_CONFIGURED)
+	$(Q)$(KERNEL_MAKE) savedefconfig >/dev/null
+	$(Q)cp $(KERNEL_OBJDIR)/defconfig $(KERNEL_SAVEDEFCONFIG_FILE).tmp && \
+		mv $(KERNEL_SAVEDEFCONFIG_FILE).tmp $(KERNEL_SAVEDEFCONFIG_FILE)
+	$(Q)echo "kernel defconfig written to $(KERNEL_SAVEDEFCONFIG_FILE)"
+	$(if $(KERNEL_DEFCONFIG_FILE),,$(Q)echo "to use it: set KERNEL_DEFCONFIG to kernel/$(KERNEL_DEFCONFIG) (make menuconfig)")
+
+.PHONY: kernel-rebuild
+kernel-rebuild: $(KERNEL_CONFIGURED)
+	$(call MESSAGE,kernel: rebuild)
+	$(Q)$(KERNEL_MAKE) -j$(NPROC) linux
+	$(Q)touch $(KERNEL_OBJDIR)/linux
+	$(Q)$(MAKE) --no-print-directory all
+
+endif
+
+.PHONY: kernel-clean-hook
+kernel-clean-hook:

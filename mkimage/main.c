@@ -1,0 +1,223 @@
+/* mkimage: recipes in, a filesystem image out (ext2, ext4, squashfs, cpio).
+ * Run "mkimage --help" for usage. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "resolve.h"
+
+static const char usage[] =
+	"Usage: mkimage -t TYPE -o OUTPUT [options] RECIPE...\n"
+	"Build a filesystem image from recipes, without root.\n"
+	"\n"
+	"  -t, --type TYPE       ext2, ext4, squashfs or cpio\n"
+	"  -o, --output FILE     the image; written under a temporary name and\n"
+	"                        renamed when complete\n"
+	"  -s, --size SIZE       ext image size, with K, M or G (default: from the\n"
+	"                        content plus the headroom)\n"
+	"  -H, --headroom PCT    free space when sized automatically (default 25)\n"
+	"  -L, --label LABEL     ext volume label\n"
+	"  -U, --uuid UUID       ext UUID (default: derived from the output name and\n"
+	"                        SOURCE_DATE_EPOCH)\n"
+	"  -z, --compress ALG    cpio compression: none, gzip (default), xz, zstd\n"
+	"  -d, --depfile FILE    write a make dependency file listing every file read\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"With no RECIPE the image is empty. Every timestamp in the image is\n"
+	"SOURCE_DATE_EPOCH (default 0): the same recipes give the same bytes.\n"
+	"The recipe language is described in rootfs-recipes/README.md.\n";
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Make's syntax: escape spaces, '#' and '$'. */
+static void add_dep_name(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '#' || *s == '\\')
+			buf_add(b, "\\", 1);
+		if (*s == '$')
+			buf_add(b, "$", 1);
+		buf_add(b, s, 1);
+	}
+}
+
+static int write_depfile(const char *path, const char *target, const struct strlist *deps)
+{
+	struct buf b = { 0 };
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd, rc = 0;
+	add_dep_name(&b, target);
+	buf_add(&b, ":", 1);
+	for (size_t i = 0; i < deps->count; i++) {
+		buf_add(&b, " \\\n  ", 5);
+		add_dep_name(&b, deps->items[i]);
+	}
+	buf_add(&b, "\n", 1);
+	/* a deleted input must not break make: each is also an empty target */
+	for (size_t i = 0; i < deps->count; i++) {
+		buf_add(&b, "\n", 1);
+		add_dep_name(&b, deps->items[i]);
+		buf_add(&b, ":\n", 2);
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, b.data, b.len) < 0 || close(fd) < 0 || rename(tmp, path) < 0)
+		rc = error("%s: %s", path, strerror(errno));
+	buf_free(&b);
+	free(tmp);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv, struct image_opts *o, const char **depfile)
+{
+	static const struct option longopts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "size", required_argument, NULL, 's' },
+		{ "headroom", required_argument, NULL, 'H' },
+		{ "label", required_argument, NULL, 'L' },
+		{ "uuid", required_argument, NULL, 'U' },
+		{ "compress", required_argument, NULL, 'z' },
+		{ "depfile", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "t:o:s:H:L:U:z:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't': o->type = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 's':
+			if (parse_size(optarg, &o->size) < 0 || !o->size)
+				return error("bad size '%s': use a number with K, M or G, e.g. 64M", optarg);
+			break;
+		case 'H':
+			o->headroom = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || o->headroom > 1000)
+				return error("bad headroom '%s': use a percentage, 0 to 1000", optarg);
+			break;
+		case 'L': o->label = optarg; break;
+		case 'U': o->uuid = optarg; break;
+		case 'z': o->compress = optarg; break;
+		case 'd': *depfile = optarg; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (!o->type || !o->out)
+		return error("-t TYPE and -o OUTPUT are required (see mkimage --help)");
+	if (strcmp(o->type, "ext2") && strcmp(o->type, "ext4") && strcmp(o->type, "squashfs") &&
+	    strcmp(o->type, "cpio"))
+		return error("unknown image type '%s': use ext2, ext4, squashfs or cpio", o->type);
+	if (strcmp(o->compress, "none") && strcmp(o->compress, "gzip") &&
+	    strcmp(o->compress, "xz") && strcmp(o->compress, "zstd"))
+		return error("unknown compression '%s': use none, gzip, xz or zstd", o->compress);
+	if (o->label && strlen(o->label) > 16)
+		return error("label '%s' is longer than 16 bytes", o->label);
+	return 0;
+}
+
+static long long source_date_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+	if (!s || !*s)
+		return 0;
+	v = strtoll(s, &end, 10);
+	if (*end || v < 0 || v > 0xffffffffLL) {
+		error("SOURCE_DATE_EPOCH='%s' is not a number of seconds; using 0", s);
+		return 0;
+	}
+	return v;
+}
+
+static int build(struct image_opts *o, char **recipes, int nrecipes, const char *depfile)
+{
+	struct tree tree;
+	struct resolver r;
+	struct image img = { 0 };
+	char *blob = xasprintf("%s/tar-data", o->workdir);
+	int blob_fd, rc = 0;
+
+	blob_fd = open(blob, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (blob_fd < 0) {
+		free(blob);
+		return error("%s: %s", o->workdir, strerror(errno));
+	}
+	tree_init(&tree);
+	resolver_init(&r, &tree, blob, blob_fd);
+	for (int i = 0; i < nrecipes && rc == 0; i++)
+		rc = resolve_recipe(&r, recipes[i], NULL);
+	if (rc == 0)
+		rc = resolve_finish(&r);
+	if (rc == 0)
+		rc = tree_finish(&tree, &img.entries, &img.count);
+	if (rc == 0) {
+		if (!strncmp(o->type, "ext", 3))
+			rc = write_ext(&img, o);
+		else if (!strcmp(o->type, "squashfs"))
+			rc = write_squashfs(&img, o);
+		else
+			rc = write_cpio(&img, o);
+	}
+	if (rc == 0 && depfile)
+		rc = write_depfile(depfile, o->out, &r.deps);
+	free(img.entries);
+	resolver_free(&r);
+	tree_free(&tree);
+	close(blob_fd);
+	free(blob);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct image_opts o = { .headroom = 25, .compress = "gzip" };
+	const char *depfile = NULL;
+	char *tmp, *workdir;
+	int rc;
+
+	if (parse_args(argc, argv, &o, &depfile) < 0)
+		return 2;
+	o.epoch = source_date_epoch();
+	/* tools we run (genext2fs) read it too */
+	setenv("SOURCE_DATE_EPOCH", xasprintf("%lld", o.epoch), 1);
+	setenv("LC_ALL", "C", 1);
+	umask(022);
+
+	tmp = xasprintf("%s.tmp-%ld", o.out, (long)getpid());
+	workdir = xasprintf("%s.work-%ld", o.out, (long)getpid());
+	if (mkdir(workdir, 0700) < 0) {
+		error("cannot create '%s': %s", workdir, strerror(errno));
+		return 1;
+	}
+	o.tmp_out = tmp;
+	o.workdir = workdir;
+	rc = build(&o, argv + optind, argc - optind, depfile);
+	if (rc == 0 && rename(tmp, o.out) < 0)
+		rc = error("%s: %s", o.out, strerror(errno));
+	if (rc != 0)
+		unlink(tmp);
+	remove_tree(workdir);
+	free(tmp);
+	free(workdir);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,552 @@
+#define _GNU_SOURCE
+#include "resolve.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "recipe.h"
+#include "spawn.h"
+#include "tarread.h"
+
+void strlist_add(struct strlist *l, const char *s)
+{
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+	}
+	l->items[l->count++] = xstrdup(s);
+}
+
+void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+void resolver_init(struct resolver *r, struct tree *tree, const char *blob_path, int blob_fd)
+{
+	memset(r, 0, sizeof(*r));
+	r->tree = tree;
+	r->blob_path = blob_path;
+	r->blob_fd = blob_fd;
+}
+
+void resolver_free(struct resolver *r)
+{
+	strlist_free(&r->deps);
+	strlist_free(&r->includes);
+	strlist_free(&r->names);
+	strlist_free(&r->passwd);
+	strlist_free(&r->shadow);
+	strlist_free(&r->group);
+}
+
+/* A host path from a recipe is relative to the recipe's directory. */
+static char *host_path(const struct directive *d, const char *location)
+{
+	char *dir, *path;
+	if (location[0] == '/')
+		return xstrdup(location);
+	dir = dir_of(d->origin.file);
+	path = xasprintf("%s/%s", dir, location);
+	free(dir);
+	return path;
+}
+
+/* Image path "prefix/rest", normalized; NULL (after an error) on escape. */
+static char *join_image_path(const char *prefix, const char *rest, const struct origin *at)
+{
+	char *p = xasprintf("%s/%s", prefix, rest);
+	if (path_normalize(p) < 0) {
+		error_at(at, "path '%s' escapes the image ('..' is not allowed)", rest);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int add_simple(struct resolver *r, const struct directive *d, enum entry_type type)
+{
+	struct entry *e = entry_new(d->argv[0], type, d->mode, d->uid, d->gid, &d->origin);
+	e->major = d->major;
+	e->minor = d->minor;
+	return tree_add(r->tree, e);
+}
+
+static int add_file(struct resolver *r, const struct directive *d)
+{
+	struct stat st;
+	char *path = host_path(d, d->argv[1]);
+	struct entry *e;
+	int fd;
+
+	strlist_add(&r->deps, path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		error_at(&d->origin, "host file '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error_at(&d->origin, "host file '%s' is not a regular file", path);
+		goto fail;
+	}
+	close(fd);
+	e = entry_new(d->argv[0], ENTRY_FILE, d->mode, d->uid, d->gid, &d->origin);
+	e->content.host_path = path;
+	e->content.size = st.st_size;
+	if (tree_add(r->tree, e) < 0)
+		return -1;
+	for (size_t i = 5; i < d->argc; i++) {
+		e = entry_new(d->argv[i], ENTRY_HARDLINK, d->mode, d->uid, d->gid, &d->origin);
+		e->target = xstrdup(d->argv[0]);
+		if (tree_add(r->tree, e) < 0)
+			return -1;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return -1;
+}
+
+static int add_slink(struct resolver *r, const struct directive *d)
+{
+	struct entry *e = entry_new(d->argv[0], ENTRY_SYMLINK, d->mode, d->uid, d->gid, &d->origin);
+	e->target = xstrdup(d->argv[1]);
+	return tree_add(r->tree, e);
+}
+
+static int add_text(struct resolver *r, const struct directive *d)
+{
+	struct entry *e = entry_new(d->argv[0], ENTRY_FILE, d->mode, d->uid, d->gid, &d->origin);
+	e->content.data = xstrdup(d->argv[4]);
+	e->content.size = (off_t)strlen(d->argv[4]);
+	return tree_add(r->tree, e);
+}
+
+/* --- tree: a host directory, walked without following symlinks --- */
+
+struct walk {
+	struct resolver *r;
+	const struct directive *d;
+	struct { dev_t dev; ino_t ino; char *path; } *seen; /* hard links */
+	size_t nseen;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk_entry(struct walk *w, const char *host, const char *image, const struct stat *st);
+
+static int walk_dir(struct walk *w, const char *host, const char *image)
+{
+	DIR *dir;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	strlist_add(&w->r->deps, host);
+	dir = opendir(host);
+	if (!dir)
+		return error_at(&w->d->origin, "host directory '%s': %s", host, strerror(errno));
+	while ((errno = 0, de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (errno)
+		rc = error_at(&w->d->origin, "reading '%s': %s", host, strerror(errno));
+	closedir(dir);
+	/* readdir order differs between hosts; the image must not */
+	qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; i < n; i++) {
+		char *h = xasprintf("%s/%s", host, names[i]);
+		char *img = xasprintf("%s/%s", image, names[i]);
+		struct stat st;
+		if (rc == 0) {
+			if (lstat(h, &st) < 0)
+				rc = error_at(&w->d->origin, "'%s': %s", h, strerror(errno));
+			else
+				rc = walk_entry(w, h, img, &st);
+		}
+		free(h);
+		free(img);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int walk_entry(struct walk *w, const char *host, const char *image, const struct stat *st)
+{
+	const struct directive *d = w->d;
+	unsigned uid = d->has_owner ? d->uid : 0, gid = d->has_owner ? d->gid : 0;
+	unsigned mode = st->st_mode & 07777;
+	struct entry *e;
+	char *path = join_image_path(image, "", &d->origin);
+
+	if (!path)
+		return -1;
+	switch (st->st_mode & S_IFMT) {
+	case S_IFDIR:
+		e = entry_new(path, ENTRY_DIR, mode, uid, gid, &d->origin);
+		free(path);
+		if (tree_add(w->r->tree, e) < 0)
+			return -1;
+		return walk_dir(w, host, image);
+	case S_IFREG:
+		if (st->st_nlink > 1) {
+			for (size_t i = 0; i < w->nseen; i++) {
+				if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino) {
+					e = entry_new(path, ENTRY_HARDLINK, mode, uid, gid, &d->origin);
+					e->target = xstrdup(w->seen[i].path);
+					free(path);
+					return tree_add(w->r->tree, e);
+				}
+			}
+			w->seen = xrealloc(w->seen, (w->nseen + 1) * sizeof(*w->seen));
+			w->seen[w->nseen].dev = st->st_dev;
+			w->seen[w->nseen].ino = st->st_ino;
+			w->seen[w->nseen++].path = xstrdup(path);
+		}
+		if (access(host, R_OK) < 0) {
+			free(path);
+			return error_at(&d->origin, "host file '%s': %s", host, strerror(errno));
+		}
+		e = entry_new(path, ENTRY_FILE, mode, uid, gid, &d->origin);
+		e->content.host_path = xstrdup(host);
+		e->content.size = st->st_size;
+		strlist_add(&w->r->deps, host);
+		break;
+	case S_IFLNK: {
+		char target[PATH_MAX];
+		ssize_t len = readlink(host, target, sizeof(target) - 1);
+		if (len < 0) {
+			free(path);
+			return error_at(&d->origin, "'%s': %s", host, strerror(errno));
+		}
+		target[len] = '\0';
+		/* copied as a link, never followed: the target is the guest's */
+		e = entry_new(path, ENTRY_SYMLINK, 0777, uid, gid, &d->origin);
+		e->target = xstrdup(target);
+		break;
+	}
+	case S_IFCHR: case S_IFBLK:
+		e = entry_new(path, S_ISCHR(st->st_mode) ? ENTRY_CHR : ENTRY_BLK, mode, uid, gid,
+			      &d->origin);
+		e->major = major(st->st_rdev);
+		e->minor = minor(st->st_rdev);
+		break;
+	case S_IFIFO:
+		e = entry_new(path, ENTRY_FIFO, mode, uid, gid, &d->origin);
+		break;
+	default:
+		e = entry_new(path, ENTRY_SOCK, mode, uid, gid, &d->origin);
+		break;
+	}
+	free(path);
+	return tree_add(w->r->tree, e);
+}
+
+static int add_tree(struct resolver *r, const struct directive *d)
+{
+	struct walk w = { .r = r, .d = d };
+	char *host = host_path(d, d->argv[1]);
+	struct stat st;
+	int rc;
+
+	if (stat(host, &st) < 0)
+		rc = error_at(&d->origin, "host directory '%s': %s", host, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		rc = error_at(&d->origin, "'%s' is not a directory", host);
+	else
+		rc = walk_entry(&w, host, d->argv[0], &st);
+	for (size_t i = 0; i < w.nseen; i++)
+		free(w.seen[i].path);
+	free(w.seen);
+	free(host);
+	return rc;
+}
+
+/* --- tar: members of an archive, keeping owners, modes and links --- */
+
+struct tar_ctx {
+	struct resolver *r;
+	const struct directive *d;
+	const char *archive;
+};
+
+static int add_tar_member(void *ctx, const struct tar_member *m)
+{
+	struct tar_ctx *c = ctx;
+	const struct origin *at = &c->d->origin;
+	enum entry_type type;
+	struct entry *e;
+	char *path = join_image_path(c->d->argv[0], m->path, at);
+
+	if (!path)
+		return -1;
+	switch (m->type) {
+	case '0': type = ENTRY_FILE; break;
+	case '1': type = ENTRY_HARDLINK; break;
+	case '2': type = ENTRY_SYMLINK; break;
+	case '3': type = ENTRY_CHR; break;
+	case '4': type = ENTRY_BLK; break;
+	case '5': type = ENTRY_DIR; break;
+	case '6': type = ENTRY_FIFO; break;
+	default:
+		free(path);
+		return error_at(at, "%s: member '%s' has unsupported type '%c'", c->archive,
+				m->path, m->type);
+	}
+	e = entry_new(path, type, m->mode, m->uid, m->gid, at);
+	free(path);
+	e->major = m->major;
+	e->minor = m->minor;
+	if (type == ENTRY_FILE) {
+		e->content.host_path = xstrdup(c->r->blob_path);
+		e->content.offset = m->blob_offset;
+		e->content.size = m->size;
+	} else if (type == ENTRY_SYMLINK) {
+		e->target = xstrdup(m->linkname);
+	} else if (type == ENTRY_HARDLINK) {
+		e->target = join_image_path(c->d->argv[0], m->linkname, at);
+		if (!e->target) {
+			free(e->path);
+			free(e);
+			return -1;
+		}
+	}
+	return tree_add(c->r->tree, e);
+}
+
+static int add_tar(struct resolver *r, const struct directive *d)
+{
+	char *archive = host_path(d, d->argv[1]);
+	struct tar_ctx c = { r, d, archive };
+	int rc;
+	strlist_add(&r->deps, archive);
+	if (access(archive, R_OK) < 0)
+		rc = error_at(&d->origin, "archive '%s': %s", archive, strerror(errno));
+	else
+		rc = tar_read(archive, r->blob_fd, add_tar_member, &c);
+	if (rc < 0)
+		error_at(&d->origin, "could not read archive '%s'", archive);
+	free(archive);
+	return rc;
+}
+
+/* --- busybox: the binary plus one symlink per applet it reports --- */
+
+static int add_busybox(struct resolver *r, const struct directive *d)
+{
+	char *binary = host_path(d, d->argv[0]);
+	const char *dir = d->argc > 1 ? d->argv[1] : "";
+	char *argv[] = { binary, "--list-full", NULL };
+	struct buf list = { 0 };
+	struct stat st;
+	char *image_bin = NULL, *target = NULL, *line, *save = NULL;
+	int rc = -1;
+
+	strlist_add(&r->deps, binary);
+	if (stat(binary, &st) < 0 || !S_ISREG(st.st_mode) || access(binary, X_OK) < 0) {
+		error_at(&d->origin, "'%s' is not an executable file: install Debian package "
+			 "busybox-static or fix the path", binary);
+		goto out;
+	}
+	if (run_capture(argv, &list) != 0 || list.len == 0) {
+		error_at(&d->origin, "'%s --list-full' failed: is it BusyBox?", binary);
+		goto out;
+	}
+	image_bin = join_image_path(dir, "bin/busybox", &d->origin);
+	target = xasprintf("/%s", image_bin);
+	{
+		struct entry *e = entry_new(image_bin, ENTRY_FILE, 0755, 0, 0, &d->origin);
+		e->content.host_path = xstrdup(binary);
+		e->content.size = st.st_size;
+		if (tree_add(r->tree, e) < 0)
+			goto out;
+	}
+	for (line = strtok_r(list.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *path = join_image_path(dir, line, &d->origin);
+		struct entry *e;
+		if (!path)
+			goto out;
+		if (!strcmp(path, image_bin)) {
+			free(path);
+			continue;
+		}
+		e = entry_new(path, ENTRY_SYMLINK, 0777, 0, 0, &d->origin);
+		e->target = xstrdup(target);
+		free(path);
+		if (tree_add(r->tree, e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&list);
+	free(image_bin);
+	free(target);
+	free(binary);
+	return rc;
+}
+
+/* --- users and groups --- */
+
+/* Replace the line for the same name, else append. */
+static void set_account(struct strlist *l, const char *line)
+{
+	size_t namelen = strcspn(line, ":");
+	for (size_t i = 0; i < l->count; i++) {
+		if (!strncmp(l->items[i], line, namelen + 1)) {
+			free(l->items[i]);
+			l->items[i] = xstrdup(line);
+			return;
+		}
+	}
+	strlist_add(l, line);
+}
+
+static int add_account(struct resolver *r, const struct directive *d)
+{
+	char **a = d->argv;
+	char *line;
+	if (d->kind == D_USER) {
+		line = xasprintf("%s:x:%u:%u:%s:%s:%s", a[0], d->uid, d->gid, a[0], a[3], a[4]);
+		set_account(&r->passwd, line);
+		free(line);
+		line = xasprintf("%s:%s:0:0:99999:7:::", a[0], d->argc > 5 ? a[5] : "!");
+		set_account(&r->shadow, line);
+	} else {
+		line = xasprintf("%s:x:%u:%s", a[0], d->gid, d->argc > 2 ? a[2] : "");
+		set_account(&r->group, line);
+	}
+	free(line);
+	r->accounts_at = d->origin;
+	return 0;
+}
+
+static int add_account_file(struct resolver *r, const char *path, unsigned mode,
+			    const struct strlist *lines)
+{
+	struct buf data = { 0 };
+	struct entry *e;
+	if (!lines->count)
+		return 0;
+	for (size_t i = 0; i < lines->count; i++)
+		buf_addf(&data, "%s\n", lines->items[i]);
+	e = entry_new(path, ENTRY_FILE, mode, 0, 0, &r->accounts_at);
+	e->content.data = data.data;
+	e->content.size = (off_t)data.len;
+	return tree_add(r->tree, e);
+}
+
+int resolve_finish(struct resolver *r)
+{
+	if (add_account_file(r, "etc/passwd", 0644, &r->passwd) < 0 ||
+	    add_account_file(r, "etc/shadow", 0600, &r->shadow) < 0 ||
+	    add_account_file(r, "etc/group", 0644, &r->group) < 0)
+		return -1;
+	return 0;
+}
+
+/* --- recipes --- */
+
+static int apply(struct resolver *r, const struct directive *d)
+{
+	switch (d->kind) {
+	case D_FILE: return add_file(r, d);
+	case D_DIR: return add_simple(r, d, ENTRY_DIR);
+	case D_NOD: return add_simple(r, d, d->devtype == 'b' ? ENTRY_BLK : ENTRY_CHR);
+	case D_PIPE: return add_simple(r, d, ENTRY_FIFO);
+	case D_SOCK: return add_simple(r, d, ENTRY_SOCK);
+	case D_SLINK: return add_slink(r, d);
+	case D_TEXT: return add_text(r, d);
+	case D_TREE: return add_tree(r, d);
+	case D_TAR: return add_tar(r, d);
+	case D_BUSYBOX: return add_busybox(r, d);
+	case D_USER: case D_GROUP: return add_account(r, d);
+	case D_REMOVE:
+		if (tree_remove(r->tree, d->argv[0]) < 0)
+			return error_at(&d->origin, "remove '/%s': nothing at that path", d->argv[0]);
+		return 0;
+	case D_INCLUDE: {
+		char *path = host_path(d, d->argv[0]);
+		int rc = resolve_recipe(r, path, &d->origin);
+		free(path);
+		return rc;
+	}
+	}
+	return 0;
+}
+
+int resolve_recipe(struct resolver *r, const char *path, const struct origin *at)
+{
+	struct buf text = { 0 };
+	char real[PATH_MAX];
+	char *line, *next;
+	int lineno = 0, rc = 0;
+	const char *file;
+
+	strlist_add(&r->deps, path);
+	if (read_file(path, &text) < 0 || !realpath(path, real)) {
+		rc = error_at(at, "recipe '%s': %s", path, strerror(errno));
+		buf_free(&text);
+		return rc;
+	}
+	for (size_t i = 0; i < r->includes.count; i++) {
+		if (!strcmp(r->includes.items[i], real)) {
+			buf_free(&text);
+			return error_at(at, "include cycle: '%s' includes itself (through '%s')",
+					path, r->includes.items[r->includes.count - 1]);
+		}
+	}
+	if (memchr(text.data, '\0', text.len)) {
+		struct origin here = { path, 1 };
+		for (const char *p = text.data; *p; p++)
+			here.line += *p == '\n';
+		buf_free(&text);
+		return error_at(&here, "NUL byte: a recipe is a text file");
+	}
+	strlist_add(&r->includes, real);
+	/* origins point at this name for the rest of the run */
+	strlist_add(&r->names, path);
+	file = r->names.items[r->names.count - 1];
+	for (line = text.data; line && rc == 0; line = next) {
+		struct directive d;
+		struct origin here = { file, ++lineno };
+		int got;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		got = recipe_parse_line(line, &here, &d);
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		if (got > 0) {
+			rc = apply(r, &d);
+			directive_free(&d);
+		}
+	}
+	free(r->includes.items[--r->includes.count]);
+	buf_free(&text);
+	return rc;
+}

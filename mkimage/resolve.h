@@ -1,0 +1,35 @@
+/* Applying recipes to the image tree: includes, host files, trees, tar
+ * archives, BusyBox, users and groups. Records every host file read. */
+#ifndef MKIMAGE_RESOLVE_H
+#define MKIMAGE_RESOLVE_H
+
+#include <stddef.h>
+
+#include "tree.h"
+
+struct strlist {
+	char **items;
+	size_t count, cap;
+};
+void strlist_add(struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+struct resolver {
+	struct tree *tree;
+	struct strlist deps;     /* every host file and directory read */
+	struct strlist includes; /* recipes being read, for cycle detection */
+	struct strlist names; /* recipe names that origins point to */
+	struct strlist passwd, shadow, group; /* "name:..." lines, later wins */
+	struct origin accounts_at; /* where the last user/group line was */
+	const char *blob_path; /* temporary file for tar member data */
+	int blob_fd;
+};
+
+void resolver_init(struct resolver *r, struct tree *tree, const char *blob_path, int blob_fd);
+void resolver_free(struct resolver *r);
+/* Read a recipe file (at: the include line, or NULL on the command line). */
+int resolve_recipe(struct resolver *r, const char *path, const struct origin *at);
+/* Add the generated account files; call once after all recipes. */
+int resolve_finish(struct resolver *r);
+
+#endif

@@ -1,0 +1,263 @@
+#include "tree.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tree_init(struct tree *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->nslots = 1024;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+}
+
+static void entry_free(struct entry *e)
+{
+	free(e->path);
+	free(e->target);
+	free(e->content.host_path);
+	free(e->content.data);
+	free(e);
+}
+
+void tree_free(struct tree *t)
+{
+	for (size_t i = 0; i < t->count; i++)
+		entry_free(t->entries[i]);
+	free(t->entries);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+const char *entry_type_name(enum entry_type type)
+{
+	static const char *const names[] = {
+		"file", "dir", "slink", "char device", "block device",
+		"pipe", "sock", "hard link",
+	};
+	return names[type];
+}
+
+struct entry *entry_new(const char *path, enum entry_type type, unsigned mode,
+			unsigned uid, unsigned gid, const struct origin *at)
+{
+	struct entry *e = xcalloc(1, sizeof(*e));
+	e->path = xstrdup(path);
+	e->type = type;
+	e->mode = mode & 07777;
+	e->uid = uid;
+	e->gid = gid;
+	if (at)
+		e->origin = *at;
+	return e;
+}
+
+int path_normalize(char *path)
+{
+	char *out = path;
+	const char *p = path;
+	while (*p) {
+		const char *start;
+		size_t len;
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - start);
+		if (len == 0 || (len == 1 && start[0] == '.'))
+			continue;
+		if (len == 2 && start[0] == '.' && start[1] == '.')
+			return -1;
+		if (out != path)
+			*out++ = '/';
+		memmove(out, start, len);
+		out += len;
+	}
+	*out = '\0';
+	return 0;
+}
+
+static uint64_t hash_path(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* Slot holding path, or the empty slot where it would go. */
+static size_t *find_slot(const struct tree *t, const char *path)
+{
+	size_t i = hash_path(path) & (t->nslots - 1);
+	for (;; i = (i + 1) & (t->nslots - 1)) {
+		size_t *slot = &t->slots[i];
+		if (*slot == 0 || (*slot != SIZE_MAX &&
+				   strcmp(t->entries[*slot - 1]->path, path) == 0))
+			return slot;
+	}
+}
+
+static void rehash(struct tree *t)
+{
+	free(t->slots);
+	t->used = t->live;
+	if (t->live * 4 > t->nslots)
+		t->nslots *= 2;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	for (size_t i = 0; i < t->count; i++)
+		if (!t->entries[i]->removed)
+			*find_slot(t, t->entries[i]->path) = i + 1;
+}
+
+struct entry *tree_find(const struct tree *t, const char *path)
+{
+	size_t *slot = find_slot(t, path);
+	return *slot ? t->entries[*slot - 1] : NULL;
+}
+
+/* Open addressing: a removed entry leaves a tombstone (SIZE_MAX) that
+ * lookups step over; rehash() drops them. */
+static void unlink_entry(struct tree *t, struct entry *e)
+{
+	*find_slot(t, e->path) = SIZE_MAX;
+	e->removed = true;
+	t->live--;
+}
+
+static void remove_below(struct tree *t, const char *path)
+{
+	size_t len = strlen(path);
+	for (size_t i = 0; i < t->count; i++) {
+		struct entry *e = t->entries[i];
+		if (e->removed)
+			continue;
+		if (len == 0 ? e->path[0] != '\0'
+			     : (strncmp(e->path, path, len) == 0 && e->path[len] == '/')) {
+			unlink_entry(t, e);
+		}
+	}
+}
+
+static void append(struct tree *t, struct entry *e)
+{
+	if (t->count == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->entries = xrealloc(t->entries, t->cap * sizeof(*t->entries));
+	}
+	t->entries[t->count++] = e;
+	t->live++;
+	t->used++;
+	if (t->used * 2 > t->nslots)
+		rehash(t);
+	*find_slot(t, e->path) = t->count;
+}
+
+static int ensure_parents(struct tree *t, const char *path, const struct origin *at)
+{
+	char *parent = xstrdup(path);
+	int rc = 0;
+	for (char *p = parent; (p = strchr(p, '/')); *p++ = '/') {
+		struct entry *e;
+		*p = '\0';
+		e = tree_find(t, parent);
+		if (!e) {
+			append(t, entry_new(parent, ENTRY_DIR, 0755, 0, 0, at));
+		} else if (e->type != ENTRY_DIR) {
+			rc = error_at(at, "'/%s': parent '/%s' is a %s, not a directory",
+				      path, parent, entry_type_name(e->type));
+			break;
+		}
+	}
+	free(parent);
+	return rc;
+}
+
+int tree_add(struct tree *t, struct entry *e)
+{
+	struct entry *old;
+	if (!tree_find(t, "") && e->path[0] != '\0')
+		append(t, entry_new("", ENTRY_DIR, 0755, 0, 0, &e->origin));
+	if (ensure_parents(t, e->path, &e->origin) < 0) {
+		entry_free(e);
+		return -1;
+	}
+	old = tree_find(t, e->path);
+	if (old) {
+		if (old->type == ENTRY_DIR && e->type != ENTRY_DIR)
+			remove_below(t, e->path);
+		unlink_entry(t, old);
+	}
+	append(t, e);
+	return 0;
+}
+
+int tree_remove(struct tree *t, const char *path)
+{
+	struct entry *e = tree_find(t, path);
+	if (!e)
+		return -1;
+	remove_below(t, path);
+	unlink_entry(t, e);
+	return 0;
+}
+
+/* Component-wise order: "a/b" sorts before "a-b" because '/' sorts first. */
+static int path_cmp(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)(*(struct entry *const *)a)->path;
+	const unsigned char *y = (const unsigned char *)(*(struct entry *const *)b)->path;
+	for (; *x && *x == *y; x++, y++)
+		;
+	if (*x == *y)
+		return 0;
+	if (*x == '/')
+		return *y ? -1 : 1;
+	if (*y == '/')
+		return *x ? 1 : -1;
+	return *x < *y ? -1 : 1;
+}
+
+int tree_finish(struct tree *t, struct entry ***out, size_t *count)
+{
+	struct entry **list;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!tree_find(t, ""))
+		append(t, entry_new("", ENTRY_DIR, 0755, 0, 0, NULL));
+	list = xcalloc(t->live, sizeof(*list));
+	for (size_t i = 0; i < t->count; i++) {
+		struct entry *e = t->entries[i];
+		if (e->removed)
+			continue;
+		e->nlink = 1;
+		list[n++] = e;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct entry *e = list[i], *file;
+		if (e->type != ENTRY_HARDLINK)
+			continue;
+		file = tree_find(t, e->target);
+		if (!file) {
+			rc = error_at(&e->origin, "hard link '/%s' to '/%s': no such file in the image",
+				      e->path, e->target);
+			continue;
+		}
+		if (file->type == ENTRY_HARDLINK && file->link_primary)
+			file = file->link_primary;
+		if (file->type != ENTRY_FILE) {
+			rc = error_at(&e->origin, "hard link '/%s' to '/%s': not a regular file (%s)",
+				      e->path, e->target, entry_type_name(file->type));
+			continue;
+		}
+		e->link_primary = file;
+		file->nlink++;
+	}
+	qsort(list, n, sizeof(*list), path_cmp);
+	for (size_t i = 0; i < n; i++)
+		list[i]->ino = i + 1;
+	*out = list;
+	*count = n;
+	return rc;
+}

@@ -1,0 +1,80 @@
+/* The image being assembled: one entry per path, later declarations
+ * replacing earlier ones, parents created on demand. */
+#ifndef MKIMAGE_TREE_H
+#define MKIMAGE_TREE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+enum entry_type {
+	ENTRY_FILE,
+	ENTRY_DIR,
+	ENTRY_SYMLINK,
+	ENTRY_CHR,
+	ENTRY_BLK,
+	ENTRY_FIFO,
+	ENTRY_SOCK,
+	ENTRY_HARDLINK, /* another name for the ENTRY_FILE at .target */
+};
+
+/* Where a regular file's bytes come from: a byte range of a host file, or
+ * inline data (text lines, generated /etc/passwd). */
+struct content {
+	char *host_path;
+	off_t offset;
+	off_t size;
+	char *data; /* inline data when host_path is NULL */
+};
+
+struct entry {
+	char *path; /* normalized: no leading or trailing '/', "" is the root */
+	enum entry_type type;
+	unsigned mode; /* permission bits, 07777 */
+	unsigned uid, gid;
+	char *target; /* symlink target, or hard link's file path */
+	unsigned major, minor;
+	struct content content;
+	struct origin origin;
+	bool removed;
+	/* filled in by tree_finish() */
+	struct entry *link_primary; /* hard links: the ENTRY_FILE */
+	unsigned nlink; /* regular files: number of names */
+	unsigned long ino; /* numbered in path order, from 1 */
+};
+
+struct tree {
+	struct entry **entries; /* in declaration order, removed ones too */
+	size_t count, cap;
+	size_t *slots; /* hash table of indexes + 1, 0 = empty */
+	size_t nslots, live, used; /* used: live + tombstones */
+};
+
+void tree_init(struct tree *t);
+void tree_free(struct tree *t);
+
+/* Normalize an image path in place: strips leading, trailing and double
+ * slashes and "." components. Returns -1 for ".." components (a path that
+ * would escape the image). */
+int path_normalize(char *path);
+
+/* Add or replace an entry (takes ownership of e). A replaced directory keeps
+ * its children unless replaced by a non-directory. Missing parents are
+ * created as 0755 root directories; a parent that exists but is not a
+ * directory is an error reported at e->origin. */
+int tree_add(struct tree *t, struct entry *e);
+/* Remove path and everything below it. Returns 0 if it existed, else -1. */
+int tree_remove(struct tree *t, const char *path);
+struct entry *tree_find(const struct tree *t, const char *path);
+
+/* Resolve hard links, count links and number inodes; returns the live
+ * entries sorted so that parents come before children (component-wise
+ * byte order), in *out (caller frees the array). */
+int tree_finish(struct tree *t, struct entry ***out, size_t *count);
+
+struct entry *entry_new(const char *path, enum entry_type type, unsigned mode,
+			unsigned uid, unsigned gid, const struct origin *at);
+const char *entry_type_name(enum entry_type type);
+
+#endif

@@ -1,0 +1,47 @@
+/* Allocation, error reporting and small string helpers. */
+#ifndef MKIMAGE_UTIL_H
+#define MKIMAGE_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Where something was declared, for "mkimage: FILE:LINE: message". */
+struct origin {
+	const char *file;
+	int line;
+};
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "mkimage: FILE:LINE: message" (or "mkimage: message" without an
+ * origin) to stderr. Always returns -1 so callers can "return error(...)". */
+int error_at(const struct origin *at, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define error(...) error_at(NULL, __VA_ARGS__)
+
+/* Growable byte buffer. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_addstr(struct buf *b, const char *s);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+/* Read a whole file; returns -1 with errno set on failure. */
+int read_file(const char *path, struct buf *out);
+/* Write all of len bytes, retrying on EINTR and short writes. */
+int write_all(int fd, const void *data, size_t len);
+
+/* Parse "123", "64K", "100M", "2G" into bytes. */
+int parse_size(const char *s, unsigned long long *out);
+
+/* Directory part of a path ("." if none), newly allocated. */
+char *dir_of(const char *path);
+
+#endif

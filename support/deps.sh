@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install the Debian packages umlkit needs on the build host.
+# Idempotent: packages already present are reported and skipped.
+set -eu
+
+# build pipeline, kernel build, image tools, bundle, tests
+PACKAGES="make gcc libc6-dev flex bison bc perl xz-utils zstd gzip tar cpio
+kconfig-frontends genext2fs squashfs-tools e2fsprogs busybox-static
+linux-source-6.1 shunit2 util-linux coreutils procps clang"
+
+missing=
+for pkg in $PACKAGES; do
+	if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+		continue
+	fi
+	missing="$missing $pkg"
+done
+
+if [ -z "$missing" ]; then
+	echo ">>> deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: installing needs root; run: sudo make deps (missing:$missing)" >&2
+	exit 1
+fi
+
+echo ">>> deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+apt-get install -y -qq --no-install-recommends $missing
