@@ -16,3 +16,8 @@ space := $(empty) $(empty)
 # Runs inside make, without forking a shell.
 write-if-changed = $(if $(call str-eq,$(file <$(1)),$(2)),,$(shell mkdir -p $(dir $(1)))$(file >$(1),$(2)))
 str-eq = $(if $(subst x$(1),,x$(2))$(subst x$(2),,x$(1)),,y)
+
+define newline
+
+
+endef

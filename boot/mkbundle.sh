@@ -1,0 +1,125 @@
+#!/bin/sh
+# Assemble boot.sh: the template's shell header, a settings block and a
+# compressed tar payload, with a sha256 over every byte but its own line.
+# Reproducible: names sorted, owners and times fixed, compressors pinned.
+set -eu
+
+usage() {
+	cat <<USAGE
+Usage: mkbundle.sh -o OUT -t TEMPLATE -k KERNEL -r ROOT_IMAGE [options]
+  -d IMAGE     a data disk image (repeatable, in ubd order after the root)
+  -c ALG       payload compression: xz (default), gzip, zstd
+  -m MEM       default guest memory
+  -a ARGS      extra kernel command line
+  -x COMMAND   default command (command mode); without it: login prompt
+  -n NAME      configuration name for --info
+USAGE
+}
+
+out= template= kernel= root= datas= comp=xz mem=64M append= command= name=umlkit
+while getopts o:t:k:r:d:c:m:a:x:n:h opt; do
+	case $opt in
+	o) out=$OPTARG ;;
+	t) template=$OPTARG ;;
+	k) kernel=$OPTARG ;;
+	r) root=$OPTARG ;;
+	d) datas="$datas $OPTARG" ;;
+	c) comp=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	a) append=$OPTARG ;;
+	x) command=$OPTARG ;;
+	n) name=$OPTARG ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+[ -n "$out" ] && [ -n "$template" ] && [ -n "$kernel" ] && [ -n "$root" ] || { usage >&2; exit 2; }
+
+epoch=${SOURCE_DATE_EPOCH:-0}
+case $comp in
+xz) compress="xz -T1 -6 -c" decompress="xz -dc" ;;
+gzip) compress="gzip -n -6 -c" decompress="gzip -dc" ;;
+zstd) compress="zstd -q -T1 -10 -c" decompress="zstd -qdc" ;;
+*) echo "mkbundle.sh: unknown compression '$comp'" >&2; exit 2 ;;
+esac
+
+# shell-quote for the settings block
+q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+work=$(mktemp -d "${out}.work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+stage=$work/payload
+mkdir "$stage"
+cp "$kernel" "$stage/linux"
+root_name=${root##*/}
+cp "$root" "$stage/$root_name"
+images=$root_name
+case $root_name in
+*.cpio*) disk_images= initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
+*.squashfs) disk_images=$root_name initrd_image= cmdline="root=/dev/ubda ro init=/sbin/umlkit-init" ;;
+*) disk_images=$root_name initrd_image= cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
+esac
+for d in $datas; do
+	cp "$d" "$stage/${d##*/}"
+	images="$images ${d##*/}"
+	disk_images="$disk_images ${d##*/}"
+done
+[ -n "$append" ] && cmdline="$cmdline $append"
+
+# shellcheck disable=SC2086 # $images and $compress are word lists
+(cd "$stage" && tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
+	--format=ustar -cf - linux $images) | $compress >"$work/payload.bin"
+
+version=$("$kernel" --version 2>/dev/null | head -n 1 || echo unknown)
+manifest=$(
+	printf 'config:     %s\n' "$name"
+	printf 'kernel:     Linux %s (User Mode Linux)\n' "$version"
+	printf 'built:      %s (SOURCE_DATE_EPOCH=%s)\n' "$(LC_ALL=C date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S UTC')" "$epoch"
+	printf 'command:    %s\n' "${command:-(login prompt)}"
+	printf 'cmdline:    %s\n' "$cmdline"
+	printf 'memory:     %s\n' "$mem"
+	printf 'payload:    %s, %s bytes\n' "$comp" "$(wc -c <"$work/payload.bin")"
+	for f in linux $images; do
+		printf 'file:       %-20s %10s bytes  sha256 %s\n' "$f" "$(wc -c <"$stage/$f")" \
+			"$(sha256sum "$stage/$f" | cut -d' ' -f1)"
+	done
+)
+
+settings() {
+	cat <<SETTINGS
+bundle_config=$(q "$name")
+bundle_kernel=$(q "Linux $version")
+default_mode=$(q "$([ -n "$command" ] && echo command || echo login)")
+default_command=$(q "$command")
+default_mem=$(q "$mem")
+cmdline=$(q "$cmdline")
+images=$(q "$images")
+disk_images=$(q "$disk_images")
+initrd_image=$(q "$initrd_image")
+decompress=$(q "$decompress")
+manifest=$(q "$manifest")
+payload_offset=$1
+SETTINGS
+}
+
+# The header ends with the script; its length is the payload offset, padded
+# with spaces (not zeros: sh arithmetic reads a leading 0 as octal).
+zeros=0000000000000000000000000000000000000000000000000000000000000000
+header() {
+	settings "$1" >"$work/settings"
+	sed -e "2s/@DIGEST@/$zeros/" -e "/^# @SETTINGS@\$/{r $work/settings" -e 'd;}' "$template"
+}
+header "$(printf '%-10d' 0)" >"$work/header"
+offset=$(wc -c <"$work/header")
+header "$(printf '%-10d' "$offset")" >"$work/header"
+[ "$(wc -c <"$work/header")" -eq "$offset" ] || { echo "mkbundle.sh: header length changed" >&2; exit 1; }
+
+cat "$work/header" "$work/payload.bin" >"$work/bundle"
+digest=$( { head -c 10 "$work/bundle"; tail -c +93 "$work/bundle"; } | sha256sum | cut -d' ' -f1)
+sed -i "2s/$zeros/$digest/" "$work/header"
+cat "$work/header" "$work/payload.bin" >"$work/bundle"
+# line 1 must be "#!/bin/sh" and line 2 82 bytes: the digest covers the rest
+[ "$(head -n 2 "$work/bundle" | wc -c)" -eq 92 ] || { echo "mkbundle.sh: bad header layout" >&2; exit 1; }
+chmod 0755 "$work/bundle"
+mv "$work/bundle" "$out"
