@@ -187,6 +187,13 @@ static int retype_sockets(const struct image *img, const struct image_opts *o)
 static int upgrade_to_ext4(const struct image_opts *o, const char *uuid)
 {
 	char *ssv = xasprintf("ssv hash_seed %s", uuid);
+	/* tune2fs stamps the journal inode with the current time */
+	char *journal_times = xasprintf("sif <8> atime %lld", o->epoch);
+	char *journal_ctime = xasprintf("sif <8> ctime %lld", o->epoch);
+	char *journal_mtime = xasprintf("sif <8> mtime %lld", o->epoch);
+	char *pin[] = { "debugfs", "-w", "-R", journal_times, (char *)o->tmp_out, NULL };
+	char *pin_c[] = { "debugfs", "-w", "-R", journal_ctime, (char *)o->tmp_out, NULL };
+	char *pin_m[] = { "debugfs", "-w", "-R", journal_mtime, (char *)o->tmp_out, NULL };
 	char *tune[] = { "tune2fs", "-O", "extents,uninit_bg,dir_index,has_journal",
 			 (char *)o->tmp_out, NULL };
 	char *seed[] = { "debugfs", "-w", "-R", ssv, (char *)o->tmp_out, NULL };
@@ -197,7 +204,16 @@ static int upgrade_to_ext4(const struct image_opts *o, const char *uuid)
 		rc = run_quiet(seed, o, 0);
 	if (rc == 0)
 		rc = run_quiet(fsck, o, 1);
+	if (rc == 0)
+		rc = run_quiet(pin, o, 0);
+	if (rc == 0)
+		rc = run_quiet(pin_c, o, 0);
+	if (rc == 0)
+		rc = run_quiet(pin_m, o, 0);
 	free(ssv);
+	free(journal_times);
+	free(journal_ctime);
+	free(journal_mtime);
 	return rc;
 }
 

@@ -50,3 +50,6 @@ fuzz: $(MKIMAGE_FUZZER)
 	$(Q)cp $(TOPDIR)/rootfs-recipes/*.recipe $(BUILD_DIR)/fuzz-corpus/
 	$(Q)$(MKIMAGE_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD_DIR)/fuzz-corpus
+
+.PHONY: mkimage-asan
+mkimage-asan: $(MKIMAGE_ASAN)

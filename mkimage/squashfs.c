@@ -43,12 +43,13 @@ static int copy_into(const struct entry *e, const char *dest)
  * tree when allowed and when no other image file uses the same host inode
  * (mksquashfs would see an extra hard link); else copied. The scratch
  * tree's modes are the image's: a linked host file is never chmod-ed. */
-static int stage_file(const struct entry *e, const char *dest, struct strlist *linked)
+static int stage_file(const struct entry *e, const char *dest, struct strlist *linked, int as_root)
 {
 	const struct content *c = &e->content;
 	struct stat st;
 	if (c->host_path && c->offset == 0 && stat(c->host_path, &st) == 0 &&
-	    st.st_size == c->size && st.st_nlink == 1 && (st.st_mode & 07777) == e->mode) {
+	    st.st_size == c->size && st.st_nlink == 1 && (st.st_mode & 07777) == e->mode &&
+	    (!as_root || (st.st_uid == e->uid && st.st_gid == e->gid))) {
 		int used = 0;
 		for (size_t i = 0; i < linked->count && !used; i++)
 			used = !strcmp(linked->items[i], c->host_path);
@@ -59,14 +60,20 @@ static int stage_file(const struct entry *e, const char *dest, struct strlist *l
 	}
 	if (copy_into(e, dest) < 0)
 		return -1;
-	return chmod(dest, e->mode | 0400) < 0 ? error("%s: %s", dest, strerror(errno)) : 0;
+	if (as_root && chown(dest, e->uid, e->gid) < 0)
+		return error("%s: %s", dest, strerror(errno));
+	return chmod(dest, e->mode | (as_root ? 0 : 0400)) < 0 ? error("%s: %s", dest, strerror(errno)) : 0;
 }
 
-/* What the scratch tree cannot say (owners, unreadable modes) goes into a
- * pseudo definition. mksquashfs 4.5 cannot modify a directory and define
- * something below it too. */
-static int needs_pseudo(const struct entry *e)
+/* What the scratch tree cannot say goes into a pseudo definition: special
+ * files always; without root also owners and unreadable modes, since only
+ * root can give the scratch tree any owner. mksquashfs 4.5 cannot modify a
+ * directory and define something below it too. */
+static int needs_pseudo(const struct entry *e, int as_root)
 {
+	if (as_root)
+		return e->type != ENTRY_DIR && e->type != ENTRY_FILE &&
+		       e->type != ENTRY_HARDLINK && e->type != ENTRY_SYMLINK;
 	if (e->type == ENTRY_HARDLINK || e->type == ENTRY_SYMLINK)
 		return e->type == ENTRY_SYMLINK && (e->uid || e->gid);
 	if (e->type != ENTRY_DIR && e->type != ENTRY_FILE)
@@ -76,22 +83,22 @@ static int needs_pseudo(const struct entry *e)
 	return e->type == ENTRY_DIR ? (e->mode & 0500) != 0500 : !(e->mode & 0400);
 }
 
-static int check_pseudo_nesting(const struct image *img)
+static int check_pseudo_nesting(const struct image *img, int as_root)
 {
 	const struct entry *dir = NULL;
 	size_t len = 0;
 	for (size_t i = 0; i < img->count; i++) {
 		const struct entry *e = img->entries[i];
 		if (dir && !strncmp(e->path, dir->path, len) && e->path[len] == '/') {
-			if (needs_pseudo(e))
+			if (needs_pseudo(e, as_root))
 				return error_at(&e->origin, "squashfs: '/%s' needs an owner or mode set inside "
 						"'/%s', which needs one too; mksquashfs 4.5 cannot do both: "
-						"use an ext image or change one owner to 0:0",
+						"build as root, use an ext image or change one owner to 0:0",
 						e->path, dir->path);
 			continue;
 		}
 		dir = NULL;
-		if (e->type == ENTRY_DIR && e->path[0] && needs_pseudo(e)) {
+		if (e->type == ENTRY_DIR && e->path[0] && needs_pseudo(e, as_root)) {
 			dir = e;
 			len = strlen(e->path);
 		}
@@ -102,7 +109,8 @@ static int check_pseudo_nesting(const struct image *img)
 static int stage(const struct image *img, const char *root, struct buf *pseudo, long long epoch)
 {
 	struct strlist linked = { 0 };
-	int rc = check_pseudo_nesting(img);
+	int as_root = geteuid() == 0;
+	int rc = check_pseudo_nesting(img, as_root);
 	for (size_t i = 0; i < img->count && rc == 0; i++) {
 		const struct entry *e = img->entries[i];
 		char *dest = xasprintf("%s/%s", root, e->path);
@@ -117,15 +125,10 @@ static int stage(const struct image *img, const char *root, struct buf *pseudo, 
 				rc = error("%s: %s", dest, strerror(errno));
 			break;
 		case ENTRY_FILE:
-			rc = stage_file(e, dest, &linked);
+			rc = stage_file(e, dest, &linked, as_root);
 			break;
-		case ENTRY_HARDLINK: {
-			char *first = xasprintf("%s/%s", root, e->link_primary->path);
-			if (link(first, dest) < 0)
-				rc = error("%s: %s", dest, strerror(errno));
-			free(first);
-			break;
-		}
+		case ENTRY_HARDLINK:
+			break; /* below, once every primary name exists */
 		case ENTRY_SYMLINK:
 			if (symlink(e->target, dest) < 0)
 				rc = error("%s: %s", dest, strerror(errno));
@@ -134,7 +137,9 @@ static int stage(const struct image *img, const char *root, struct buf *pseudo, 
 		case ENTRY_BLK: type = 'B'; break;
 		case ENTRY_FIFO: case ENTRY_SOCK: type = 'I'; break;
 		}
-		if (needs_pseudo(e)) {
+		if (rc == 0 && as_root && e->type == ENTRY_SYMLINK && lchown(dest, e->uid, e->gid) < 0)
+			rc = error("%s: %s", dest, strerror(errno));
+		if (needs_pseudo(e, as_root)) {
 			add_quoted(pseudo, e->path);
 			if (!type)
 				buf_addf(pseudo, " M %lld %o %u %u\n", epoch, e->mode, e->uid, e->gid);
@@ -147,6 +152,18 @@ static int stage(const struct image *img, const char *root, struct buf *pseudo, 
 		}
 		free(dest);
 	}
+	for (size_t i = 0; i < img->count && rc == 0; i++) {
+		const struct entry *e = img->entries[i];
+		char *first, *dest;
+		if (e->type != ENTRY_HARDLINK)
+			continue;
+		first = xasprintf("%s/%s", root, e->link_primary->path);
+		dest = xasprintf("%s/%s", root, e->path);
+		if (link(first, dest) < 0)
+			rc = error("%s: %s", dest, strerror(errno));
+		free(first);
+		free(dest);
+	}
 	/* directory modes last, children first: a 0500 directory is full by then */
 	for (size_t i = img->count; i-- > 0 && rc == 0;) {
 		const struct entry *e = img->entries[i];
@@ -154,7 +171,9 @@ static int stage(const struct image *img, const char *root, struct buf *pseudo, 
 		if (e->type != ENTRY_DIR || !e->path[0])
 			continue;
 		dest = xasprintf("%s/%s", root, e->path);
-		if (chmod(dest, e->mode | 0500) < 0)
+		if (as_root && chown(dest, e->uid, e->gid) < 0)
+			rc = error("%s: %s", dest, strerror(errno));
+		if (rc == 0 && chmod(dest, e->mode | (as_root ? 0 : 0500)) < 0)
 			rc = error("%s: %s", dest, strerror(errno));
 		free(dest);
 	}

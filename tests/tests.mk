@@ -1,1 +1,20 @@
-# TODO
+# make check: build the default configuration once (kernel included) in
+# $(CHECK_O), then run the shunit2 suites against it. Other configurations
+# in the tests reuse that kernel as a prebuilt one.
+
+CHECK_O := $(O)/check
+TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build boot formats
+
+.PHONY: check
+check:
+	$(call MESSAGE,check: build the default configuration in $(CHECK_O))
+	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) defconfig >/dev/null
+	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) all mkimage-asan
+	$(Q)TOPDIR=$(TOPDIR) CHECK_O=$(CHECK_O) sh $(TOPDIR)/tests/run.sh $(TESTS)
+
+.PHONY: mkimage-check
+mkimage-check:
+	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) defconfig >/dev/null
+	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) mkimage mkimage-asan
+	$(Q)TOPDIR=$(TOPDIR) CHECK_O=$(CHECK_O) sh $(TOPDIR)/tests/run.sh \
+		mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage

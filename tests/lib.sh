@@ -1,0 +1,35 @@
+# Shared by the test suites (sourced before shunit2).
+# shellcheck shell=sh
+
+: "${TOPDIR:?run through 'make check'}"
+: "${CHECK_O:?run through 'make check'}"
+BUNDLE=$CHECK_O/images/boot.sh
+KERNEL=$CHECK_O/images/linux
+MKIMAGE=${MKIMAGE:-$CHECK_O/build/host/mkimage}
+export LC_ALL=C SHUNIT_COLOR=none
+# every suite gets its own scratch space, removed at exit
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/umlkit-test.XXXXXX")
+chmod 0755 "$SCRATCH"
+# runs of boot.sh use a private cache, so tests see first runs too
+export XDG_CACHE_HOME=$SCRATCH/cache
+trap 'rm -rf "$SCRATCH"' EXIT
+
+. "$TOPDIR/tests/listing.sh"
+
+# umlkit processes still running (UML kernels from our bundles, by path)
+uml_processes() {
+	ps -eo pid=,args= | grep -F "$1" | grep -v grep || :
+}
+
+# run "$@" as nobody, with a home it can write
+as_nobody() {
+	mkdir -p "$SCRATCH/nobody-home"
+	chown 65534:65534 "$SCRATCH/nobody-home"
+	setpriv --reuid 65534 --regid 65534 --clear-groups \
+		env HOME="$SCRATCH/nobody-home" XDG_CACHE_HOME= TMPDIR=/tmp "$@"
+}
+
+# make in the umlkit tree, quietly; output in $SCRATCH/make.log
+umlkit_make() {
+	make -C "$TOPDIR" --no-print-directory "$@" >"$SCRATCH/make.log" 2>&1
+}

@@ -1,0 +1,151 @@
+# Listings of an image's content, read back with the filesystem's own tools
+# (debugfs, unsquashfs, cpio), in one format for all:
+#   PATH TYPE MODE UID GID SIZE|MAJ,MIN|- LINK-TARGET|- SHA256|-
+# sorted by path; the root is "/", ext's lost+found is left out.
+# shellcheck shell=sh
+
+# "drwsr-xr-t" -> "d 5755"
+listing_perm_awk='
+function perm(s,   m, i, c, bits) {
+	m = 0
+	for (i = 2; i <= 10; i++) {
+		c = substr(s, i, 1)
+		bits = (c != "-" && c != "S" && c != "T") ? 1 : 0
+		m = m * 2 + bits
+	}
+	if (substr(s, 4, 1) ~ /[sS]/) m += 2048
+	if (substr(s, 7, 1) ~ /[sS]/) m += 1024
+	if (substr(s, 10, 1) ~ /[tT]/) m += 512
+	return sprintf("%04o", m)
+}
+function ftype(s) { c = substr(s, 1, 1); return c == "-" ? "f" : c }
+'
+
+# sha256 of every regular file below DIR, as "PATH SHA" with PATH from /
+_hashes() {
+	(cd "$1" && find . -type f -exec sha256sum {} + 2>/dev/null) |
+		awk '{ p = substr($0, 67); sub(/^\.\//, "/", p); print p "\t" $1 }' | sort >"$1.sha"
+	(cd "$1" && find . -type f -printf '%p\t%s\n') | sed 's|^\./|/|' | sort >"$1.size"
+	join -t '	' "$1.sha" "$1.size"
+}
+
+# join metadata (PATH\t...) with hashes (PATH\tSHA\tSIZE); tab-separated
+# in, space-separated out. cpio keeps a hard-linked file's size on one of its
+# names only: with a third argument, sizes come from the extracted files.
+_join() {
+	awk -F'\t' -v extracted_size="${3:-}" 'FILENAME == ARGV[1] { h[$1] = $2; s[$1] = $3; next }
+		{ sha = ($2 == "f") ? h[$1] : "-"
+		  size = ($2 == "f" && extracted_size != "") ? s[$1] : $6
+		  print $1, $2, $3, $4, $5, size, $7, sha }' "$2" "$1" | sort
+}
+
+list_squashfs() {
+	img=$1 tmp=$(mktemp -d)
+	unsquashfs -q -n -d "$tmp/x" "$img" >/dev/null 2>&1 || :
+	_hashes "$tmp/x" >"$tmp/h"
+	unsquashfs -lln "$img" 2>/dev/null | awk "$listing_perm_awk"'
+		length($1) == 10 && $1 ~ /^[-dlcbps][-rwxsStT]+$/ {
+			split($2, o, "/")
+			t = ftype($1)
+			if (t == "c" || t == "b") { size = $3 $4; gsub(/ /, "", size) } else { size = $3 }
+			line = $0
+			# path starts after the time field
+			n = index(line, "squashfs-root")
+			p = substr(line, n + length("squashfs-root"))
+			target = "-"
+			if (t == "l") { k = index(p, " -> "); target = substr(p, k + 4); p = substr(p, 1, k - 1) }
+			if (p == "") p = "/"
+			if (t != "f" && t != "c" && t != "b") size = "-"
+			print p "\t" t "\t" perm($1) "\t" o[1] "\t" o[2] "\t" size "\t" target
+		}' >"$tmp/m"
+	_join "$tmp/m" "$tmp/h"
+	rm -rf "$tmp"
+}
+
+list_cpio() {
+	img=$(readlink -f "$1") tmp=$(mktemp -d)
+	case $(head -c 4 "$img" | od -An -tx1 | tr -d ' \n') in
+	1f8b*) cat="gzip -dc" ;; fd377a58) cat="xz -dc" ;; 28b52ffd) cat="zstd -qdc" ;; *) cat=cat ;;
+	esac
+	mkdir "$tmp/x"
+	(cd "$tmp/x" && $cat "$img" | cpio -id --quiet --no-absolute-filenames 2>/dev/null) || :
+	_hashes "$tmp/x" >"$tmp/h"
+	$cat "$img" | cpio -itv --numeric-uid-gid --quiet 2>/dev/null | awk "$listing_perm_awk"'
+		{
+			t = ftype($1)
+			if (t == "c" || t == "b") { size = $5 $6; gsub(/ /, "", size); i = 10 } else { size = $5; i = 9 }
+			# the path is everything after the date fields
+			line = $0
+			for (k = 1; k < i; k++) { sub(/^[ ]*[^ ]+[ ]+/, "", line) }
+			p = line
+			target = "-"
+			if (t == "l") { k = index(p, " -> "); target = substr(p, k + 4); p = substr(p, 1, k - 1) }
+			p = (p == ".") ? "/" : "/" p
+			if (t != "f" && t != "c" && t != "b") size = "-"
+			print p "\t" t "\t" perm($1) "\t" $3 "\t" $4 "\t" size "\t" target
+		}' >"$tmp/m"
+	_join "$tmp/m" "$tmp/h" extracted-size
+	rm -rf "$tmp"
+}
+
+# "h\xc3\xa9" -> the bytes (printf %b knows octal, not hex, in every shell)
+_unhex() {
+	printf '%b' "$(printf '%s' "$1" | awk '{
+		out = ""; s = $0; hex = "0123456789abcdef"
+		while ((i = index(s, "\\x")) > 0) {
+			h = tolower(substr(s, i + 2, 2))
+			v = (index(hex, substr(h, 1, 1)) - 1) * 16 + index(hex, substr(h, 2, 1)) - 1
+			out = out substr(s, 1, i - 1) sprintf("\\0%03o", v)
+			s = substr(s, i + 4)
+		}
+		printf "%s", out s
+	}')"
+}
+
+# ext2/ext4 through debugfs: "ls -p" per directory for metadata, "stat"
+# for devices and links, rdump for content.
+list_ext() {
+	img=$1 tmp=$(mktemp -d)
+	mkdir "$tmp/x"
+	debugfs -R "rdump / $tmp/x" "$img" >/dev/null 2>&1 || :
+	rm -rf "$tmp/x/lost+found"
+	_hashes "$tmp/x" >"$tmp/h"
+	: >"$tmp/m"
+	printf '%s\n' / >"$tmp/dirs"
+	while [ -s "$tmp/dirs" ]; do
+		d=$(head -n 1 "$tmp/dirs")
+		sed -i 1d "$tmp/dirs"
+		debugfs -R "ls -p \"$d\"" "$img" 2>/dev/null | awk -F/ -v dir="$d" '
+			NF >= 7 {
+				name = $6; for (i = 7; i < NF - 1; i++) name = name "/" $i
+				if (name == "..") next
+				if (name == "." && dir != "/") next
+				if (dir == "/" && name == "lost+found") next
+				p = (name == ".") ? "/" : (dir == "/" ? "/" name : dir "/" name)
+				print p "\t" $3 "\t" $4 "\t" $5 "\t" $(NF - 1)
+			}' >"$tmp/ls"
+		while IFS='	' read -r p mode uid gid size; do
+			# debugfs writes bytes over 0x7f as \xHH: back to bytes
+			case $p in *'\x'*) p=$(_unhex "$p") ;; esac
+			t=$(( 0$mode >> 12 ))
+			perm=$(printf '%04o' $(( 0$mode & 07777 )))
+			target=- sz=-
+			case $t in
+			4) type=d; [ "$p" != / ] && printf '%s\n' "$p" >>"$tmp/dirs" ;;
+			8) type=f sz=$size ;;
+			10) type=l target=$(readlink "$tmp/x$p") ;;
+			2|6)
+				[ $t = 2 ] && type=c || type=b
+				sz=$(debugfs -R "stat \"$p\"" "$img" 2>/dev/null |
+					sed -n 's/^Device major\/minor number: 0*\([0-9]*\):0*\([0-9]*\).*/\1,\2/p' |
+					sed 's/^,/0,/; s/,$/,0/')
+				;;
+			1) type=p ;;
+			12) type=s ;;
+			esac
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$type" "$perm" "$uid" "$gid" "$sz" "$target" >>"$tmp/m"
+		done <"$tmp/ls"
+	done
+	_join "$tmp/m" "$tmp/h"
+	rm -rf "$tmp"
+}

@@ -1,0 +1,77 @@
+#!/bin/sh
+# The build pipeline: errors for bad input, exact dependencies, no root.
+. "$TOPDIR/tests/lib.sh"
+
+# A configuration that reuses the kernel built for the tests.
+prebuilt_config() {
+	O_DIR=$1
+	umlkit_make O="$1" defconfig || fail "defconfig"
+	sed -i -e 's/^UMLKIT_KERNEL_FROM_TARBALL=y/# UMLKIT_KERNEL_FROM_TARBALL is not set/' \
+		-e '/^UMLKIT_KERNEL_TARBALL=/d' "$1/.config"
+	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$KERNEL" >>"$1/.config"
+	shift
+	for line in "$@"; do
+		sed -i "/^${line%%=*}=/d; /^# ${line%%=*} is not set/d" "$O_DIR/.config"
+		echo "$line" >>"$O_DIR/.config"
+	done
+	umlkit_make O="$O_DIR" olddefconfig || fail "olddefconfig"
+}
+
+test_missing_kernel_source_names_path_and_package() {
+	O_DIR=$SCRATCH/o
+	umlkit_make O="$O_DIR" defconfig
+	sed -i 's|^UMLKIT_KERNEL_TARBALL=.*|UMLKIT_KERNEL_TARBALL="/nonexistent/linux.tar.xz"|' "$O_DIR/.config"
+	umlkit_make O="$O_DIR" kernel
+	assertNotEquals "exit status" 0 $?
+	assertTrue "names the path and the package: $(cat "$SCRATCH/make.log")" \
+		"grep -q 'kernel source /nonexistent/linux.tar.xz not found: install Debian package linux-source-6.1' '$SCRATCH/make.log'"
+}
+
+test_recipe_with_missing_host_file_fails_with_file_and_line() {
+	O_DIR=$SCRATCH/o
+	printf '# bad\ndir /etc 0755 0 0\nfile /etc/x %s/missing 0644 0 0\n' "$SCRATCH" >"$SCRATCH/bad.recipe"
+	prebuilt_config "$O_DIR" "UMLKIT_ROOTFS_RECIPES=\"$SCRATCH/bad.recipe\""
+	umlkit_make O="$O_DIR" rootfs
+	assertNotEquals "exit status" 0 $?
+	assertTrue "error has file:line: $(cat "$SCRATCH/make.log")" \
+		"grep -q 'mkimage: $SCRATCH/bad.recipe:3: host file .$SCRATCH/missing.: No such file' '$SCRATCH/make.log'"
+	assertFalse "no image left" "ls '$O_DIR/images/' 2>/dev/null | grep -q rootfs"
+}
+
+test_second_make_does_nothing() {
+	make -C "$TOPDIR" O="$CHECK_O" >"$SCRATCH/make.log" 2>&1 || fail "make failed"
+	before=$(stat -c %Y.%i "$BUNDLE")
+	make -C "$TOPDIR" O="$CHECK_O" >"$SCRATCH/make.log" 2>&1 || fail "make failed"
+	assertFalse "no stage ran: $(cat "$SCRATCH/make.log")" "grep -q '>>>' '$SCRATCH/make.log'"
+	assertEquals "boot.sh untouched" "$before" "$(stat -c %Y.%i "$BUNDLE")"
+}
+
+test_recipe_edit_rebuilds_only_rootfs_and_bundle() {
+	O_DIR=$SCRATCH/o
+	cp "$TOPDIR/rootfs-recipes/default.recipe" "$SCRATCH/my.recipe"
+	echo "hello" >"$SCRATCH/motd"
+	echo "file /etc/motd $SCRATCH/motd 0644 0 0" >>"$SCRATCH/my.recipe"
+	prebuilt_config "$O_DIR" "UMLKIT_ROOTFS_RECIPES=\"$SCRATCH/my.recipe\""
+	umlkit_make O="$O_DIR" || fail "first build: $(cat "$SCRATCH/make.log")"
+	sleep 1
+	echo "changed" >"$SCRATCH/motd"
+	umlkit_make O="$O_DIR" || fail "rebuild"
+	assertTrue "rootfs rebuilt after a referenced file changed" "grep -q '>>> rootfs' '$SCRATCH/make.log'"
+	assertTrue "bundle rebuilt" "grep -q '>>> bundle' '$SCRATCH/make.log'"
+	assertFalse "data disk not rebuilt" "grep -q '>>> data disk' '$SCRATCH/make.log'"
+	assertFalse "kernel not touched" "grep -q '>>> kernel' '$SCRATCH/make.log'"
+	assertEquals "the guest sees the change" "changed" "$("$O_DIR/images/boot.sh" -- cat /etc/motd </dev/null)"
+}
+
+test_build_as_unprivileged_user() {
+	O_DIR=$SCRATCH/nobody-out
+	mkdir -p "$O_DIR"
+	prebuilt_config "$O_DIR"
+	chown -R 65534:65534 "$O_DIR"
+	as_nobody make -C "$TOPDIR" O="$O_DIR" >"$SCRATCH/make.log" 2>&1
+	assertEquals "make as uid 65534: $(tail -5 "$SCRATCH/make.log")" 0 $?
+	assertEquals "its bundle runs as uid 65534" "ok" \
+		"$(as_nobody "$O_DIR/images/boot.sh" -- echo ok </dev/null)"
+}
+
+. shunit2

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Configuration targets: defconfig loading, savedefconfig round trips,
+# O= directories side by side, host tool checks, help.
+. "$TOPDIR/tests/lib.sh"
+
+test_defconfig_savedefconfig_round_trip() {
+	umlkit_make O="$SCRATCH/o" ci_defconfig || fail "ci_defconfig failed"
+	umlkit_make O="$SCRATCH/o" savedefconfig DEFCONFIG="$SCRATCH/saved" || fail "savedefconfig failed"
+	grep -v '^#' "$TOPDIR/configs/ci_defconfig" >"$SCRATCH/want"
+	grep -v '^#' "$SCRATCH/saved" >"$SCRATCH/got"
+	assertTrue "savedefconfig gives back configs/ci_defconfig: $(diff "$SCRATCH/want" "$SCRATCH/got")" \
+		"cmp -s '$SCRATCH/want' '$SCRATCH/got'"
+}
+
+test_savedefconfig_writes_to_the_loaded_defconfig() {
+	cp "$TOPDIR/configs/ci_defconfig" "$SCRATCH/mine_defconfig"
+	umlkit_make O="$SCRATCH/o" DEFCONFIG="$SCRATCH/mine_defconfig" savedefconfig >/dev/null 2>&1
+	# load a defconfig file from outside configs/ through the origin record
+	umlkit_make O="$SCRATCH/o2" ci_defconfig
+	printf '%s\n' "$SCRATCH/mine_defconfig" >"$SCRATCH/o2/.defconfig"
+	sed -i 's/^UMLKIT_BOOT_MEM=.*/UMLKIT_BOOT_MEM="256M"/' "$SCRATCH/o2/.config"
+	umlkit_make O="$SCRATCH/o2" savedefconfig || fail "savedefconfig failed"
+	assertTrue "the changed value is written back" "grep -qx 'UMLKIT_BOOT_MEM=\"256M\"' '$SCRATCH/mine_defconfig'"
+	assertTrue "the first comment line is kept" "head -n 1 '$SCRATCH/mine_defconfig' | grep -q '^# A CI runner'"
+}
+
+test_unknown_defconfig_is_an_error() {
+	umlkit_make O="$SCRATCH/o" nosuch_defconfig
+	assertNotEquals "exit status" 0 $?
+	assertTrue "message names the target" "grep -q 'nosuch_defconfig' '$SCRATCH/make.log'"
+}
+
+test_two_output_directories_side_by_side() {
+	umlkit_make O="$SCRATCH/a" defconfig && umlkit_make O="$SCRATCH/b" ci_defconfig
+	assertTrue "a is interactive" "grep -qx 'UMLKIT_BOOT_INTERACTIVE=y' '$SCRATCH/a/.config'"
+	assertTrue "b is command mode" "grep -qx 'UMLKIT_BOOT_COMMAND=y' '$SCRATCH/b/.config'"
+}
+
+test_build_without_config_says_what_to_do() {
+	umlkit_make O="$SCRATCH/empty" all
+	assertNotEquals "exit status" 0 $?
+	assertTrue "tells to run make defconfig" "grep -q \"run 'make defconfig'\" '$SCRATCH/make.log'"
+}
+
+test_missing_host_tool_names_the_package() {
+	# a PATH with everything but genext2fs
+	mkdir -p "$SCRATCH/bin"
+	for f in /usr/bin/* /usr/sbin/* /bin/* /sbin/*; do
+		n=${f##*/}
+		[ "$n" = genext2fs ] || [ -e "$SCRATCH/bin/$n" ] || ln -s "$f" "$SCRATCH/bin/$n"
+	done
+	umlkit_make O="$SCRATCH/o" defconfig
+	PATH=$SCRATCH/bin make -C "$TOPDIR" O="$SCRATCH/o" rootfs >"$SCRATCH/make.log" 2>&1
+	assertNotEquals "exit status" 0 $?
+	assertTrue "names genext2fs and its package: $(cat "$SCRATCH/make.log")" \
+		"grep -q \"host tool 'genext2fs' not found: install Debian package genext2fs\" '$SCRATCH/make.log'"
+	assertFalse "no work started" "[ -d '$SCRATCH/o/build/host' ]"
+}
+
+test_help_lists_targets_and_variables() {
+	make -C "$TOPDIR" -s help >"$SCRATCH/help"
+	for word in defconfig menuconfig savedefconfig kernel-menuconfig kernel-rebuild check clean distclean 'O=DIR' 'V=1'; do
+		assertTrue "help mentions $word" "grep -qF -- '$word' '$SCRATCH/help'"
+	done
+}
+
+. shunit2

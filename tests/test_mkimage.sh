@@ -1,0 +1,212 @@
+#!/bin/sh
+# mkimage: the same recipe gives the same content in every format (read
+# back with debugfs, unsquashfs and cpio), every error is reported with
+# FILE:LINE and leaves no output, and output is reproducible.
+# MKIMAGE may name the ASan/UBSan build.
+. "$TOPDIR/tests/lib.sh"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+
+R=$SCRATCH/recipes
+
+oneTimeSetUp() {
+	mkdir -p "$R/host/deep" "$R/tree/sub"
+	# content: empty, small, several MiB, non-ASCII and long names, deep
+	: >"$R/host/empty"
+	echo "small file" >"$R/host/small"
+	head -c 3000000 /dev/urandom >"$R/host/big"
+	d=$R/host/deep
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do d=$d/level$i; done
+	mkdir -p "$d" && echo bottom >"$d/file"
+	long=$(printf 'n%.0s' $(seq 1 200))
+	echo long >"$R/tree/$long"
+	echo "ünï" >"$R/tree/sub/ünïcödé name"
+	echo linked >"$R/tree/sub/a" && ln "$R/tree/sub/a" "$R/tree/sub/b"
+	ln -s ../sub/a "$R/tree/sub/rel-link"
+	chmod 0750 "$R/tree/sub"
+	cat >"$R/full.recipe" <<RECIPE
+# every directive type
+dir /etc 0755 0 0
+file /etc/empty host/empty 0644 0 0
+file /bin/su host/small 4755 0 0 /bin/su-hardlink /usr/bin/su
+file /var/big host/big 0600 1000 100
+text /etc/motd 0644 0 0 Hello\\nWorld\\n
+text "/etc/with space" 2755 0 0 "quoted \\"text\\""
+slink /etc/localtime /usr/share/zoneinfo/UTC 0777 0 0
+nod /dev/null 0666 0 0 c 1 3
+nod /dev/ubda 0660 0 6 b 98 0
+pipe /run/fifo 0600 0 0
+sock /run/socket 0755 0 0
+tree /opt/tree tree
+tree /deep host/deep
+include more.recipe
+user root 0 0 /root /bin/sh ""
+user daemon 1 1 /usr/sbin /usr/sbin/nologin
+group root 0
+remove /deep/level1/level2/level3/level4/level5/level6/level7/level8/level9/level10/level11/level12/file
+RECIPE
+	printf 'dir /srv 1777 0 0\nfile /srv/override host/small 0644 0 0\nfile /srv/override host/empty 0640 0 0\n' >"$R/more.recipe"
+	(cd "$R" && tar -cf tarball.tar -C tree . && gzip -k tarball.tar)
+	printf 'tar /from-tar tarball.tar.gz\n' >"$R/tar.recipe"
+}
+
+build() {
+	"$MKIMAGE" -t "$1" -o "$2" "$R/full.recipe" "$R/tar.recipe" 2>"$SCRATCH/mkimage.err"
+}
+
+test_every_format_holds_the_same_content() {
+	for t in ext2 ext4 squashfs cpio; do
+		build $t "$SCRATCH/img.$t" || fail "$t: $(cat "$SCRATCH/mkimage.err")"
+	done
+	list_ext "$SCRATCH/img.ext2" >"$SCRATCH/l.ext2"
+	list_ext "$SCRATCH/img.ext4" >"$SCRATCH/l.ext4"
+	list_squashfs "$SCRATCH/img.squashfs" >"$SCRATCH/l.squashfs"
+	list_cpio "$SCRATCH/img.cpio" >"$SCRATCH/l.cpio"
+	# sockets: ext via debugfs, squashfs and cpio natively
+	for t in ext4 squashfs cpio; do
+		assertTrue "$t listing equals ext2's: $(diff "$SCRATCH/l.ext2" "$SCRATCH/l.$t" | head -5)" \
+			"cmp -s '$SCRATCH/l.ext2' '$SCRATCH/l.$t'"
+	done
+	# what the recipe declares, written out by hand
+	l=$SCRATCH/l.ext2
+	big=$(sha256sum <"$R/host/big" | cut -d' ' -f1)
+	small=$(sha256sum <"$R/host/small" | cut -d' ' -f1)
+	empty=$(sha256sum </dev/null | cut -d' ' -f1)
+	for want in \
+		"/bin/su f 4755 0 0 11 - $small" \
+		"/bin/su-hardlink f 4755 0 0 11 - $small" \
+		"/usr/bin/su f 4755 0 0 11 - $small" \
+		"/var/big f 0600 1000 100 3000000 - $big" \
+		"/etc/empty f 0644 0 0 0 - $empty" \
+		"/etc/motd f 0644 0 0 12 - $(printf 'Hello\nWorld\n' | sha256sum | cut -d' ' -f1)" \
+		"/etc/with space f 2755 0 0 13 - $(printf 'quoted "text"' | sha256sum | cut -d' ' -f1)" \
+		"/etc/localtime l 0777 0 0 - /usr/share/zoneinfo/UTC -" \
+		"/dev/null c 0666 0 0 1,3 - -" \
+		"/dev/ubda b 0660 0 6 98,0 - -" \
+		"/run/fifo p 0600 0 0 - - -" \
+		"/run/socket s 0755 0 0 - - -" \
+		"/opt/tree/sub d 0750 0 0 - - -" \
+		"/opt/tree/sub/rel-link l 0777 0 0 - ../sub/a -" \
+		"/opt/tree/sub/ünïcödé name f 0644 0 0 6 - $(echo 'ünï' | sha256sum | cut -d' ' -f1)" \
+		"/srv d 1777 0 0 - - -" \
+		"/srv/override f 0640 0 0 0 - $empty" \
+		"/from-tar/sub/b f 0644 0 0 7 - $(echo linked | sha256sum | cut -d' ' -f1)" \
+		"/etc/passwd f 0644 0 0 78 - $(printf 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' | sha256sum | cut -d' ' -f1)"
+	do
+		assertTrue "declared: $want" "grep -qxF '$want' '$l'"
+	done
+	assertFalse "removed file is gone" "grep -q 'level12/file' '$l'"
+	assertTrue "deep tree kept" "grep -q '^/deep/level1/.*/level12 d' '$l'"
+	long=$(printf 'n%.0s' $(seq 1 200))
+	assertTrue "200-byte name" "grep -q '^/opt/tree/$long f 0644 0 0 5 ' '$l'"
+}
+
+test_hard_links_share_one_inode() {
+	build ext2 "$SCRATCH/h.ext2" || fail "build"
+	a=$(debugfs -R 'stat /bin/su' "$SCRATCH/h.ext2" 2>/dev/null | sed -n 's/^Inode: \([0-9]*\).*Links: \([0-9]*\).*/\1 \2/p; s/^Inode: \([0-9]*\).*/\1/p' | head -n 1)
+	b=$(debugfs -R 'stat /usr/bin/su' "$SCRATCH/h.ext2" 2>/dev/null | sed -n 's/^Inode: \([0-9]*\).*/\1/p')
+	assertEquals "same inode" "${a%% *}" "$b"
+	assertTrue "3 links" "debugfs -R 'stat /bin/su' '$SCRATCH/h.ext2' 2>/dev/null | grep -q 'Links: 3'"
+}
+
+test_ext_images_pass_fsck() {
+	for t in ext2 ext4; do
+		build $t "$SCRATCH/f.$t" || fail "build $t"
+		assertTrue "e2fsck -fn $t" "e2fsck -fn '$SCRATCH/f.$t' >/dev/null 2>&1"
+	done
+	"$MKIMAGE" -t ext4 -s 100M -o "$SCRATCH/empty.ext4" || fail "empty"
+	assertTrue "empty 100M ext4" "e2fsck -fn '$SCRATCH/empty.ext4' >/dev/null 2>&1"
+	assertEquals "size" 104857600 "$(wc -c <"$SCRATCH/empty.ext4")"
+}
+
+test_reproducible_across_dirs_umask_order_and_mtimes() {
+	for t in ext2 ext4 squashfs cpio; do
+		SOURCE_DATE_EPOCH=1700000000 build $t "$SCRATCH/r1.$t" || fail "$t"
+	done
+	# the same recipes from another directory, other mtimes and umask
+	cp -a "$R" "$SCRATCH/copy"
+	touch -d '2001-01-01' "$SCRATCH/copy/host/big" "$SCRATCH/copy/tree/sub/a"
+	mkdir -p "$SCRATCH/out2"
+	for t in ext2 ext4 squashfs cpio; do
+		(umask 077; cd /; R=$SCRATCH/copy SOURCE_DATE_EPOCH=1700000000 TZ=Asia/Tokyo LC_ALL=C.UTF-8 \
+			"$MKIMAGE" -t $t -o "$SCRATCH/out2/r1.$t" "$SCRATCH/copy/full.recipe" "$SCRATCH/copy/tar.recipe") ||
+			fail "$t copy"
+		assertTrue "$t bit-identical" "cmp '$SCRATCH/r1.$t' '$SCRATCH/out2/r1.$t'"
+	done
+}
+
+test_rootless_output_equals_root_output() {
+	[ "$(id -u)" = 0 ] || startSkipping
+	chmod -R a+rX "$R"
+	for t in ext4 squashfs cpio; do
+		build $t "$SCRATCH/x.$t" || fail "$t"
+		mkdir -p "$SCRATCH/nb" && chown 65534 "$SCRATCH/nb"
+		as_nobody "$MKIMAGE" -t $t -o "$SCRATCH/nb/x.$t" "$R/full.recipe" "$R/tar.recipe" 2>"$SCRATCH/err"
+		assertEquals "$t as uid 65534: $(cat "$SCRATCH/err")" 0 $?
+		assertTrue "$t identical: $(cmp -l "$SCRATCH/x.$t" "$SCRATCH/nb/x.$t" | head -3)" "cmp -s '$SCRATCH/x.$t' '$SCRATCH/nb/x.$t'"
+	done
+}
+
+# $1: expected message (grep pattern); recipe on stdin
+expect_error() {
+	cat >"$SCRATCH/e.recipe"
+	rm -f "$SCRATCH/e.img"*
+	"$MKIMAGE" -t "${TYPE:-ext2}" -o "$SCRATCH/e.img" ${SIZE:+-s $SIZE} "$SCRATCH/e.recipe" 2>"$SCRATCH/err"
+	assertEquals "exit status for '$1'" 1 $?
+	assertTrue "message '$1' in: $(cat "$SCRATCH/err")" "grep -q -- \"$1\" '$SCRATCH/err'"
+	assertEquals "no output left for '$1'" "" "$(ls "$SCRATCH" | grep '^e\.img')"
+}
+
+test_errors_name_file_and_line_and_leave_nothing() {
+	f=$SCRATCH/e.recipe
+	printf 'dir /a 0755 0 0\nbogus /x\n' | expect_error "$f:2: unknown directive 'bogus'"
+	printf 'dir /a 0755 0\n' | expect_error "$f:1: 'dir' takes 4 fields"
+	printf 'dir /a 0855 0 0\n' | expect_error "$f:1: bad mode '0855'"
+	printf 'dir /a 0755 x 0\n' | expect_error "$f:1: bad uid 'x'"
+	printf 'nod /n 0644 0 0 c 1 99999999\n' | expect_error "$f:1: bad minor number"
+	printf '\nfile /a /nonexistent/file 0644 0 0\n' | expect_error "$f:2: host file '/nonexistent/file'"
+	printf 'file /a %s 0644 0 0\n' "$SCRATCH" | expect_error "$f:1: host file .* is not a regular file"
+	printf 'dir /a/../../etc 0755 0 0\n' | expect_error "$f:1: path '/a/../../etc' escapes the image"
+	printf 'slink /etc /host-etc 0777 0 0\nfile /etc/passwd %s/recipes/host/small 0644 0 0\n' "$SCRATCH" |
+		expect_error "$f:2: '/etc/passwd': parent '/etc' is a slink, not a directory"
+	printf 'include e.recipe\n' | expect_error "include cycle"
+	printf 'dir /a 0755 0 0\nfile /a/x %s/recipes/host/small 0644 0 0 /a/y\nremove /a/x\n' "$SCRATCH" |
+		expect_error "$f:2: hard link '/a/y' to '/a/x': no such file"
+	printf 'dir /d 0755 0 0\nfile /a %s/recipes/host/small 0644 0 0 /b\n' "$SCRATCH" >/dev/null
+	printf 'dir /d 0755 0 0\nslink /s d 0777 0 0\nfile /x %s/recipes/host/small 0644 0 0\nremove /x\nfile /x %s/recipes/host/small 0644 0 0 /y\nremove /x\ndir /x 0755 0 0\n' "$SCRATCH" "$SCRATCH" |
+		expect_error "hard link '/y' to '/x': not a regular file"
+	printf 'text /a 0644 0 0 "unterminated\n' | expect_error "$f:1: unterminated quoted field"
+	printf 'file /a ${UMLKIT_TEST_UNSET}/x 0644 0 0\n' | expect_error "$f:1: environment variable 'UMLKIT_TEST_UNSET' is not set"
+	printf 'tar /t %s/recipes/host/small\n' "$SCRATCH" | expect_error "$f:1: could not read archive"
+	printf 'remove /nothing\n' | expect_error "$f:1: remove '/nothing': nothing at that path"
+	printf 'file /big %s/recipes/host/big 0644 0 0\n' "$SCRATCH" | SIZE=1M expect_error "image too small"
+	printf 'busybox /etc/passwd\n' | expect_error "$f:1: '/etc/passwd' is not an executable file"
+}
+
+test_env_expansion_in_locations() {
+	printf 'file /x ${UMLKIT_TEST_DIR}/small 0644 0 0\n' >"$SCRATCH/env.recipe"
+	UMLKIT_TEST_DIR=$R/host "$MKIMAGE" -t cpio -z none -o "$SCRATCH/env.cpio" "$SCRATCH/env.recipe"
+	assertEquals "status" 0 $?
+	assertTrue "content" "cpio -i --to-stdout x <'$SCRATCH/env.cpio' 2>/dev/null | grep -qx 'small file'"
+}
+
+test_depfile_lists_every_input() {
+	"$MKIMAGE" -t cpio -o "$SCRATCH/d.cpio" -d "$SCRATCH/d.d" "$R/full.recipe" "$R/tar.recipe" || fail "build"
+	for f in full.recipe more.recipe tar.recipe tarball.tar.gz host/big host/small tree/sub; do
+		assertTrue "depfile lists $f" "grep -q '$R/$f' '$SCRATCH/d.d'"
+	done
+}
+
+test_gen_init_cpio_list_works_unchanged() {
+	# the kernel's own example list (usr/default_cpio_list style)
+	printf '# a kernel list\ndir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\ndir /root 0700 0 0\n' >"$SCRATCH/k.list"
+	"$MKIMAGE" -t cpio -z none -o "$SCRATCH/k.cpio" "$SCRATCH/k.list" || fail "build"
+	assertTrue "console node" "list_cpio '$SCRATCH/k.cpio' | grep -qx '/dev/console c 0600 0 0 5,1 - -'"
+}
+
+test_help() {
+	assertTrue "--help documents the types" "'$MKIMAGE' --help | grep -q 'ext2, ext4, squashfs or cpio'"
+	"$MKIMAGE" -t nope -o "$SCRATCH/x" 2>/dev/null
+	assertEquals "bad type" 2 $?
+}
+
+. shunit2
