@@ -210,10 +210,12 @@ static int wait_for(pid_t child)
 	}
 }
 
-static void write_text(const char *path, const char *text)
+/* len covers the terminating NUL where the reader needs one: UML's
+ * /proc/exitcode parses its buffer without terminating it. */
+static void write_bytes(const char *path, const char *data, size_t len, int do_fsync)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || write(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+	if (fd < 0 || write(fd, data, len) < 0 || (do_fsync && fsync(fd) < 0))
 		warn("write", path);
 	if (fd >= 0)
 		close(fd);
@@ -247,6 +249,8 @@ int main(void)
 
 	mount_basics();
 	mount_fs("none", RUN_DIR, "hostfs", 0, NULL);
+	/* tells boot.sh's watchdog that the kernel got as far as init */
+	write_bytes(RUN_DIR "/booted", "", 0, 0);
 	mode = slurp(RUN_DIR "/mode", NULL);
 	mount_shares();
 	if (!mode || strncmp(mode, "command", 7)) {
@@ -271,11 +275,12 @@ int main(void)
 	while (wait(NULL) > 0)
 		;
 	snprintf(code, sizeof(code), "%d\n", status);
-	write_text(RUN_DIR "/status", code);
+	write_bytes(RUN_DIR "/status", code, strlen(code), 1);
 	sync();
 	unmount_all();
 	sync();
-	write_text("/proc/exitcode", code);
+	snprintf(code, sizeof(code), "%d", status);
+	write_bytes("/proc/exitcode", code, strlen(code) + 1, 0);
 	reboot(RB_POWER_OFF);
 	return status;
 }

@@ -192,14 +192,15 @@ int main(int argc, char **argv)
 {
 	struct image_opts o = { .headroom = 25, .compress = "gzip" };
 	const char *depfile = NULL;
-	char *tmp, *workdir;
+	char *tmp, *workdir, epoch[32];
 	int rc;
 
 	if (parse_args(argc, argv, &o, &depfile) < 0)
 		return 2;
 	o.epoch = source_date_epoch();
 	/* tools we run (genext2fs) read it too */
-	setenv("SOURCE_DATE_EPOCH", xasprintf("%lld", o.epoch), 1);
+	snprintf(epoch, sizeof(epoch), "%lld", o.epoch);
+	setenv("SOURCE_DATE_EPOCH", epoch, 1);
 	setenv("LC_ALL", "C", 1);
 	umask(022);
 

@@ -12,13 +12,16 @@ for spec in "$@"; do
 	# shellcheck disable=SC2086 # env is VAR=value words
 	env $env sh "$TOPDIR/tests/test_$suite.sh" 2>&1 | tee "$log"
 	ran=$(sed -n 's/^Ran \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	fails=$(sed -n 's/^FAILED (failures=\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	# shunit2 counts failed assertions; we count failed tests: those
+	# with an ASSERT or ERROR line after their name
+	fails=$(awk '/^test_/ { t = $1 } /^(ASSERT|shunit2:ERROR)/ && t != "" { bad[t] = 1 }
+		END { n = 0; for (k in bad) n++; print n }' "$log")
 	if [ -z "$ran" ]; then
 		echo "suite $suite did not finish"
 		failed=$((failed + 1))
 	else
-		failed=$((failed + ${fails:-0}))
-		passed=$((passed + ran - ${fails:-0}))
+		failed=$((failed + fails))
+		passed=$((passed + ran - fails))
 	fi
 	rm -f "$log"
 done
