@@ -1,7 +1,8 @@
 /* umlkit-init: PID 1 of a umlkit guest.
  *
- * boot.sh passes a run directory on the host through hostfs (kernel
- * parameter hostfs=DIR). From it this init reads what to do:
+ * boot.sh names a run directory on the host (kernel parameter
+ * umlkit.run=DIR), mounted here through hostfs. From it this init reads
+ * what to do:
  *   mode     "command" or "login"
  *   args     the command, NUL-separated (command mode)
  *   stdin    the host's standard input, spooled (when it is not a terminal)
@@ -124,6 +125,19 @@ static void mount_shares(void)
 	free(list);
 }
 
+/* The value of umlkit.run= on the kernel command line, or NULL. */
+static char *run_dir_param(void)
+{
+	char *cmdline = slurp("/proc/cmdline", NULL), *p, *value = NULL;
+	if (!cmdline)
+		return NULL;
+	for (p = strtok(cmdline, " \n"); p; p = strtok(NULL, " \n"))
+		if (!strncmp(p, "umlkit.run=", 11))
+			value = strdup(p + 11);
+	free(cmdline);
+	return value;
+}
+
 static char **read_args(void)
 {
 	size_t len, n = 0;
@@ -244,11 +258,13 @@ static void unmount_all(void)
 
 int main(void)
 {
-	char *mode, *ttys, **argv, code[16];
+	char *mode, *ttys, **argv, code[16], *run;
 	int status;
 
 	mount_basics();
-	mount_fs("none", RUN_DIR, "hostfs", 0, NULL);
+	run = run_dir_param();
+	if (run)
+		mount_fs("none", RUN_DIR, "hostfs", 0, run);
 	/* tells boot.sh's watchdog that the kernel got as far as init */
 	write_bytes(RUN_DIR "/booted", "", 0, 0);
 	mode = slurp(RUN_DIR "/mode", NULL);
