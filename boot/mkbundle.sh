@@ -16,7 +16,7 @@ Usage: mkbundle.sh -o OUT -t TEMPLATE -k KERNEL -r ROOT_IMAGE [options]
 USAGE
 }
 
-out= template= kernel= root= datas= comp=xz mem=64M append= command= name=umlkit
+out='' template='' kernel='' root='' datas='' comp=xz mem=64M append='' command='' name=umlkit
 while getopts o:t:k:r:d:c:m:a:x:n:h opt; do
 	case $opt in
 	o) out=$OPTARG ;;
@@ -56,9 +56,9 @@ root_name=${root##*/}
 cp "$root" "$stage/$root_name"
 images=$root_name
 case $root_name in
-*.cpio*) disk_images= initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
-*.squashfs) disk_images=$root_name initrd_image= cmdline="root=/dev/ubda ro init=/sbin/umlkit-init" ;;
-*) disk_images=$root_name initrd_image= cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
+*.cpio*) disk_images='' initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
+*.squashfs) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda ro init=/sbin/umlkit-init" ;;
+*) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
 esac
 for d in $datas; do
 	cp "$d" "$stage/${d##*/}"

@@ -81,15 +81,21 @@ else
 	$(Q)cp $(KERNEL_DEFCONFIG_FILE) $(KERNEL_OBJDIR)/.config
 endif
 	$(Q)cd $(KERNEL_OBJDIR) && ARCH=um $(KERNEL_SRCDIR)/scripts/kconfig/merge_config.sh \
-		-m -O $(KERNEL_OBJDIR) $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS) >$(KERNEL_OBJDIR)/merge_config.log
+		-m -O $(KERNEL_OBJDIR) $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS) \
+		>$(KERNEL_OBJDIR)/merge_config.log 2>&1
 	$(Q)$(KERNEL_MAKE) olddefconfig >/dev/null
 	$(Q)sh $(TOPDIR)/kernel/check-config.sh $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS)
 	$(Q)touch $@
 
-# Only the configuration and the source are inputs: a no-op make does not
-# enter the kernel's own make. After editing a source directory, run
-# 'make kernel-rebuild'.
-$(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config
+# The build timestamp is an input too, so an incremental build gives the
+# bytes a clean one would.
+KERNEL_BUILD_OPTS := $(BUILD_DIR)/kernel-build.opts
+$(call write-if-changed,$(KERNEL_BUILD_OPTS),$(SOURCE_DATE_EPOCH))
+
+# Only the configuration, the timestamp and the source are inputs: a no-op
+# make does not enter the kernel's own make. After editing a source
+# directory, run 'make kernel-rebuild'.
+$(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config $(KERNEL_BUILD_OPTS)
 	$(call MESSAGE,kernel: build)
 	$(Q)$(KERNEL_MAKE) -j$(NPROC) linux
 	$(Q)touch $@

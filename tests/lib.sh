@@ -3,8 +3,8 @@
 
 : "${TOPDIR:?run through 'make check'}"
 : "${CHECK_O:?run through 'make check'}"
-BUNDLE=$CHECK_O/images/boot.sh
-KERNEL=$CHECK_O/images/linux
+export BUNDLE=$CHECK_O/images/boot.sh
+export KERNEL=$CHECK_O/images/linux
 MKIMAGE=${MKIMAGE:-$CHECK_O/build/host/mkimage}
 export LC_ALL=C SHUNIT_COLOR=none
 # every suite gets its own scratch space, removed at exit

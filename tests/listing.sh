@@ -65,7 +65,7 @@ list_squashfs() {
 list_cpio() {
 	img=$(readlink -f "$1") tmp=$(mktemp -d)
 	case $(head -c 4 "$img" | od -An -tx1 | tr -d ' \n') in
-	1f8b*) cat="gzip -dc" ;; fd377a58) cat="xz -dc" ;; 28b52ffd) cat="zstd -qdc" ;; *) cat=cat ;;
+	1f8b*) cat="gzip -dc" ;; fd377a58) cat="xz -dc" ;; 28b52ffd) cat="zstd -qdc" ;; *) cat="cat" ;;
 	esac
 	mkdir "$tmp/x"
 	(cd "$tmp/x" && $cat "$img" | cpio -id --quiet --no-absolute-filenames 2>/dev/null) || :

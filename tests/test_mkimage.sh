@@ -153,7 +153,7 @@ expect_error() {
 	"$MKIMAGE" -t "${TYPE:-ext2}" -o "$SCRATCH/e.img" ${SIZE:+-s $SIZE} "$SCRATCH/e.recipe" 2>"$SCRATCH/err"
 	assertEquals "exit status for '$1'" 1 $?
 	assertTrue "message '$1' in: $(cat "$SCRATCH/err")" "grep -q -- \"$1\" '$SCRATCH/err'"
-	assertEquals "no output left for '$1'" "" "$(ls "$SCRATCH" | grep '^e\.img')"
+	assertEquals "no output left for '$1'" "" "$(find "$SCRATCH" -maxdepth 1 -name 'e.img*')"
 }
 
 test_errors_name_file_and_line_and_leave_nothing() {

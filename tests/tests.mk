@@ -18,3 +18,8 @@ mkimage-check:
 	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) mkimage mkimage-asan
 	$(Q)TOPDIR=$(TOPDIR) CHECK_O=$(CHECK_O) sh $(TOPDIR)/tests/run.sh \
 		mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage
+
+# Benchmarks (medians and ratios), against the build in $(O).
+.PHONY: bench
+bench: all
+	$(Q)TOPDIR=$(TOPDIR) O=$(O) sh $(TOPDIR)/support/bench.sh $(BENCH)

@@ -1,0 +1,114 @@
+#!/bin/sh
+# umlkit benchmarks: medians and ratios against the raw tools.
+# Usage: bench.sh [mkimage] [boot] [build]     (default: all three)
+# Environment: TOPDIR, O (an output dir with a built default config),
+# RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
+set -eu
+
+: "${TOPDIR:?run through make bench}"
+: "${O:?run through make bench}"
+RUNS=${RUNS:-5}
+CLEAN_RUNS=${CLEAN_RUNS:-1}
+MKIMAGE=$O/build/host/mkimage
+export LC_ALL=C
+work=$(mktemp -d "${TMPDIR:-/tmp}/umlkit-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+now() { date +%s.%N; }
+
+# median of the wall times of RUNS runs of "$@" (in seconds)
+median() {
+	runs=$1
+	shift
+	i=0
+	: >"$work/times"
+	while [ $i -lt "$runs" ]; do
+		t0=$(now)
+		"$@" >/dev/null 2>&1 </dev/null
+		t1=$(now)
+		echo "$t1 - $t0" | bc -l >>"$work/times"
+		i=$((i + 1))
+	done
+	sort -n "$work/times" | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m }'
+}
+
+row() { printf '%-44s %10s s %10s s %7s\n' "$1" "$2" "$3" "$(echo "scale=2; $2 / $3" | bc -l)"; }
+header() { printf '\n%s\n%-44s %12s %12s %7s\n' "$1" "step" "umlkit" "raw" "ratio"; }
+
+bench_mkimage() {
+	header "mkimage: 10,000 files, 200 MiB (raw: the tool run directly on the same tree)"
+	tree=$work/tree
+	i=0
+	while [ $i -lt 100 ]; do
+		mkdir -p "$tree/d$i"
+		j=0
+		while [ $j -lt 100 ]; do
+			head -c 20971 /dev/urandom >"$tree/d$i/f$j"
+			j=$((j + 1))
+		done
+		i=$((i + 1))
+	done
+	echo "tree / $tree" >"$work/tree.recipe"
+	# the same size for both: what mkimage chooses automatically
+	"$MKIMAGE" -t ext2 -o "$work/m.ext2" "$work/tree.recipe"
+	blocks=$(( $(wc -c <"$work/m.ext2") / 4096 ))
+	inodes=$(debugfs -R stats "$work/m.ext2" 2>/dev/null | sed -n 's/^Inode count: *//p')
+	m=$(median "$RUNS" "$MKIMAGE" -t ext2 -o "$work/m.ext2" "$work/tree.recipe")
+	r=$(median "$RUNS" genext2fs -B 4096 -b "$blocks" -N "$inodes" -d "$tree" "$work/g.ext2")
+	row "ext2 (genext2fs)" "$m" "$r"
+	m=$(median "$RUNS" "$MKIMAGE" -t squashfs -o "$work/m.sqfs" "$work/tree.recipe")
+	r=$(median "$RUNS" mksquashfs "$tree" "$work/g.sqfs" -noappend -quiet -no-progress -no-xattrs -comp zstd)
+	row "squashfs (mksquashfs)" "$m" "$r"
+}
+
+bench_boot() {
+	header "boot: boot.sh -- true, warm cache (raw: the extracted kernel booted directly)"
+	bundle=$O/images/boot.sh
+	"$bundle" -- true </dev/null
+	cache=$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/umlkit/*/ | head -n 1)
+	run=$work/run
+	mkdir -p "$run"
+	echo command >"$run/mode"
+	printf 'true\0' >"$run/args"
+	echo "0 0 0" >"$run/ttys"
+	: >"$run/stdin"
+	direct() {
+		rm -f "$run"/*.cow "$run/status"
+		TMPDIR=/dev/shm "$cache/linux" mem=64M ubd0="$run/r.cow,$cache/rootfs.ext2" \
+			ubd1="$run/d.cow,$cache/data.ext4" root=/dev/ubda rw init=/sbin/umlkit-init \
+			con=null con0=null con2=null,fd:1 con3=null,fd:2 ssl=null noreboot quiet \
+			uml_dir="$run" umid=bench umlkit.run="$run" "$@"
+	}
+	m=$(median "$RUNS" "$bundle" -- true)
+	r=$(median "$RUNS" direct)
+	row "boot.sh -- true" "$m" "$r"
+	m=$(median "$RUNS" "$bundle" --time-travel -- true)
+	r=$(median "$RUNS" direct time-travel=inf-cpu)
+	row "boot.sh --time-travel -- true" "$m" "$r"
+	printf '%-44s %10s bytes\n' "bundle size" "$(wc -c <"$bundle")"
+}
+
+bench_build() {
+	header "build (raw: the kernel's own make / genext2fs / the kernel booted directly)"
+	src=$work/umlkit
+	git -C "$TOPDIR" ls-files -z | (cd "$TOPDIR" && xargs -0 tar -cf -) | (mkdir -p "$src" && tar -xf - -C "$src")
+	clean() { rm -rf "$work/o" && make -C "$src" O="$work/o" defconfig && make -C "$src" O="$work/o"; }
+	full=$(median "$CLEAN_RUNS" clean)
+	printf '%-44s %10s s\n' "full clean build (defconfig + make)" "$full"
+	noop=$(median "$RUNS" make -C "$src" O="$work/o")
+	kraw=$(median "$RUNS" make -C "$work/o/build/linux-src" O="$work/o/build/linux-obj" ARCH=um -s linux)
+	row "no-op make (raw: kernel make, nothing to do)" "$noop" "$kraw"
+	edit() { echo "# $(now)" >>"$src/rootfs-recipes/default.recipe"; make -C "$src" O="$work/o"; }
+	redit=$(median "$RUNS" edit)
+	mkdir -p "$work/rootfs-tree"
+	debugfs -R "rdump / $work/rootfs-tree" "$work/o/images/rootfs.ext2" >/dev/null 2>&1
+	size=$(( $(wc -c <"$work/o/images/rootfs.ext2") / 1024 ))
+	genraw=$(median "$RUNS" genext2fs -b "$size" -N 2048 -d "$work/rootfs-tree" "$work/g.img")
+	row "recipe edit rebuild (raw: genext2fs alone)" "$redit" "$genraw"
+	fedit() { echo "# $(now)" >>"$src/kernel/umlkit.config"; make -C "$src" O="$work/o"; }
+	kedit=$(median "$RUNS" fedit)
+	printf '%-44s %10s s\n' "kernel fragment edit rebuild" "$kedit"
+}
+
+[ $# -gt 0 ] || set -- mkimage boot build
+for b in "$@"; do "bench_$b"; done
