@@ -13,12 +13,28 @@ $(GUEST_INIT): $(TOPDIR)/boot/init.c
 	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@.tmp $< && mv $@.tmp $@
 
 BUNDLE_OPTS := $(BUILD_DIR)/bundle.opts
-$(call write-if-changed,$(BUNDLE_OPTS),$(BUNDLE_COMPRESSION)|$(BOOT_MEM)|$(BOOT_CMDLINE)|$(BOOT_DEFAULT_COMMAND)|$(CONFIG_NAME)|$(SOURCE_DATE_EPOCH))
+$(call write-if-changed,$(BUNDLE_OPTS),$(BOOT_MEM)|$(BOOT_CMDLINE)|$(BOOT_DEFAULT_COMMAND)|$(CONFIG_NAME)|$(SOURCE_DATE_EPOCH))
 
-$(BUNDLE): $(KERNEL_IMAGE) $(ROOTFS_IMAGE) $(DATA_IMAGE) $(BUNDLE_OPTS) \
-		$(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh
+# Each image is compressed into its own payload segment, so a rebuild
+# recompresses only the image that changed.
+SEGMENT_DIR := $(BUILD_DIR)/bundle
+SEGMENT_OPTS := $(BUILD_DIR)/segment.opts
+$(call write-if-changed,$(SEGMENT_OPTS),$(BUNDLE_COMPRESSION)|$(SOURCE_DATE_EPOCH))
+BUNDLE_IMAGES := $(KERNEL_IMAGE) $(ROOTFS_IMAGE) $(DATA_IMAGE)
+BUNDLE_SEGMENTS := $(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg
+
+$(SEGMENT_DIR)/%.seg: $(IMAGES_DIR)/% $(SEGMENT_OPTS) $(TOPDIR)/boot/mksegment.sh
+	$(call MESSAGE,bundle: compress $*)
+	$(Q)mkdir -p $(@D)
+	$(Q)sh $(TOPDIR)/boot/mksegment.sh -c $(BUNDLE_COMPRESSION) -o $@ $<
+
+$(SEGMENT_DIR)/end.seg: $(SEGMENT_OPTS) $(TOPDIR)/boot/mksegment.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)sh $(TOPDIR)/boot/mksegment.sh -c $(BUNDLE_COMPRESSION) -o $@ -e
+
+$(BUNDLE): $(BUNDLE_SEGMENTS) $(BUNDLE_OPTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh
 	$(call MESSAGE,bundle: $(notdir $@))
-	$(Q)sh $(TOPDIR)/boot/mkbundle.sh -o $@ -t $(TOPDIR)/boot/boot.sh.in \
+	$(Q)sh $(TOPDIR)/boot/mkbundle.sh -o $@ -t $(TOPDIR)/boot/boot.sh.in -s $(SEGMENT_DIR) \
 		-k $(KERNEL_IMAGE) -r $(ROOTFS_IMAGE) $(addprefix -d ,$(DATA_IMAGE)) \
 		-c $(BUNDLE_COMPRESSION) -m '$(BOOT_MEM)' -a '$(BOOT_CMDLINE)' \
 		-x '$(BOOT_DEFAULT_COMMAND)' -n '$(CONFIG_NAME)'

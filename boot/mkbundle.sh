@@ -1,12 +1,15 @@
 #!/bin/sh
-# Assemble boot.sh: the template's shell header, a settings block and a
-# compressed tar payload, with a sha256 over every byte but its own line.
-# Reproducible: names sorted, owners and times fixed, compressors pinned.
+# Assemble boot.sh: the template's shell header, a settings block and the
+# payload (the images' segments from mksegment.sh, then the end segment),
+# with a sha256 over every byte but its own line.
+# Reproducible: owners and times fixed, compressors pinned.
 set -eu
 
 usage() {
 	cat <<USAGE
-Usage: mkbundle.sh -o OUT -t TEMPLATE -k KERNEL -r ROOT_IMAGE [options]
+Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL -r ROOT_IMAGE [options]
+  -s SEGDIR    where mksegment.sh wrote NAME.seg and NAME.seg.info for each
+               image, and end.seg
   -d IMAGE     a data disk image (repeatable, in ubd order after the root)
   -c ALG       payload compression: xz (default), gzip, zstd
   -m MEM       default guest memory
@@ -16,9 +19,10 @@ Usage: mkbundle.sh -o OUT -t TEMPLATE -k KERNEL -r ROOT_IMAGE [options]
 USAGE
 }
 
-out='' template='' kernel='' root='' datas='' comp=xz mem=64M append='' command='' name=umlkit
-while getopts o:t:k:r:d:c:m:a:x:n:h opt; do
+out='' template='' kernel='' root='' datas='' comp=xz mem=64M append='' command='' name=umlkit segs=''
+while getopts o:t:s:k:r:d:c:m:a:x:n:h opt; do
 	case $opt in
+	s) segs=$OPTARG ;;
 	o) out=$OPTARG ;;
 	t) template=$OPTARG ;;
 	k) kernel=$OPTARG ;;
@@ -33,13 +37,13 @@ while getopts o:t:k:r:d:c:m:a:x:n:h opt; do
 	*) usage >&2; exit 2 ;;
 	esac
 done
-[ -n "$out" ] && [ -n "$template" ] && [ -n "$kernel" ] && [ -n "$root" ] || { usage >&2; exit 2; }
+[ -n "$out" ] && [ -n "$template" ] && [ -n "$segs" ] && [ -n "$kernel" ] && [ -n "$root" ] || { usage >&2; exit 2; }
 
 epoch=${SOURCE_DATE_EPOCH:-0}
 case $comp in
-xz) compress="xz -T1 -6 -c" decompress="xz -dc" ;;
-gzip) compress="gzip -n -6 -c" decompress="gzip -dc" ;;
-zstd) compress="zstd -q -T1 -10 -c" decompress="zstd -qdc" ;;
+xz) decompress="xz -dc" ;;
+gzip) decompress="gzip -dc" ;;
+zstd) decompress="zstd -qdc" ;;
 *) echo "mkbundle.sh: unknown compression '$comp'" >&2; exit 2 ;;
 esac
 
@@ -49,11 +53,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 work=$(mktemp -d "${out}.work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-stage=$work/payload
-mkdir "$stage"
-cp "$kernel" "$stage/linux"
 root_name=${root##*/}
-cp "$root" "$stage/$root_name"
 images=$root_name
 case $root_name in
 *.cpio*) disk_images='' initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
@@ -61,15 +61,15 @@ case $root_name in
 *) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
 esac
 for d in $datas; do
-	cp "$d" "$stage/${d##*/}"
 	images="$images ${d##*/}"
 	disk_images="$disk_images ${d##*/}"
 done
 [ -n "$append" ] && cmdline="$cmdline $append"
 
-# shellcheck disable=SC2086 # $images and $compress are word lists
-(cd "$stage" && tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
-	--format=ustar -cf - linux $images) | $compress >"$work/payload.bin"
+for f in linux $images end; do
+	[ -f "$segs/$f.seg" ] || { echo "mkbundle.sh: missing segment $segs/$f.seg" >&2; exit 1; }
+	cat "$segs/$f.seg"
+done >"$work/payload.bin"
 
 version=$("$kernel" --version 2>/dev/null | head -n 1 || echo unknown)
 manifest=$(
@@ -81,8 +81,8 @@ manifest=$(
 	printf 'memory:     %s\n' "$mem"
 	printf 'payload:    %s, %s bytes\n' "$comp" "$(wc -c <"$work/payload.bin")"
 	for f in linux $images; do
-		printf 'file:       %-20s %10s bytes  sha256 %s\n' "$f" "$(wc -c <"$stage/$f")" \
-			"$(sha256sum "$stage/$f" | cut -d' ' -f1)"
+		read -r _ size sum <"$segs/$f.seg.info"
+		printf 'file:       %-20s %10s bytes  sha256 %s\n' "$f" "$size" "$sum"
 	done
 )
 

@@ -4,8 +4,9 @@
 # e2fsprogs' tools live in /usr/sbin, which users' PATH often lacks.
 export PATH := $(PATH):/usr/sbin:/sbin
 
-# Reproducible builds: one timestamp for every file we produce.
-SOURCE_DATE_EPOCH := $(or $(call qstrip,$(UMLKIT_SOURCE_DATE_EPOCH)),$(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null),0)
+# Reproducible builds: one timestamp for every file we produce. From the
+# configuration, else the environment, else umlkit's last commit, else 0.
+SOURCE_DATE_EPOCH := $(or $(call qstrip,$(UMLKIT_SOURCE_DATE_EPOCH)),$(SOURCE_DATE_EPOCH),$(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null),0)
 export SOURCE_DATE_EPOCH
 
 # tool:package pairs

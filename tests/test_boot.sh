@@ -156,6 +156,13 @@ test_copied_alone_into_an_empty_directory() {
 	assertEquals "nothing written beside it" "boot.sh" "$(ls "$SCRATCH/alone")"
 }
 
+test_runs_under_busybox_sh_dash_and_bash() {
+	for shell in "busybox sh" dash bash; do
+		# shellcheck disable=SC2086 # "busybox sh" is two words
+		assertEquals "$shell" "ok" "$($shell "$COPY" --timeout 120 -- echo ok </dev/null)"
+	done
+}
+
 test_runs_as_unprivileged_user() {
 	assertEquals "uid 65534 on the host, root in the guest" "0" \
 		"$(as_nobody "$B" -- id -u </dev/null)"

@@ -1,0 +1,42 @@
+#!/bin/sh
+# One payload segment of boot.sh: FILE as a tar member (no end-of-archive
+# blocks), compressed on its own. The payload is the segments one after the
+# other plus a compressed end block: decompressors read concatenated streams
+# and tar sees one archive, while a rebuild recompresses only what changed.
+# Writes OUT and OUT.info ("NAME SIZE SHA256") for the manifest.
+# Usage: mksegment.sh -c xz|gzip|zstd -o OUT FILE   (or -e: the end block)
+set -eu
+
+comp=xz out='' end=''
+while getopts c:o:e opt; do
+	case $opt in
+	c) comp=$OPTARG ;;
+	o) out=$OPTARG ;;
+	e) end=1 ;;
+	*) echo "usage: mksegment.sh -c ALG -o OUT FILE | -e" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+case $comp in
+xz) compress="xz -T1 -6 -c" ;;
+gzip) compress="gzip -n -6 -c" ;;
+zstd) compress="zstd -q -T1 -10 -c" ;;
+*) echo "mksegment.sh: unknown compression '$comp'" >&2; exit 2 ;;
+esac
+
+if [ -n "$end" ]; then
+	# shellcheck disable=SC2086 # $compress is a command line
+	head -c 1024 /dev/zero | $compress >"$out.tmp"
+	mv "$out.tmp" "$out"
+	exit 0
+fi
+
+file=$1
+name=${file##*/}
+# 512-byte records, so the member ends right before the two zero blocks
+# shellcheck disable=SC2086
+tar -C "$(dirname "$file")" -b 1 --format=ustar --owner=0 --group=0 --numeric-owner \
+	--mtime="@${SOURCE_DATE_EPOCH:-0}" --mode=u+rw -cf - "$name" | head -c -1024 | $compress >"$out.tmp"
+printf '%s %s %s\n' "$name" "$(wc -c <"$file")" "$(sha256sum <"$file" | cut -d' ' -f1)" >"$out.info.tmp"
+mv "$out.info.tmp" "$out.info"
+mv "$out.tmp" "$out"
