@@ -50,7 +50,7 @@ deps:
 	$(Q)sh $(TOPDIR)/support/deps.sh
 
 .PHONY: clean
-clean: kernel-clean-hook
+clean:
 	$(call MESSAGE,clean)
 	$(Q)rm -rf $(IMAGES_DIR) $(BUILD_DIR)
 

@@ -131,6 +131,3 @@ kernel-rebuild: $(KERNEL_CONFIGURED)
 	$(Q)$(MAKE) --no-print-directory all
 
 endif
-
-.PHONY: kernel-clean-hook
-kernel-clean-hook:

@@ -89,22 +89,22 @@ static char *derive_uuid(const struct image_opts *o)
 	return s;
 }
 
-static int run_quiet(char *const argv[], const struct image_opts *o, int ok_status)
+/* Tool chatter goes to a log in the work directory, shown only if the tool
+ * fails (exits above ok_status). in_fd feeds its stdin (-1: none). */
+static int run_logged(char *const argv[], const struct image_opts *o, int in_fd, int ok_status,
+		      struct buf *log_text)
 {
-	char *log = xasprintf("%s/tool.log", o->workdir);
+	char *log = xasprintf("%s/%s.log", o->workdir, argv[0]);
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int status = -1, saved_err = -1;
+	int status = -1;
 	pid_t pid;
 	if (fd < 0) {
 		free(log);
 		return error("%s: %s", o->workdir, strerror(errno));
 	}
-	/* tool chatter goes to the log; shown only if the tool fails */
-	saved_err = dup(2);
-	dup2(fd, 2);
-	pid = spawn(argv, -1, fd);
-	dup2(saved_err, 2);
-	close(saved_err);
+	pid = spawn_io(argv, in_fd, fd, fd);
+	if (in_fd >= 0)
+		close(in_fd);
 	if (pid >= 0)
 		status = spawn_wait(pid, argv[0]);
 	close(fd);
@@ -112,14 +112,38 @@ static int run_quiet(char *const argv[], const struct image_opts *o, int ok_stat
 		struct buf text = { 0 };
 		if (read_file(log, &text) == 0 && text.len)
 			fprintf(stderr, "%s", text.data);
-		buf_free(&text);
-		error("%s failed (exit %d) on %s", argv[0], status, o->out);
+		if (log_text)
+			*log_text = text;
+		else
+			buf_free(&text);
 		status = -1;
 	} else {
 		status = 0;
 	}
 	free(log);
 	return status;
+}
+
+static int run_quiet(char *const argv[], const struct image_opts *o, int ok_status)
+{
+	if (run_logged(argv, o, -1, ok_status, NULL) < 0)
+		return error("%s failed on %s", argv[0], o->out);
+	return 0;
+}
+
+/* Run debugfs -w with commands, one per line. */
+static int debugfs_write(const struct image_opts *o, const char *cmds)
+{
+	char *file = xasprintf("%s/debugfs.cmds", o->workdir);
+	char *argv[] = { "debugfs", "-w", "-f", file, (char *)o->tmp_out, NULL };
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc;
+	if (fd < 0 || write_all(fd, cmds, strlen(cmds)) < 0 || close(fd) < 0)
+		rc = error("%s: %s", file, strerror(errno));
+	else
+		rc = run_quiet(argv, o, 0);
+	free(file);
+	return rc;
 }
 
 /* Superblock times are set to "now" by every e2fsprogs tool that writes; pin
@@ -163,57 +187,37 @@ static int pin_superblock_times(const char *path, long long epoch)
 static int retype_sockets(const struct image *img, const struct image_opts *o)
 {
 	struct buf cmds = { 0 };
-	char *file;
-	int rc = 0, fd;
+	int rc = 0;
 	for (size_t i = 0; i < img->count; i++)
 		if (img->entries[i]->type == ENTRY_SOCK)
 			buf_addf(&cmds, "sif \"/%s\" mode 0%o\n", img->entries[i]->path,
 				 0140000 | img->entries[i]->mode);
-	if (!cmds.len)
-		return 0;
-	file = xasprintf("%s/debugfs.cmds", o->workdir);
-	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, cmds.data, cmds.len) < 0 || close(fd) < 0) {
-		rc = error("%s: %s", file, strerror(errno));
-	} else {
-		char *argv[] = { "debugfs", "-w", "-f", file, (char *)o->tmp_out, NULL };
-		rc = run_quiet(argv, o, 0);
-	}
-	free(file);
+	if (cmds.len)
+		rc = debugfs_write(o, cmds.data);
 	buf_free(&cmds);
 	return rc;
 }
 
 static int upgrade_to_ext4(const struct image_opts *o, const char *uuid)
 {
-	char *ssv = xasprintf("ssv hash_seed %s", uuid);
-	/* tune2fs stamps the journal inode with the current time */
-	char *journal_times = xasprintf("sif <8> atime %lld", o->epoch);
-	char *journal_ctime = xasprintf("sif <8> ctime %lld", o->epoch);
-	char *journal_mtime = xasprintf("sif <8> mtime %lld", o->epoch);
-	char *pin[] = { "debugfs", "-w", "-R", journal_times, (char *)o->tmp_out, NULL };
-	char *pin_c[] = { "debugfs", "-w", "-R", journal_ctime, (char *)o->tmp_out, NULL };
-	char *pin_m[] = { "debugfs", "-w", "-R", journal_mtime, (char *)o->tmp_out, NULL };
 	char *tune[] = { "tune2fs", "-O", "extents,uninit_bg,dir_index,has_journal",
 			 (char *)o->tmp_out, NULL };
-	char *seed[] = { "debugfs", "-w", "-R", ssv, (char *)o->tmp_out, NULL };
 	/* e2fsck exits 1 when it optimized directories: that is success */
 	char *fsck[] = { "e2fsck", "-fyD", (char *)o->tmp_out, NULL };
+	/* the directory hash seed is random unless set; tune2fs stamps the
+	 * journal inode (8) with the current time */
+	char *seed = xasprintf("ssv hash_seed %s\n", uuid);
+	char *times = xasprintf("sif <8> atime %lld\nsif <8> ctime %lld\nsif <8> mtime %lld\n",
+				o->epoch, o->epoch, o->epoch);
 	int rc = run_quiet(tune, o, 0);
 	if (rc == 0)
-		rc = run_quiet(seed, o, 0);
+		rc = debugfs_write(o, seed);
 	if (rc == 0)
 		rc = run_quiet(fsck, o, 1);
 	if (rc == 0)
-		rc = run_quiet(pin, o, 0);
-	if (rc == 0)
-		rc = run_quiet(pin_c, o, 0);
-	if (rc == 0)
-		rc = run_quiet(pin_m, o, 0);
-	free(ssv);
-	free(journal_times);
-	free(journal_ctime);
-	free(journal_mtime);
+		rc = debugfs_write(o, times);
+	free(seed);
+	free(times);
 	return rc;
 }
 
@@ -225,7 +229,6 @@ int write_ext(const struct image *img, const struct image_opts *o)
 	char *uuid = o->uuid ? xstrdup(o->uuid) : derive_uuid(o);
 	char bs_arg[16], blocks_arg[32], inodes_arg[32];
 	int fds[2], rc = -1;
-	pid_t pid;
 
 	if (o->size >= 256ULL << 20 ||
 	    (!o->size && blocks_needed(img, 1024, inodes) > (256ULL << 10)))
@@ -258,37 +261,37 @@ int write_ext(const struct image *img, const struct image_opts *o)
 		char *argv[] = { "genext2fs", "-B", bs_arg, "-b", blocks_arg, "-N", inodes_arg,
 				 "-a", "-", (char *)o->tmp_out, o->label ? "-L" : NULL,
 				 (char *)o->label, NULL };
-		char *log = xasprintf("%s/genext2fs.log", o->workdir);
-		int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int saved_err, status;
-		if (logfd < 0 || pipe2(fds, O_CLOEXEC) < 0) {
-			error("%s: %s", log, strerror(errno));
-			free(log);
+		struct buf log = { 0 };
+		int writer_rc = 0;
+		pid_t pid;
+		if (pipe2(fds, O_CLOEXEC) < 0) {
+			error("pipe: %s", strerror(errno));
 			goto out;
 		}
-		saved_err = dup(2);
-		dup2(logfd, 2);
-		pid = spawn(argv, fds[0], logfd);
-		dup2(saved_err, 2);
-		close(saved_err);
-		close(fds[0]);
-		rc = pid < 0 ? -1 : tar_write(img->entries, img->count, o->epoch, fds[1]);
+		/* genext2fs reads the tree as a tar stream on its stdin */
+		pid = fork();
+		if (pid == 0) {
+			close(fds[0]);
+			_exit(tar_write(img->entries, img->count, o->epoch, fds[1]) < 0);
+		}
 		close(fds[1]);
-		status = pid < 0 ? -1 : spawn_wait(pid, "genext2fs");
-		close(logfd);
-		if (status != 0) {
-			struct buf text = { 0 };
-			if (read_file(log, &text) == 0)
-				fprintf(stderr, "%s", text.data);
-			if (text.data && strstr(text.data, "no free space"))
+		if (pid < 0) {
+			close(fds[0]);
+			error("fork: %s", strerror(errno));
+			goto out;
+		}
+		rc = run_logged(argv, o, fds[0], 0, &log);
+		writer_rc = spawn_wait(pid, "tar writer");
+		if (rc < 0) {
+			if (log.data && strstr(log.data, "no free space"))
 				error("%s: image too small (%s blocks of %u bytes): raise the size",
 				      o->out, blocks_arg, bs);
 			else
 				error("genext2fs failed on %s", o->out);
-			buf_free(&text);
+		} else if (writer_rc != 0) {
 			rc = -1;
 		}
-		free(log);
+		buf_free(&log);
 		if (rc < 0)
 			goto out;
 	}

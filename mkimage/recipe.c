@@ -137,9 +137,8 @@ static char *expand_env(const char *s, const struct origin *at)
 			buf_free(&out);
 			return NULL;
 		}
-		name = strndup(s + 2, (size_t)(end - s - 2));
-		if (!name)
-			return NULL;
+		name = xstrdup(s + 2);
+		name[end - s - 2] = '\0';
 		value = getenv(name);
 		if (!value) {
 			error_at(at, "environment variable '%s' is not set", name);

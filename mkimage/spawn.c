@@ -13,6 +13,11 @@
 
 pid_t spawn(char *const argv[], int in_fd, int out_fd)
 {
+	return spawn_io(argv, in_fd, out_fd, -1);
+}
+
+pid_t spawn_io(char *const argv[], int in_fd, int out_fd, int err_fd)
+{
 	pid_t pid = fork();
 	if (pid < 0) {
 		error("fork: %s", strerror(errno));
@@ -24,6 +29,8 @@ pid_t spawn(char *const argv[], int in_fd, int out_fd)
 		if (in_fd >= 0 && dup2(in_fd, 0) < 0)
 			_exit(127);
 		if (out_fd >= 0 && dup2(out_fd, 1) < 0)
+			_exit(127);
+		if (err_fd >= 0 && dup2(err_fd, 2) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);

@@ -234,7 +234,9 @@ static int read_members(struct reader *r, int blob_fd,
 			m.linkname = long_link;
 			long_link = NULL;
 		} else {
-			m.linkname = strndup((char *)h + 157, 100);
+			char link[101] = { 0 };
+			memcpy(link, h + 157, 100);
+			m.linkname = xstrdup(link);
 		}
 		if (m.type == '0' || m.type == '7') {
 			m.type = '0';

@@ -172,9 +172,12 @@ int parse_size(const char *s, unsigned long long *out)
 char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
+	char *dir;
 	if (!slash)
 		return xstrdup(".");
 	if (slash == path)
 		return xstrdup("/");
-	return strndup(path, (size_t)(slash - path)) ?: (out_of_memory(), NULL);
+	dir = xstrdup(path);
+	dir[slash - path] = '\0';
+	return dir;
 }
