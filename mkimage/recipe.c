@@ -71,6 +71,17 @@ static int unescape(const char **p, struct buf *out, const struct origin *at)
 	return 0;
 }
 
+/* Append the character at *s (decoding a backslash escape) and advance. */
+static int decode_char(const char **s, struct buf *out, const struct origin *at)
+{
+	if (**s == '\\') {
+		(*s)++;
+		return unescape(s, out, at);
+	}
+	buf_add(out, (*s)++, 1);
+	return 0;
+}
+
 /* Read one field at *p into out. Quoted fields ("...") may hold spaces and
  * escapes; bare fields are taken literally, as gen_init_cpio does. With
  * rest_of_line, a bare field runs to the end of the line and its escapes are
@@ -83,13 +94,8 @@ static int read_field(const char **p, struct buf *out, int rest_of_line, const s
 		for (s++; *s != '"'; ) {
 			if (!*s)
 				return error_at(at, "unterminated quoted field: add the closing '\"'");
-			if (*s == '\\') {
-				s++;
-				if (unescape(&s, out, at) < 0)
-					return -1;
-			} else {
-				buf_add(out, s++, 1);
-			}
+			if (decode_char(&s, out, at) < 0)
+				return -1;
 		}
 		s++;
 		if (*s && !isspace((unsigned char)*s))
@@ -98,15 +104,9 @@ static int read_field(const char **p, struct buf *out, int rest_of_line, const s
 		size_t len = strlen(s);
 		while (len && isspace((unsigned char)s[len - 1]))
 			len--;
-		for (const char *end = s + len; s < end; ) {
-			if (*s == '\\') {
-				s++;
-				if (unescape(&s, out, at) < 0)
-					return -1;
-			} else {
-				buf_add(out, s++, 1);
-			}
-		}
+		for (const char *end = s + len; s < end; )
+			if (decode_char(&s, out, at) < 0)
+				return -1;
 		s += strlen(s);
 	} else {
 		const char *start = s;

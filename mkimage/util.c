@@ -46,13 +46,20 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+static char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		out_of_memory();
+	return s;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		out_of_memory();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -91,8 +98,7 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 	va_list ap;
 	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		out_of_memory();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	buf_addstr(b, s);
 	free(s);
