@@ -93,9 +93,11 @@ help:
 	@echo '  check                  run the test suites (TESTS="suite ..." for some)'
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
 	@echo '  fuzz                   fuzz the recipe parser (FUZZ_SECONDS=60)'
-	@echo '  bench                  build and boot benchmarks'
+	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot build")'
 	@echo
 	@echo 'Variables:'
 	@echo '  O=DIR                  output directory (default: output)'
 	@echo '  V=1                    show full commands'
 	@echo '  DEFCONFIG=FILE         file for savedefconfig'
+	@echo '  BOOT_ARGS=...          arguments for make boot, e.g. BOOT_ARGS="-- uname -a"'
+	@echo '  FUZZ_SECONDS=N         length of make fuzz (default 60)'
