@@ -147,8 +147,10 @@ static int debugfs_write(const struct image_opts *o, const char *cmds)
 }
 
 /* Superblock times are set to "now" by every e2fsprogs tool that writes; pin
- * them (and their backups) to SOURCE_DATE_EPOCH. No checksum covers them
- * without metadata_csum, which we do not enable. */
+ * them (and their backups) to SOURCE_DATE_EPOCH. The backups also keep the
+ * random directory hash seed tune2fs chose before we set ours: copy the
+ * primary's. No checksum covers these without metadata_csum, which we do
+ * not enable. */
 static int pin_superblock_times(const char *path, long long epoch)
 {
 	unsigned char sb[1024];
@@ -172,9 +174,10 @@ static int pin_superblock_times(const char *path, long long epoch)
 			break;
 		if (copy[56] != 0x53 || copy[57] != 0xef)
 			continue;
-		/* s_mtime, s_wtime, s_lastcheck, s_mkfs_time */
+		/* s_mtime, s_wtime, s_lastcheck, s_mkfs_time; s_hash_seed */
 		if (pwrite(fd, &t, 4, at + 44) != 4 || pwrite(fd, &t, 4, at + 48) != 4 ||
-		    pwrite(fd, &t, 4, at + 64) != 4 || pwrite(fd, &t, 4, at + 264) != 4) {
+		    pwrite(fd, &t, 4, at + 64) != 4 || pwrite(fd, &t, 4, at + 264) != 4 ||
+		    pwrite(fd, sb + 236, 16, at + 236) != 16) {
 			close(fd);
 			return error("%s: cannot write superblock: %s", path, strerror(errno));
 		}

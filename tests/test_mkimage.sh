@@ -132,6 +132,9 @@ test_reproducible_across_dirs_umask_order_and_mtimes() {
 			fail "$t copy"
 		assertTrue "$t bit-identical" "cmp '$SCRATCH/r1.$t' '$SCRATCH/out2/r1.$t'"
 	done
+	# many block groups: backup superblocks must match too
+	"$MKIMAGE" -t ext4 -s 100M -o "$SCRATCH/big.ext4" && "$MKIMAGE" -t ext4 -s 100M -o "$SCRATCH/out2/big.ext4"
+	assertTrue "100M ext4 bit-identical" "cmp '$SCRATCH/big.ext4' '$SCRATCH/out2/big.ext4'"
 }
 
 test_rootless_output_equals_root_output() {
