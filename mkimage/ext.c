@@ -146,17 +146,40 @@ static int debugfs_write(const struct image_opts *o, const char *cmds)
 	return rc;
 }
 
-/* Superblock times are set to "now" by every e2fsprogs tool that writes; pin
- * them (and their backups) to SOURCE_DATE_EPOCH. The backups also keep the
- * random directory hash seed tune2fs chose before we set ours: copy the
- * primary's. No checksum covers these without metadata_csum, which we do
- * not enable. */
-static int pin_superblock_times(const char *path, long long epoch)
+/* "01234567-89ab-..." to 16 bytes; -1 if malformed. */
+static int parse_uuid(const char *s, unsigned char out[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	int n = 0;
+	for (; *s && n < 32; s++) {
+		const char *d;
+		if (*s == '-')
+			continue;
+		d = strchr(hex, *s | 0x20);
+		if (!d || !*d)
+			return -1;
+		if (n % 2 == 0)
+			out[n / 2] = (unsigned char)((d - hex) << 4);
+		else
+			out[n / 2] |= (unsigned char)(d - hex);
+		n++;
+	}
+	return n == 32 && !*s ? 0 : -1;
+}
+
+/* Patch every superblock copy in place: the UUID (set before tune2fs, whose
+ * group descriptor checksums include it), and the times e2fsprogs tools set
+ * to "now", pinned to SOURCE_DATE_EPOCH. The backups also keep the random
+ * directory hash seed tune2fs chose before we set ours: copy the primary's.
+ * No checksum covers these fields without metadata_csum, which we do not
+ * enable. Patching beats tune2fs -U here: that one flushes the whole image
+ * to disk. */
+static int patch_superblocks(const char *path, long long epoch, const unsigned char uuid[16])
 {
 	unsigned char sb[1024];
 	uint32_t t = (uint32_t)epoch;
 	unsigned long long bs, per_group, groups, first;
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_CLOEXEC), rc = 0;
 	if (fd < 0 || pread(fd, sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb)) {
 		if (fd >= 0)
 			close(fd);
@@ -167,24 +190,22 @@ static int pin_superblock_times(const char *path, long long epoch)
 	groups = div_up((sb[4] | sb[5] << 8 | (unsigned long long)sb[6] << 16 |
 			 (unsigned long long)sb[7] << 24), per_group);
 	first = sb[20] | sb[21] << 8;
-	for (unsigned long long g = 0; g < groups; g++) {
+	for (unsigned long long g = 0; g < groups && rc == 0; g++) {
 		off_t at = (off_t)((first + g * per_group) * bs) + (g == 0 ? 1024 - (off_t)(first * bs) : 0);
 		unsigned char copy[1024];
 		if (pread(fd, copy, sizeof(copy), at) != (ssize_t)sizeof(copy))
 			break;
 		if (copy[56] != 0x53 || copy[57] != 0xef)
 			continue;
-		/* s_mtime, s_wtime, s_lastcheck, s_mkfs_time; s_hash_seed */
+		/* s_mtime, s_wtime, s_lastcheck, s_mkfs_time, s_uuid, s_hash_seed */
 		if (pwrite(fd, &t, 4, at + 44) != 4 || pwrite(fd, &t, 4, at + 48) != 4 ||
 		    pwrite(fd, &t, 4, at + 64) != 4 || pwrite(fd, &t, 4, at + 264) != 4 ||
-		    pwrite(fd, sb + 236, 16, at + 236) != 16) {
-			close(fd);
-			return error("%s: cannot write superblock: %s", path, strerror(errno));
-		}
+		    pwrite(fd, uuid, 16, at + 104) != 16 || pwrite(fd, sb + 236, 16, at + 236) != 16)
+			rc = error("%s: cannot write superblock: %s", path, strerror(errno));
 	}
-	if (fsync(fd) < 0 || close(fd) < 0)
-		return error("%s: %s", path, strerror(errno));
-	return 0;
+	if (close(fd) < 0 && rc == 0)
+		rc = error("%s: %s", path, strerror(errno));
+	return rc;
 }
 
 static int retype_sockets(const struct image *img, const struct image_opts *o)
@@ -231,10 +252,16 @@ int write_ext(const struct image *img, const struct image_opts *o)
 	unsigned bs = 1024;
 	char *uuid = o->uuid ? xstrdup(o->uuid) : derive_uuid(o);
 	char bs_arg[16], blocks_arg[32], inodes_arg[32];
+	unsigned char uuid_bytes[16];
 	int fds[2], rc = -1;
 
-	if (o->size >= 256ULL << 20 ||
-	    (!o->size && blocks_needed(img, 1024, inodes) > (256ULL << 10)))
+	if (parse_uuid(uuid, uuid_bytes) < 0) {
+		error("bad UUID '%s': use the form 01234567-89ab-cdef-0123-456789abcdef", uuid);
+		goto out;
+	}
+
+	if (o->size >= 64ULL << 20 ||
+	    (!o->size && blocks_needed(img, 1024, inodes) > (32ULL << 10)))
 		bs = 4096;
 	need = blocks_needed(img, bs, inodes);
 	if (ext4)
@@ -271,7 +298,9 @@ int write_ext(const struct image *img, const struct image_opts *o)
 			error("pipe: %s", strerror(errno));
 			goto out;
 		}
-		/* genext2fs reads the tree as a tar stream on its stdin */
+		/* genext2fs reads the tree as a tar stream on its stdin; a
+		 * bigger pipe means fewer switches between writer and reader */
+		fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
 		pid = fork();
 		if (pid == 0) {
 			close(fds[0]);
@@ -298,15 +327,13 @@ int write_ext(const struct image *img, const struct image_opts *o)
 		if (rc < 0)
 			goto out;
 	}
-	rc = retype_sockets(img, o);
-	if (rc == 0) {
-		char *argv[] = { "tune2fs", "-U", uuid, (char *)o->tmp_out, NULL };
-		rc = run_quiet(argv, o, 0);
-	}
+	rc = patch_superblocks(o->tmp_out, o->epoch, uuid_bytes);
+	if (rc == 0)
+		rc = retype_sockets(img, o);
 	if (rc == 0 && ext4)
 		rc = upgrade_to_ext4(o, uuid);
 	if (rc == 0)
-		rc = pin_superblock_times(o->tmp_out, o->epoch);
+		rc = patch_superblocks(o->tmp_out, o->epoch, uuid_bytes);
 out:
 	free(uuid);
 	return rc;
