@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "content.h"
-#include "resolve.h"
 #include "spawn.h"
 
 /* Quote a path for a pseudo file: backslash before anything unusual. */
@@ -39,25 +38,21 @@ static int copy_into(const struct entry *e, const char *dest)
 	return rc;
 }
 
-/* A whole host file with the wanted mode is hard-linked into the scratch
- * tree when allowed and when no other image file uses the same host inode
- * (mksquashfs would see an extra hard link); else copied. The scratch
- * tree's modes are the image's: a linked host file is never chmod-ed. */
-static int stage_file(const struct entry *e, const char *dest, struct strlist *linked, int as_root)
+/* A whole host file with the wanted mode (and, as root, owner) is
+ * hard-linked into the scratch tree when allowed; else copied. Only a host
+ * file with one link qualifies, so a second image file made from the same
+ * host file (which then has two) gets a copy: mksquashfs must not see a
+ * hard link the recipe did not declare. A linked host file is never
+ * chmod-ed or chown-ed. */
+static int stage_file(const struct entry *e, const char *dest, int as_root)
 {
 	const struct content *c = &e->content;
 	struct stat st;
 	if (c->host_path && c->offset == 0 && stat(c->host_path, &st) == 0 &&
 	    st.st_size == c->size && st.st_nlink == 1 && (st.st_mode & 07777) == e->mode &&
-	    (!as_root || (st.st_uid == e->uid && st.st_gid == e->gid))) {
-		int used = 0;
-		for (size_t i = 0; i < linked->count && !used; i++)
-			used = !strcmp(linked->items[i], c->host_path);
-		if (!used && link(c->host_path, dest) == 0) {
-			strlist_add(linked, c->host_path);
-			return 0;
-		}
-	}
+	    (!as_root || (st.st_uid == e->uid && st.st_gid == e->gid)) &&
+	    link(c->host_path, dest) == 0)
+		return 0;
 	if (copy_into(e, dest) < 0)
 		return -1;
 	if (as_root && chown(dest, e->uid, e->gid) < 0)
@@ -108,7 +103,6 @@ static int check_pseudo_nesting(const struct image *img, int as_root)
 
 static int stage(const struct image *img, const char *root, struct buf *pseudo, long long epoch)
 {
-	struct strlist linked = { 0 };
 	int as_root = geteuid() == 0;
 	int rc = check_pseudo_nesting(img, as_root);
 	for (size_t i = 0; i < img->count && rc == 0; i++) {
@@ -125,7 +119,7 @@ static int stage(const struct image *img, const char *root, struct buf *pseudo, 
 				rc = error("%s: %s", dest, strerror(errno));
 			break;
 		case ENTRY_FILE:
-			rc = stage_file(e, dest, &linked, as_root);
+			rc = stage_file(e, dest, as_root);
 			break;
 		case ENTRY_HARDLINK:
 			break; /* below, once every primary name exists */
@@ -177,7 +171,6 @@ static int stage(const struct image *img, const char *root, struct buf *pseudo, 
 			rc = error("%s: %s", dest, strerror(errno));
 		free(dest);
 	}
-	strlist_free(&linked);
 	return rc;
 }
 
