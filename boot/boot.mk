@@ -26,7 +26,10 @@ BUNDLE_SEGMENTS := $(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAG
 $(SEGMENT_DIR)/%.seg: $(IMAGES_DIR)/% $(SEGMENT_OPTS) $(TOPDIR)/boot/mksegment.sh
 	$(call MESSAGE,bundle: compress $*)
 	$(Q)mkdir -p $(@D)
-	$(Q)sh $(TOPDIR)/boot/mksegment.sh -c $(BUNDLE_COMPRESSION) -o $@ $<
+	$(Q)sh $(TOPDIR)/boot/mksegment.sh -c $(BUNDLE_COMPRESSION) $(SEGMENT_FLAGS) -o $@ $<
+
+# the kernel is rebuilt rarely: compress it hard
+$(SEGMENT_DIR)/linux.seg: SEGMENT_FLAGS := -s
 
 $(SEGMENT_DIR)/end.seg: $(SEGMENT_OPTS) $(TOPDIR)/boot/mksegment.sh
 	$(Q)mkdir -p $(@D)

@@ -4,23 +4,29 @@
 # other plus a compressed end block: decompressors read concatenated streams
 # and tar sees one archive, while a rebuild recompresses only what changed.
 # Writes OUT and OUT.info ("NAME SIZE SHA256") for the manifest.
-# Usage: mksegment.sh -c xz|gzip|zstd -o OUT FILE   (or -e: the end block)
+# Usage: mksegment.sh -c xz|gzip|zstd [-s] -o OUT FILE   (or -e: the end block)
+# -s compresses smaller but slower: for the kernel, rebuilt rarely; images,
+# rebuilt on every recipe edit, get the fast presets.
 set -eu
 
-comp=xz out='' end=''
-while getopts c:o:e opt; do
+comp=xz out='' end='' small=''
+while getopts c:o:es opt; do
 	case $opt in
 	c) comp=$OPTARG ;;
 	o) out=$OPTARG ;;
 	e) end=1 ;;
-	*) echo "usage: mksegment.sh -c ALG -o OUT FILE | -e" >&2; exit 2 ;;
+	s) small=1 ;;
+	*) echo "usage: mksegment.sh -c ALG [-s] -o OUT FILE | -e" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-case $comp in
-xz) compress="xz -T1 -6 -c" ;;
-gzip) compress="gzip -n -6 -c" ;;
-zstd) compress="zstd -q -T1 -10 -c" ;;
+case $comp/$small in
+xz/1) compress="xz -T1 -6 -c" ;;
+xz/) compress="xz -T1 -1 -c" ;;
+gzip/1) compress="gzip -n -9 -c" ;;
+gzip/) compress="gzip -n -1 -c" ;;
+zstd/1) compress="zstd -q -T1 -19 -c" ;;
+zstd/) compress="zstd -q -T1 -3 -c" ;;
 *) echo "mksegment.sh: unknown compression '$comp'" >&2; exit 2 ;;
 esac
 

@@ -32,7 +32,7 @@ median() {
 	sort -n "$work/times" | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m }'
 }
 
-row() { printf '%-44s %10s s %10s s %7s\n' "$1" "$2" "$3" "$(echo "scale=2; $2 / $3" | bc -l)"; }
+row() { printf "%-44s %10s s %10s s %7.3f\n" "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"; }
 header() { printf '\n%s\n%-44s %12s %12s %7s\n' "$1" "step" "umlkit" "raw" "ratio"; }
 
 bench_mkimage() {
