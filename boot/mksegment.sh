@@ -42,7 +42,7 @@ name=${file##*/}
 # 512-byte records, so the member ends right before the two zero blocks
 # shellcheck disable=SC2086
 tar -C "$(dirname "$file")" -b 1 --format=ustar --owner=0 --group=0 --numeric-owner \
-	--mtime="@${SOURCE_DATE_EPOCH:-0}" --mode=u+rw -cf - "$name" | head -c -1024 | $compress >"$out.tmp"
+	--mtime="@${SOURCE_DATE_EPOCH:-0}" --mode=u=rwX,go=rX -cf - "$name" | head -c -1024 | $compress >"$out.tmp"
 printf '%s %s %s\n' "$name" "$(wc -c <"$file")" "$(sha256sum <"$file" | cut -d' ' -f1)" >"$out.info.tmp"
 mv "$out.info.tmp" "$out.info"
 mv "$out.tmp" "$out"
