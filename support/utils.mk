@@ -7,9 +7,6 @@ qstrip = $(strip $(subst ",,$(1)))
 # Short progress line, as Buildroot prints them.
 MESSAGE = @printf '>>> %s\n' '$(1)'
 
-empty :=
-space := $(empty) $(empty)
-
 # $(call write-if-changed,FILE,CONTENT): write CONTENT to FILE only when it
 # differs, so FILE's mtime tracks the content. Used as a prerequisite, FILE
 # makes a target depend on configuration values rather than on all of .config.
