@@ -174,7 +174,6 @@ test_errors_name_file_and_line_and_leave_nothing() {
 	printf 'include e.recipe\n' | expect_error "include cycle"
 	printf 'dir /a 0755 0 0\nfile /a/x %s/recipes/host/small 0644 0 0 /a/y\nremove /a/x\n' "$SCRATCH" |
 		expect_error "$f:2: hard link '/a/y' to '/a/x': no such file"
-	printf 'dir /d 0755 0 0\nfile /a %s/recipes/host/small 0644 0 0 /b\n' "$SCRATCH" >/dev/null
 	printf 'dir /d 0755 0 0\nslink /s d 0777 0 0\nfile /x %s/recipes/host/small 0644 0 0\nremove /x\nfile /x %s/recipes/host/small 0644 0 0 /y\nremove /x\ndir /x 0755 0 0\n' "$SCRATCH" "$SCRATCH" |
 		expect_error "hard link '/y' to '/x': not a regular file"
 	printf 'text /a 0644 0 0 "unterminated\n' | expect_error "$f:1: unterminated quoted field"
