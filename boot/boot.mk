@@ -35,8 +35,11 @@ $(SEGMENT_DIR)/end.seg: $(SEGMENT_OPTS) $(TOPDIR)/boot/mksegment.sh
 	$(Q)mkdir -p $(@D)
 	$(Q)sh $(TOPDIR)/boot/mksegment.sh -c $(BUNDLE_COMPRESSION) -o $@ -e
 
+# mkbundle.sh assembles in $@.work.XXXXXX and renames; a SIGKILLed run
+# leaves that directory behind for the next run to remove.
 $(BUNDLE): $(BUNDLE_SEGMENTS) $(BUNDLE_OPTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh
 	$(call MESSAGE,bundle: $(notdir $@))
+	$(Q)rm -rf $@.work.*
 	$(Q)sh $(TOPDIR)/boot/mkbundle.sh -o $@ -t $(TOPDIR)/boot/boot.sh.in -s $(SEGMENT_DIR) \
 		-k $(KERNEL_IMAGE) -r $(ROOTFS_IMAGE) $(addprefix -d ,$(DATA_IMAGE)) \
 		-c $(BUNDLE_COMPRESSION) -m '$(BOOT_MEM)' -a '$(BOOT_CMDLINE)' \

@@ -63,6 +63,56 @@ test_recipe_edit_rebuilds_only_rootfs_and_bundle() {
 	assertEquals "the guest sees the change" "changed" "$("$O_DIR/images/boot.sh" -- cat /etc/motd </dev/null)"
 }
 
+partial_exists() {
+	for f in "$O_DIR/images/$1"*; do
+		[ -e "$f" ] && return 0
+	done
+	return 1
+}
+
+# Starts make O=$O_DIR in its own process group and SIGKILLs the whole group
+# once a file matching $1 appears in $O_DIR/images; fails if make ended first.
+kill_make_while_writing() {
+	setsid make -C "$TOPDIR" O="$O_DIR" >"$SCRATCH/killed.log" 2>&1 &
+	make_pid=$!
+	while kill -0 "$make_pid" 2>/dev/null; do
+		if partial_exists "$1"; then
+			kill -KILL "-$make_pid"
+			{ wait "$make_pid"; } 2>/dev/null
+			return 0
+		fi
+	done
+	wait "$make_pid"
+	return 1
+}
+
+test_make_killed_mid_write_then_rerun_gives_the_same_bytes() {
+	O_DIR=$SCRATCH/o
+	cp "$TOPDIR/rootfs-recipes/default.recipe" "$SCRATCH/my.recipe"
+	echo "hello" >"$SCRATCH/motd"
+	echo "file /etc/motd $SCRATCH/motd 0644 0 0" >>"$SCRATCH/my.recipe"
+	prebuilt_config "$O_DIR" "UMLKIT_ROOTFS_RECIPES=\"$SCRATCH/my.recipe\""
+	umlkit_make O="$O_DIR" || fail "first build: $(tail -5 "$SCRATCH/make.log")"
+	(cd "$O_DIR/images" && sha256sum ./*) >"$SCRATCH/uninterrupted.sha256"
+	for partial in 'rootfs.ext2.tmp-' 'boot.sh.work.'; do
+		caught=no
+		for attempt in 1 2 3 4 5; do
+			sleep 1
+			touch "$SCRATCH/motd"
+			if kill_make_while_writing "$partial"; then
+				caught=yes
+				break
+			fi
+		done
+		assertEquals "make killed while writing $partial (attempt $attempt)" yes "$caught"
+		umlkit_make O="$O_DIR" || fail "make after the kill: $(tail -5 "$SCRATCH/make.log")"
+		assertTrue "same bytes as the uninterrupted build after a kill at $partial" \
+			"cd '$O_DIR/images' && sha256sum -c --quiet '$SCRATCH/uninterrupted.sha256'"
+		assertFalse "nothing partial left in images/: $(ls "$O_DIR/images")" \
+			"partial_exists rootfs.ext2.tmp- || partial_exists data.ext4.tmp- || partial_exists boot.sh.work."
+	done
+}
+
 test_build_as_unprivileged_user() {
 	O_DIR=$SCRATCH/nobody-out
 	mkdir -p "$O_DIR"
