@@ -1,8 +1,9 @@
 # The root filesystem and the data disk, built by mkimage from recipes.
 # Each image depends on exactly what it read (mkimage -d writes the list),
 # on mkimage itself and on the configuration values that shape it.
-# mkimage writes OUT.tmp-PID and renames it into place; a SIGKILLed run cannot
-# remove its temp file, so the next run of the same rule does.
+# mkimage writes OUT.tmp-PID (working in OUT.work-PID) and renames it into
+# place; a SIGKILLed run cannot remove those, so the next run of the same
+# rule does.
 
 ROOTFS_TYPE := $(if $(UMLKIT_ROOTFS_EXT4),ext4,$(if $(UMLKIT_ROOTFS_SQUASHFS),squashfs,$(if $(UMLKIT_ROOTFS_CPIO),cpio,ext2)))
 ROOTFS_IMAGE := $(IMAGES_DIR)/rootfs.$(if $(filter cpio,$(ROOTFS_TYPE)),cpio.gz,$(ROOTFS_TYPE))
@@ -35,7 +36,7 @@ $(call write-if-changed,$(ROOTFS_OPTS),$(ROOTFS_TYPE) $(ROOTFS_SIZE) $(UMLKIT_RO
 
 $(ROOTFS_IMAGE): $(MKIMAGE) $(ROOTFS_OPTS) $(CONFIG_RECIPE) $(INIT_RECIPE) $(GUEST_INIT) $(ROOTFS_RECIPES)
 	$(call MESSAGE,rootfs: $(ROOTFS_TYPE))
-	$(Q)mkdir -p $(@D) && rm -f $@.tmp-*
+	$(Q)mkdir -p $(@D) && rm -rf $@.tmp-* $@.work-*
 	$(Q)$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/rootfs.d -L rootfs \
 		$(if $(ROOTFS_SIZE),-s $(ROOTFS_SIZE)) $(if $(UMLKIT_ROOTFS_HEADROOM),-H $(UMLKIT_ROOTFS_HEADROOM)) \
 		$(CONFIG_RECIPE) $(ROOTFS_RECIPES) $(INIT_RECIPE)
@@ -46,7 +47,7 @@ $(call write-if-changed,$(DATA_OPTS),$(DATA_TYPE) $(call qstrip,$(UMLKIT_DATA_DI
 ifneq ($(DATA_IMAGE),)
 $(DATA_IMAGE): $(MKIMAGE) $(DATA_OPTS) $(DATA_RECIPE)
 	$(call MESSAGE,data disk: $(DATA_NAME).$(DATA_TYPE))
-	$(Q)mkdir -p $(@D) && rm -f $@.tmp-*
+	$(Q)mkdir -p $(@D) && rm -rf $@.tmp-* $@.work-*
 	$(Q)$(MKIMAGE) -t $(DATA_TYPE) -o $@ -d $(BUILD_DIR)/data.d -L $(DATA_NAME) \
 		-s $(call qstrip,$(UMLKIT_DATA_DISK_SIZE)) $(DATA_RECIPE)
 endif

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317 # step functions are called through median/median_pair
 # umlkit benchmarks: medians and ratios against the raw tools.
 # Usage: bench.sh [mkimage] [boot] [build]     (default: all three)
 # Environment: TOPDIR, O (an output dir with a built default config),
@@ -16,20 +17,48 @@ trap 'rm -rf "$work"' EXIT
 
 now() { date +%s.%N; }
 
-# median of the wall times of RUNS runs of "$@" (in seconds)
+# wall time of one run of "$@" (in seconds), appended to file $1
+time_into() {
+	out=$1
+	shift
+	# no run pays for the previous one's writeback
+	sync
+	t0=$(now)
+	"$@" >/dev/null 2>&1 </dev/null
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l >>"$out"
+}
+
+median_of() {
+	sort -n "$1" | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m }'
+}
+
+# median of the wall times of RUNS runs of "$@"
 median() {
 	runs=$1
 	shift
-	i=0
 	: >"$work/times"
+	i=0
 	while [ $i -lt "$runs" ]; do
-		t0=$(now)
-		"$@" >/dev/null 2>&1 </dev/null
-		t1=$(now)
-		echo "$t1 - $t0" | bc -l >>"$work/times"
+		time_into "$work/times" "$@"
 		i=$((i + 1))
 	done
-	sort -n "$work/times" | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m }'
+	median_of "$work/times"
+}
+
+# medians of RUNS runs each of commands $2 and $3 (no arguments: name a
+# function), run in turns so that both see the same load; prints "A B"
+median_pair() {
+	runs=$1
+	: >"$work/times-a"
+	: >"$work/times-b"
+	i=0
+	while [ $i -lt "$runs" ]; do
+		time_into "$work/times-a" "$2"
+		time_into "$work/times-b" "$3"
+		i=$((i + 1))
+	done
+	echo "$(median_of "$work/times-a") $(median_of "$work/times-b")"
 }
 
 row() { printf "%-44s %10s s %10s s %7.3f\n" "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"; }
@@ -53,12 +82,16 @@ bench_mkimage() {
 	"$MKIMAGE" -t ext2 -o "$work/m.ext2" "$work/tree.recipe"
 	blocks=$(( $(wc -c <"$work/m.ext2") / 4096 ))
 	inodes=$(debugfs -R stats "$work/m.ext2" 2>/dev/null | sed -n 's/^Inode count: *//p')
-	m=$(median "$RUNS" "$MKIMAGE" -t ext2 -o "$work/m.ext2" "$work/tree.recipe")
-	r=$(median "$RUNS" genext2fs -B 4096 -b "$blocks" -N "$inodes" -d "$tree" "$work/g.ext2")
-	row "ext2 (genext2fs)" "$m" "$r"
-	m=$(median "$RUNS" "$MKIMAGE" -t squashfs -o "$work/m.sqfs" "$work/tree.recipe")
-	r=$(median "$RUNS" mksquashfs "$tree" "$work/g.sqfs" -noappend -quiet -no-progress -no-xattrs -comp zstd)
-	row "squashfs (mksquashfs)" "$m" "$r"
+	mk_ext2() { "$MKIMAGE" -t ext2 -o "$work/m.ext2" "$work/tree.recipe"; }
+	raw_ext2() { genext2fs -B 4096 -b "$blocks" -N "$inodes" -d "$tree" "$work/g.ext2"; }
+	mk_squashfs() { "$MKIMAGE" -t squashfs -o "$work/m.sqfs" "$work/tree.recipe"; }
+	raw_squashfs() { mksquashfs "$tree" "$work/g.sqfs" -noappend -quiet -no-progress -no-xattrs -comp zstd; }
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(median_pair "$RUNS" mk_ext2 raw_ext2)
+	row "ext2 (genext2fs)" "$1" "$2"
+	# shellcheck disable=SC2046
+	set -- $(median_pair "$RUNS" mk_squashfs raw_squashfs)
+	row "squashfs (mksquashfs)" "$1" "$2"
 }
 
 bench_boot() {
@@ -79,12 +112,15 @@ bench_boot() {
 			con=null con0=null con2=null,fd:1 con3=null,fd:2 ssl=null noreboot quiet \
 			uml_dir="$run" umid=bench umlkit.run="$run" "$@"
 	}
-	m=$(median "$RUNS" "$bundle" -- true)
-	r=$(median "$RUNS" direct)
-	row "boot.sh -- true" "$m" "$r"
-	m=$(median "$RUNS" "$bundle" --time-travel -- true)
-	r=$(median "$RUNS" direct time-travel=inf-cpu)
-	row "boot.sh --time-travel -- true" "$m" "$r"
+	bundle_true() { "$bundle" -- true; }
+	bundle_tt_true() { "$bundle" --time-travel -- true; }
+	direct_tt() { direct time-travel=inf-cpu; }
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(median_pair "$RUNS" bundle_true direct)
+	row "boot.sh -- true" "$1" "$2"
+	# shellcheck disable=SC2046
+	set -- $(median_pair "$RUNS" bundle_tt_true direct_tt)
+	row "boot.sh --time-travel -- true" "$1" "$2"
 	printf '%-44s %10s bytes\n' "bundle size" "$(wc -c <"$bundle")"
 }
 

@@ -109,7 +109,7 @@ test_make_killed_mid_write_then_rerun_gives_the_same_bytes() {
 		assertTrue "same bytes as the uninterrupted build after a kill at $partial" \
 			"cd '$O_DIR/images' && sha256sum -c --quiet '$SCRATCH/uninterrupted.sha256'"
 		assertFalse "nothing partial left in images/: $(ls "$O_DIR/images")" \
-			"partial_exists rootfs.ext2.tmp- || partial_exists data.ext4.tmp- || partial_exists boot.sh.work."
+			"partial_exists rootfs.ext2.tmp- || partial_exists rootfs.ext2.work- || partial_exists boot.sh.work."
 	done
 }
 
