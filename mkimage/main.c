@@ -20,7 +20,8 @@ static const char usage[] =
 	"\n"
 	"  -t, --type TYPE       ext2, ext4, squashfs or cpio\n"
 	"  -o, --output FILE     the image; written under a temporary name and\n"
-	"                        renamed when complete\n"
+	"                        renamed when complete (an existing FILE is\n"
+	"                        removed once the recipes have been read)\n"
 	"  -s, --size SIZE       ext image size, with K, M or G (default: from the\n"
 	"                        content plus the headroom)\n"
 	"  -H, --headroom PCT    free space when sized automatically (default 25)\n"
@@ -170,6 +171,13 @@ static int build(struct image_opts *o, char **recipes, int nrecipes, const char 
 		rc = resolve_finish(&r);
 	if (rc == 0)
 		rc = tree_finish(&tree, &img.entries, &img.count);
+	/* The old image goes once the recipes are known to be good. Left in
+	 * place until the rename, its hundreds of MiB would be freed while the
+	 * new image is still dirty in memory, and ext4 starts writing out a
+	 * file renamed over another at once (auto_da_alloc): together these
+	 * made a 200 MiB rebuild 1.5 times slower than genext2fs alone. */
+	if (rc == 0 && unlink(o->out) < 0 && errno != ENOENT)
+		rc = error("%s: %s", o->out, strerror(errno));
 	if (rc == 0) {
 		if (!strncmp(o->type, "ext", 3))
 			rc = write_ext(&img, o);

@@ -184,6 +184,16 @@ test_errors_name_file_and_line_and_leave_nothing() {
 	printf 'busybox /etc/passwd\n' | expect_error "$f:1: '/etc/passwd' is not an executable file"
 }
 
+test_recipe_error_keeps_the_previous_image() {
+	printf 'dir /a 0755 0 0\n' >"$SCRATCH/k.recipe"
+	"$MKIMAGE" -t ext2 -o "$SCRATCH/k.img" "$SCRATCH/k.recipe" || fail "first image"
+	cp "$SCRATCH/k.img" "$SCRATCH/k.orig"
+	printf 'bogus\n' >>"$SCRATCH/k.recipe"
+	"$MKIMAGE" -t ext2 -o "$SCRATCH/k.img" "$SCRATCH/k.recipe" 2>/dev/null
+	assertEquals "exit status" 1 $?
+	assertTrue "the previous image is untouched" "cmp -s '$SCRATCH/k.orig' '$SCRATCH/k.img'"
+}
+
 test_env_expansion_in_locations() {
 	printf 'file /x ${UMLKIT_TEST_DIR}/small 0644 0 0\n' >"$SCRATCH/env.recipe"
 	UMLKIT_TEST_DIR=$R/host "$MKIMAGE" -t cpio -z none -o "$SCRATCH/env.cpio" "$SCRATCH/env.recipe"
