@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2317 # step functions are called through median/median_pair
+# shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
 # Usage: bench.sh [mkimage] [boot] [build]     (default: all three)
 # Environment: TOPDIR, O (an output dir with a built default config),
@@ -46,19 +46,19 @@ median() {
 	median_of "$work/times"
 }
 
-# medians of RUNS runs each of commands $2 and $3 (no arguments: name a
-# function), run in turns so that both see the same load; prints "A B"
-median_pair() {
-	runs=$1
+# one row: label $1, medians of RUNS runs each of commands $2 (umlkit) and
+# $3 (raw), no arguments (name a function), run in turns so that both see
+# the same load
+pair_row() {
 	: >"$work/times-a"
 	: >"$work/times-b"
 	i=0
-	while [ $i -lt "$runs" ]; do
+	while [ $i -lt "$RUNS" ]; do
 		time_into "$work/times-a" "$2"
 		time_into "$work/times-b" "$3"
 		i=$((i + 1))
 	done
-	echo "$(median_of "$work/times-a") $(median_of "$work/times-b")"
+	row "$1" "$(median_of "$work/times-a")" "$(median_of "$work/times-b")"
 }
 
 row() { printf "%-44s %10s s %10s s %7.3f\n" "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"; }
@@ -86,12 +86,8 @@ bench_mkimage() {
 	raw_ext2() { genext2fs -B 4096 -b "$blocks" -N "$inodes" -d "$tree" "$work/g.ext2"; }
 	mk_squashfs() { "$MKIMAGE" -t squashfs -o "$work/m.sqfs" "$work/tree.recipe"; }
 	raw_squashfs() { mksquashfs "$tree" "$work/g.sqfs" -noappend -quiet -no-progress -no-xattrs -comp zstd; }
-	# shellcheck disable=SC2046 # two numbers
-	set -- $(median_pair "$RUNS" mk_ext2 raw_ext2)
-	row "ext2 (genext2fs)" "$1" "$2"
-	# shellcheck disable=SC2046
-	set -- $(median_pair "$RUNS" mk_squashfs raw_squashfs)
-	row "squashfs (mksquashfs)" "$1" "$2"
+	pair_row "ext2 (genext2fs)" mk_ext2 raw_ext2
+	pair_row "squashfs (mksquashfs)" mk_squashfs raw_squashfs
 }
 
 bench_boot() {
@@ -119,12 +115,8 @@ bench_boot() {
 	bundle_true() { "$bundle" -- true; }
 	bundle_tt_true() { "$bundle" --time-travel -- true; }
 	direct_tt() { direct time-travel=inf-cpu; }
-	# shellcheck disable=SC2046 # two numbers
-	set -- $(median_pair "$RUNS" bundle_true direct)
-	row "boot.sh -- true" "$1" "$2"
-	# shellcheck disable=SC2046
-	set -- $(median_pair "$RUNS" bundle_tt_true direct_tt)
-	row "boot.sh --time-travel -- true" "$1" "$2"
+	pair_row "boot.sh -- true" bundle_true direct
+	pair_row "boot.sh --time-travel -- true" bundle_tt_true direct_tt
 	printf '%-44s %10s bytes\n' "bundle size" "$(wc -c <"$bundle")"
 }
 

@@ -46,13 +46,19 @@ test_second_make_does_nothing() {
 	assertEquals "boot.sh untouched" "$before" "$(stat -c %Y.%i "$BUNDLE")"
 }
 
-test_recipe_edit_rebuilds_only_rootfs_and_bundle() {
+# Builds in O_DIR=$SCRATCH/o the default recipe plus /etc/motd from the
+# host file $SCRATCH/motd, for tests that edit that file.
+build_with_motd() {
 	O_DIR=$SCRATCH/o
 	cp "$TOPDIR/rootfs-recipes/default.recipe" "$SCRATCH/my.recipe"
 	echo "hello" >"$SCRATCH/motd"
 	echo "file /etc/motd $SCRATCH/motd 0644 0 0" >>"$SCRATCH/my.recipe"
 	prebuilt_config "$O_DIR" "UMLKIT_ROOTFS_RECIPES=\"$SCRATCH/my.recipe\""
-	umlkit_make O="$O_DIR" || fail "first build: $(cat "$SCRATCH/make.log")"
+	umlkit_make O="$O_DIR" || fail "first build: $(tail -5 "$SCRATCH/make.log")"
+}
+
+test_recipe_edit_rebuilds_only_rootfs_and_bundle() {
+	build_with_motd
 	sleep 1
 	echo "changed" >"$SCRATCH/motd"
 	umlkit_make O="$O_DIR" || fail "rebuild"
@@ -87,12 +93,7 @@ kill_make_while_writing() {
 }
 
 test_make_killed_mid_write_then_rerun_gives_the_same_bytes() {
-	O_DIR=$SCRATCH/o
-	cp "$TOPDIR/rootfs-recipes/default.recipe" "$SCRATCH/my.recipe"
-	echo "hello" >"$SCRATCH/motd"
-	echo "file /etc/motd $SCRATCH/motd 0644 0 0" >>"$SCRATCH/my.recipe"
-	prebuilt_config "$O_DIR" "UMLKIT_ROOTFS_RECIPES=\"$SCRATCH/my.recipe\""
-	umlkit_make O="$O_DIR" || fail "first build: $(tail -5 "$SCRATCH/make.log")"
+	build_with_motd
 	(cd "$O_DIR/images" && sha256sum ./*) >"$SCRATCH/uninterrupted.sha256"
 	for partial in 'rootfs.ext2.tmp-' 'boot.sh.work.'; do
 		caught=no

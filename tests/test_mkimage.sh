@@ -194,6 +194,17 @@ test_recipe_error_keeps_the_previous_image() {
 	assertTrue "the previous image is untouched" "cmp -s '$SCRATCH/k.orig' '$SCRATCH/k.img'"
 }
 
+test_output_that_cannot_be_replaced_is_an_error() {
+	mkdir -p "$SCRATCH/taken/sub"
+	printf 'dir /a 0755 0 0\n' >"$SCRATCH/taken.recipe"
+	"$MKIMAGE" -t ext2 -o "$SCRATCH/taken" "$SCRATCH/taken.recipe" 2>"$SCRATCH/err"
+	assertEquals "exit status" 1 $?
+	assertTrue "names the output: $(cat "$SCRATCH/err")" \
+		"grep -q 'mkimage: $SCRATCH/taken: Is a directory' '$SCRATCH/err'"
+	assertTrue "the directory is untouched" "[ -d '$SCRATCH/taken/sub' ]"
+	assertEquals "no temp file left" "" "$(find "$SCRATCH" -maxdepth 1 -name 'taken.tmp-*' -o -maxdepth 1 -name 'taken.work-*')"
+}
+
 test_env_expansion_in_locations() {
 	printf 'file /x ${UMLKIT_TEST_DIR}/small 0644 0 0\n' >"$SCRATCH/env.recipe"
 	UMLKIT_TEST_DIR=$R/host "$MKIMAGE" -t cpio -z none -o "$SCRATCH/env.cpio" "$SCRATCH/env.recipe"
