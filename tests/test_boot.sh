@@ -61,9 +61,9 @@ test_stdout_is_binary_safe_and_stderr_separate() {
 	assertTrue "through a pipe, byte for byte" "cmp -s /bin/busybox '$SCRATCH/bb-pipe'"
 	"$B" -- sh -c 'echo out; echo err >&2' </dev/null >"$SCRATCH/o" 2>"$SCRATCH/e"
 	assertEquals "stdout" "out" "$(cat "$SCRATCH/o")"
-	assertEquals "stderr" "err" "$(cat "$SCRATCH/e")"
+	assertEquals "stderr" "err" "$(stderr_of "$SCRATCH/e")"
 	assertTrue "no CR added" "! grep -q \"$(printf '\r')\" '$SCRATCH/o'"
-	assertEquals "nothing else on stderr" "" "$(cat "$SCRATCH/err")"
+	assertEquals "nothing else on stderr" "" "$(stderr_of "$SCRATCH/err")"
 }
 
 test_stdin_and_its_end_reach_the_command() {
@@ -119,7 +119,7 @@ test_corrupt_bundle_refuses_to_run() {
 test_sixteen_concurrent_runs() {
 	i=0
 	while [ $i -lt 16 ]; do
-		"$B" -- sh -c "echo run$i; exit $i" </dev/null >"$SCRATCH/c$i" 2>&1 &
+		"$B" -- sh -c "echo run$i; exit $i" </dev/null >"$SCRATCH/c$i" 2>"$SCRATCH/e$i" &
 		eval "pid$i=\$!"
 		i=$((i + 1))
 	done
@@ -128,6 +128,8 @@ test_sixteen_concurrent_runs() {
 		eval "wait \$pid$i"
 		assertEquals "run $i status" $i $?
 		assertEquals "run $i output" "run$i" "$(cat "$SCRATCH/c$i")"
+		# anything on stderr would be a leak between runs or a boot log
+		assertEquals "run $i stderr" "" "$(stderr_of "$SCRATCH/e$i")"
 		i=$((i + 1))
 	done
 }
