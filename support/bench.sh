@@ -101,9 +101,9 @@ bench_boot() {
 	printf 'true\0' >"$run/args"
 	echo "0 0 0" >"$run/ttys"
 	: >"$run/stdin"
-	# UML 6.1 on newer hosts hangs in a small share of boots before init
-	# (boot.sh retries those itself); a hung direct boot is killed after 30 s
-	# and counts as such, one slow sample for the median
+	# a hung direct boot (see the watchdog in boot/boot.sh.in) is killed
+	# after 30 s and counts as such, one slow sample for the median; its
+	# helper processes would keep the output pipe open, hence the pkill
 	direct() {
 		rm -f "$run"/*.cow "$run/status"
 		TMPDIR=/dev/shm timeout -s KILL 30 "$cache/linux" mem=64M ubd0="$run/r.cow,$cache/rootfs.ext2" \

@@ -202,7 +202,7 @@ test_output_that_cannot_be_replaced_is_an_error() {
 	assertTrue "names the output: $(cat "$SCRATCH/err")" \
 		"grep -q 'mkimage: $SCRATCH/taken: Is a directory' '$SCRATCH/err'"
 	assertTrue "the directory is untouched" "[ -d '$SCRATCH/taken/sub' ]"
-	assertEquals "no temp file left" "" "$(find "$SCRATCH" -maxdepth 1 -name 'taken.tmp-*' -o -maxdepth 1 -name 'taken.work-*')"
+	assertEquals "no temp file left" "" "$(find "$SCRATCH" -maxdepth 1 -name 'taken.tmp-*' -o -name 'taken.work-*')"
 }
 
 test_env_expansion_in_locations() {
