@@ -95,8 +95,12 @@ $(call write-if-changed,$(KERNEL_BUILD_OPTS),$(SOURCE_DATE_EPOCH))
 # Only the configuration, the timestamp and the source are inputs: a no-op
 # make does not enter the kernel's own make. After editing a source
 # directory, run 'make kernel-rebuild'.
+# Kbuild regenerates the built-in initramfs when its command line changes,
+# but gen_initramfs.sh reads KBUILD_BUILD_TIMESTAMP from the environment:
+# a new timestamp alone would leave the old one in its file times.
 $(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config $(KERNEL_BUILD_OPTS)
 	$(call MESSAGE,kernel: build)
+	$(if $(filter $(KERNEL_BUILD_OPTS),$?),$(Q)rm -f $(KERNEL_OBJDIR)/usr/initramfs_data.cpio)
 	$(Q)$(KERNEL_MAKE) -j$(NPROC) linux
 	$(Q)touch $@
 
