@@ -94,6 +94,8 @@ help:
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
 	@echo '  fuzz                   fuzz the recipe parser (FUZZ_SECONDS=60)'
 	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot build")'
+	@echo '  soak                   parallel boots for a while: hangs, crashes, leftovers'
+	@echo '                         (SOAK_PARALLEL=4 SOAK_SECONDS=600)'
 	@echo
 	@echo 'Variables:'
 	@echo '  O=DIR                  output directory (default: output)'

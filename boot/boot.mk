@@ -1,4 +1,5 @@
-# The guest init (static C, PID 1 in command mode) and the bundle boot.sh.
+# The guest init (static C, PID 1 in command mode), the runtime supervisor
+# (static C, runs on the host) and the bundle boot.sh.
 
 BUNDLE := $(IMAGES_DIR)/boot.sh
 BUNDLE_COMPRESSION := $(if $(UMLKIT_BUNDLE_GZIP),gzip,$(if $(UMLKIT_BUNDLE_ZSTD),zstd,xz))
@@ -12,6 +13,19 @@ $(GUEST_INIT): $(TOPDIR)/boot/init.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@.tmp $< && mv $@.tmp $@
 
+# Static, so the bundle needs no C library of the host's for it.
+RUNTIME := $(BUILD_DIR)/runtime/umlkit-run
+RUNTIME_SRCS := $(wildcard $(TOPDIR)/boot/run/*.c)
+RUNTIME_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -static -s
+
+$(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h
+	$(call MESSAGE,runtime: build)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(RUNTIME_CFLAGS) -o $@.tmp $(RUNTIME_SRCS) && mv $@.tmp $@
+
+.PHONY: runtime
+runtime: $(RUNTIME)
+
 BUNDLE_OPTS := $(BUILD_DIR)/bundle.opts
 $(call write-if-changed,$(BUNDLE_OPTS),$(BOOT_MEM)|$(BOOT_CMDLINE)|$(BOOT_DEFAULT_COMMAND)|$(CONFIG_NAME)|$(SOURCE_DATE_EPOCH))
 
@@ -21,7 +35,13 @@ SEGMENT_DIR := $(BUILD_DIR)/bundle
 SEGMENT_OPTS := $(BUILD_DIR)/segment.opts
 $(call write-if-changed,$(SEGMENT_OPTS),$(BUNDLE_COMPRESSION)|$(SOURCE_DATE_EPOCH))
 BUNDLE_IMAGES := $(KERNEL_IMAGE) $(ROOTFS_IMAGE) $(DATA_IMAGE)
-BUNDLE_SEGMENTS := $(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg
+BUNDLE_SEGMENTS := $(SEGMENT_DIR)/umlkit-run.seg \
+	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg
+
+$(SEGMENT_DIR)/umlkit-run.seg: $(RUNTIME) $(SEGMENT_OPTS) $(TOPDIR)/boot/mksegment.sh
+	$(call MESSAGE,bundle: compress umlkit-run)
+	$(Q)mkdir -p $(@D)
+	$(Q)sh $(TOPDIR)/boot/mksegment.sh -c $(BUNDLE_COMPRESSION) -s -o $@ $<
 
 $(SEGMENT_DIR)/%.seg: $(IMAGES_DIR)/% $(SEGMENT_OPTS) $(TOPDIR)/boot/mksegment.sh
 	$(call MESSAGE,bundle: compress $*)

@@ -74,10 +74,25 @@ static char *slurp(const char *path, size_t *len)
 	return data;
 }
 
+/* mkdir -p: a share's guest path may name directories the image lacks */
+static void make_dirs(const char *path)
+{
+	char *copy = strdup(path), *slash;
+	if (!copy)
+		return;
+	for (slash = strchr(copy + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(copy, 0755);
+		*slash = '/';
+	}
+	mkdir(copy, 0755);
+	free(copy);
+}
+
 static void mount_fs(const char *source, const char *target, const char *type,
 		     unsigned long flags, const char *data)
 {
-	mkdir(target, 0755);
+	make_dirs(target);
 	if (mount(source, target, type, flags, data) < 0 && errno != EBUSY)
 		warn("mount", target);
 }
@@ -136,6 +151,18 @@ static char *run_dir_param(void)
 			value = strdup(p + 11);
 	free(cmdline);
 	return value;
+}
+
+/* The configured hostname (login mode's rcS sets it the same way). */
+static void set_hostname(void)
+{
+	char *name = slurp("/etc/hostname", NULL);
+	if (!name)
+		return;
+	name[strcspn(name, "\n")] = '\0';
+	if (*name && sethostname(name, strlen(name)) < 0)
+		warn("sethostname", name);
+	free(name);
 }
 
 static char **read_args(void)
@@ -276,6 +303,7 @@ int main(void)
 		return 1;
 	}
 	mount_fstab();
+	set_hostname();
 	argv = read_args();
 	ttys = slurp(RUN_DIR "/ttys", NULL);
 	if (!argv || !ttys || strlen(ttys) < 5) {

@@ -1,15 +1,16 @@
 #!/bin/sh
 # Assemble boot.sh: the template's shell header, a settings block and the
-# payload (the images' segments from mksegment.sh, then the end segment),
-# with a sha256 over every byte but its own line.
+# payload (the segments from mksegment.sh: the runtime umlkit-run, the
+# bundle's settings bundle.conf, the kernel and images, then the end
+# segment), with a sha256 over every line but its own (line 3).
 # Reproducible: owners and times fixed, compressors pinned.
 set -eu
 
 usage() {
 	cat <<USAGE
 Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL -r ROOT_IMAGE [options]
-  -s SEGDIR    where mksegment.sh wrote NAME.seg and NAME.seg.info for each
-               image, and end.seg
+  -s SEGDIR    where mksegment.sh wrote NAME.seg and NAME.seg.info for
+               umlkit-run and each image, and end.seg
   -d IMAGE     a data disk image (repeatable, in ubd order after the root)
   -c ALG       payload compression: xz (default), gzip, zstd
   -m MEM       default guest memory
@@ -66,12 +67,28 @@ for d in $datas; do
 done
 [ -n "$append" ] && cmdline="$cmdline $append"
 
-for f in linux $images end; do
-	[ -f "$segs/$f.seg" ] || { echo "mkbundle.sh: missing segment $segs/$f.seg" >&2; exit 1; }
-	cat "$segs/$f.seg"
-done >"$work/payload.bin"
-
 version=$("$kernel" --version 2>/dev/null | head -n 1 || echo unknown)
+
+# what the runtime reads (boot/run/conf.c): one key=value a line
+{
+	printf 'name=%s\n' "$name"
+	printf 'kernel=Linux %s\n' "$version"
+	printf 'mode=%s\n' "$([ -n "$command" ] && echo command || echo login)"
+	printf 'command=%s\n' "$command"
+	printf 'mem=%s\n' "$mem"
+	printf 'cmdline=%s\n' "$cmdline"
+	printf 'disks=%s\n' "$disk_images"
+	printf 'initrd=%s\n' "$initrd_image"
+} >"$work/bundle.conf"
+sh "$(dirname "$0")/mksegment.sh" -c "$comp" -o "$work/bundle.conf.seg" "$work/bundle.conf"
+
+members="umlkit-run bundle.conf linux $images"
+for f in $members end; do
+	seg=$segs/$f.seg
+	[ "$f" = bundle.conf ] && seg=$work/$f.seg
+	[ -f "$seg" ] || { echo "mkbundle.sh: missing segment $seg" >&2; exit 1; }
+	cat "$seg"
+done >"$work/payload.bin"
 manifest=$(
 	printf 'config:     %s\n' "$name"
 	printf 'kernel:     Linux %s (User Mode Linux)\n' "$version"
@@ -80,23 +97,17 @@ manifest=$(
 	printf 'cmdline:    %s\n' "$cmdline"
 	printf 'memory:     %s\n' "$mem"
 	printf 'payload:    %s, %s bytes\n' "$comp" "$(wc -c <"$work/payload.bin")"
-	for f in linux $images; do
-		read -r _ size sum <"$segs/$f.seg.info"
+	for f in $members; do
+		info=$segs/$f.seg.info
+		[ "$f" = bundle.conf ] && info=$work/$f.seg.info
+		read -r _ size sum <"$info"
 		printf 'file:       %-20s %10s bytes  sha256 %s\n' "$f" "$size" "$sum"
 	done
 )
 
 settings() {
 	cat <<SETTINGS
-bundle_config=$(q "$name")
-bundle_kernel=$(q "Linux $version")
-default_mode=$(q "$([ -n "$command" ] && echo command || echo login)")
-default_command=$(q "$command")
-default_mem=$(q "$mem")
-cmdline=$(q "$cmdline")
-images=$(q "$images")
-disk_images=$(q "$disk_images")
-initrd_image=$(q "$initrd_image")
+files=$(q "$members")
 decompress=$(q "$decompress")
 manifest=$(q "$manifest")
 payload_offset=$1
@@ -108,7 +119,7 @@ SETTINGS
 zeros=0000000000000000000000000000000000000000000000000000000000000000
 header() {
 	settings "$1" >"$work/settings"
-	sed -e "2s/@DIGEST@/$zeros/" -e "/^# @SETTINGS@\$/{r $work/settings" -e 'd;}' "$template"
+	sed -e "3s/@DIGEST@/$zeros/" -e "/^# @SETTINGS@\$/{r $work/settings" -e 'd;}' "$template"
 }
 header "$(printf '%-10d' 0)" >"$work/header"
 offset=$(wc -c <"$work/header")
@@ -116,10 +127,9 @@ header "$(printf '%-10d' "$offset")" >"$work/header"
 [ "$(wc -c <"$work/header")" -eq "$offset" ] || { echo "mkbundle.sh: header length changed" >&2; exit 1; }
 
 cat "$work/header" "$work/payload.bin" >"$work/bundle"
-digest=$( { head -c 10 "$work/bundle"; tail -c +93 "$work/bundle"; } | sha256sum | cut -d' ' -f1)
-sed -i "2s/$zeros/$digest/" "$work/header"
+digest=$( { head -n 2 "$work/bundle"; tail -n +4 "$work/bundle"; } | sha256sum | cut -d' ' -f1)
+sed -i "3s/$zeros/$digest/" "$work/header"
 cat "$work/header" "$work/payload.bin" >"$work/bundle"
-# line 1 must be "#!/bin/sh" and line 2 82 bytes: the digest covers the rest
-[ "$(head -n 2 "$work/bundle" | wc -c)" -eq 92 ] || { echo "mkbundle.sh: bad header layout" >&2; exit 1; }
+[ "$(sed -n '3s/^# umlkit-digest: //p' "$work/bundle")" = "$digest" ] || { echo "mkbundle.sh: bad header layout" >&2; exit 1; }
 chmod 0755 "$work/bundle"
 mv "$work/bundle" "$out"

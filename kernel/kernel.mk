@@ -15,6 +15,12 @@ KERNEL_SRCDIR := $(BUILD_DIR)/linux-src
 KERNEL_SOURCE_STAMP := $(KERNEL_SRCDIR)/.umlkit-unpacked
 endif
 
+# Patches: files, or directories whose *.patch are taken in name order,
+# relative to the top directory. Only a tree umlkit unpacked is patched: a
+# source directory of the user's is never modified.
+KERNEL_PATCHES := $(foreach p,$(call qstrip,$(UMLKIT_KERNEL_PATCHES)),$(abspath $(if $(filter /%,$(p)),$(p),$(TOPDIR)/$(p))))
+KERNEL_PATCH_FILES := $(foreach p,$(KERNEL_PATCHES),$(if $(wildcard $(p)/.),$(sort $(wildcard $(p)/*.patch)),$(p)))
+
 # A kernel defconfig is a name under arch/um/configs/ or a file of ours.
 KERNEL_DEFCONFIG_FILE := $(if $(findstring /,$(KERNEL_DEFCONFIG)),$(abspath $(TOPDIR)/$(KERNEL_DEFCONFIG)))
 
@@ -60,9 +66,26 @@ $(KERNEL_SOURCE_STAMP): $(KERNEL_TARBALL)
 	$(Q)tar -xf $< -C $(KERNEL_SRCDIR).tmp --strip-components=1
 	$(Q)touch $(KERNEL_SRCDIR).tmp/.umlkit-unpacked
 	$(Q)mv $(KERNEL_SRCDIR).tmp $(KERNEL_SRCDIR)
+
+# The series applied is an input: adding, editing, reordering or removing a
+# patch brings the tree to pristine plus the new series, and Kbuild
+# rebuilds what that touched.
+KERNEL_PATCHED := $(KERNEL_SRCDIR)/.umlkit-patched
+KERNEL_PATCH_OPTS := $(BUILD_DIR)/kernel-patches.opts
+$(call write-if-changed,$(KERNEL_PATCH_OPTS),$(KERNEL_PATCH_FILES))
+$(KERNEL_PATCHED): $(KERNEL_SOURCE_STAMP) $(KERNEL_PATCH_OPTS) $(KERNEL_PATCH_FILES) $(TOPDIR)/kernel/apply-patches.sh
+	$(Q)sh $(TOPDIR)/kernel/apply-patches.sh $(KERNEL_SRCDIR) $(KERNEL_PATCH_FILES)
+	$(Q)touch $@
+
+$(filter-out $(wildcard $(KERNEL_PATCH_FILES)),$(KERNEL_PATCH_FILES)):
+	@echo "make: kernel patch $@ not found: fix KERNEL_PATCHES (make menuconfig)" >&2; exit 1
 else
+KERNEL_PATCHED := $(KERNEL_SOURCE_STAMP)
 $(KERNEL_SOURCE_STAMP):
 	@echo "make: kernel source directory $(KERNEL_SRCDIR) has no Makefile: set KERNEL_DIRECTORY (make menuconfig)" >&2; exit 1
+ifneq ($(KERNEL_PATCH_FILES),)
+$(error KERNEL_PATCHES is set, but a source directory is never patched: apply the patches in $(KERNEL_SRCDIR) yourself and empty KERNEL_PATCHES (make menuconfig))
+endif
 endif
 
 # Inputs of the kernel configuration besides files: the defconfig name.
@@ -70,7 +93,7 @@ KERNEL_CONFIG_OPTS := $(BUILD_DIR)/kernel-config.opts
 $(call write-if-changed,$(KERNEL_CONFIG_OPTS),$(KERNEL_DEFCONFIG) $(KERNEL_FRAGMENTS))
 
 KERNEL_CONFIGURED := $(KERNEL_OBJDIR)/.umlkit-configured
-$(KERNEL_CONFIGURED): $(KERNEL_SOURCE_STAMP) $(KERNEL_CONFIG_OPTS) $(KERNEL_FRAGMENTS) \
+$(KERNEL_CONFIGURED): $(KERNEL_PATCHED) $(KERNEL_CONFIG_OPTS) $(KERNEL_FRAGMENTS) \
 		$(KERNEL_DEFCONFIG_FILE) $(TOPDIR)/kernel/check-config.sh
 	$(call MESSAGE,kernel: configure $(KERNEL_DEFCONFIG) + $(notdir $(KERNEL_FRAGMENTS)))
 	$(Q)rm -f $@
@@ -98,7 +121,7 @@ $(call write-if-changed,$(KERNEL_BUILD_OPTS),$(SOURCE_DATE_EPOCH))
 # Kbuild regenerates the built-in initramfs when its command line changes,
 # but gen_initramfs.sh reads KBUILD_BUILD_TIMESTAMP from the environment:
 # a new timestamp alone would leave the old one in its file times.
-$(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config $(KERNEL_BUILD_OPTS)
+$(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config $(KERNEL_BUILD_OPTS) $(KERNEL_PATCHED)
 	$(call MESSAGE,kernel: build)
 	$(if $(filter $(KERNEL_BUILD_OPTS),$?),$(Q)rm -f $(KERNEL_OBJDIR)/usr/initramfs_data.cpio)
 	$(Q)$(KERNEL_MAKE) -j$(NPROC) linux

@@ -94,7 +94,7 @@ bench_boot() {
 	header "boot: boot.sh -- true, warm cache (raw: the extracted kernel booted directly)"
 	bundle=$O/images/boot.sh
 	"$bundle" -- true </dev/null
-	cache=${XDG_CACHE_HOME:-$HOME/.cache}/umlkit/$(sed -n '2s/^# umlkit-digest: //p' "$bundle")
+	cache=${XDG_CACHE_HOME:-$HOME/.cache}/umlkit/$(sed -n '3s/^# umlkit-digest: //p' "$bundle")
 	run=$work/run
 	mkdir -p "$run"
 	echo command >"$run/mode"

@@ -3,7 +3,7 @@
 # in the tests reuse that kernel as a prebuilt one.
 
 CHECK_O := $(O)/check
-TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build boot formats repro
+TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build boot runtime formats repro
 
 .PHONY: check
 check:
@@ -18,6 +18,12 @@ mkimage-check:
 	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) mkimage mkimage-asan
 	$(Q)TOPDIR=$(TOPDIR) CHECK_O=$(CHECK_O) sh $(TOPDIR)/tests/run.sh \
 		mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage
+
+# Soak: parallel boots for a while, counting hangs, crashes and leftovers.
+.PHONY: soak
+soak: all
+	$(Q)BUNDLE=$(BUNDLE) PARALLEL=$(or $(SOAK_PARALLEL),4) SOAK_SECONDS=$(or $(SOAK_SECONDS),600) \
+		sh $(TOPDIR)/support/soak.sh
 
 # Benchmarks (medians and ratios), against the build in $(O).
 .PHONY: bench

@@ -1,0 +1,236 @@
+/* Housekeeping of the cache (unpacked bundles, ~/.cache/umlkit/DIGEST) and
+ * of run directories. Liveness is a lock, never a PID: every run holds a
+ * shared lock on its cache entry's ".lock" (and bumps its time, the "last
+ * used" the eviction reads) and an exclusive one on its run directory's
+ * "lock". A lock that can be taken belongs to no live run. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define ORPHAN_GRACE_SECONDS 60	/* a run directory without its lock yet */
+#define UNPACK_GRACE_SECONDS 3600	/* an unpack still under way */
+
+int cache_lock_entry(const char *entry)
+{
+	char *path = xasprintf("%s/.lock", entry);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(path);
+	if (fd < 0 || flock(fd, LOCK_SH) < 0 || futimens(fd, NULL) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 if no run holds DIR's lock file NAME (and it stays ours, locked, in
+ * *fd), 0 if one does, -1 if there is no such file. */
+static int lock_if_unused(const char *dir, const char *name, int *fd)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (*fd < 0)
+		return -1;
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	return 1;
+}
+
+static int older_than(const struct stat *st, long seconds)
+{
+	return time(NULL) - st->st_mtime > seconds;
+}
+
+void cache_sweep_runs(const char *tmpbase)
+{
+	DIR *d = opendir(tmpbase);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		char *path;
+		int fd, unused;
+		if (strncmp(e->d_name, "umlkit-run.", 11))
+			continue;
+		path = xasprintf("%s/%s", tmpbase, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid()) {
+			unused = lock_if_unused(path, "lock", &fd);
+			if (unused == 1 || (unused < 0 && older_than(&st, ORPHAN_GRACE_SECONDS)))
+				remove_tree(path);
+			if (fd >= 0)
+				close(fd);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+static int is_digest(const char *name)
+{
+	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+}
+
+/* Remove entry PATH if no run uses it: renamed first, so no run starts
+ * from a half-removed entry. */
+static int remove_entry(const char *path)
+{
+	int fd, rc = -1;
+	if (lock_if_unused(path, ".lock", &fd) == 0)
+		return -1;
+	char *doomed = xasprintf("%s.evict-%d", path, (int)getpid());
+	if (rename(path, doomed) == 0)
+		rc = remove_tree(doomed);
+	free(doomed);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Disk space used by PATH, never following symlinks. */
+static long long disk_usage(const char *path)
+{
+	struct stat st;
+	struct dirent *e;
+	long long sum;
+	DIR *d;
+	if (lstat(path, &st) < 0)
+		return 0;
+	sum = (long long)st.st_blocks * 512;
+	if (!S_ISDIR(st.st_mode) || !(d = opendir(path)))
+		return sum;
+	while ((e = readdir(d))) {
+		char *sub;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		sub = xasprintf("%s/%s", path, e->d_name);
+		sum += disk_usage(sub);
+		free(sub);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* Calls FN on every cache entry and unpack leftover below ENTRY's parent. */
+static void for_each_entry(const char *entry, void (*fn)(const char *path, const char *name,
+							  const struct stat *st, void *ctx), void *ctx)
+{
+	char *copy = xstrdup(entry), *root = dirname(copy);
+	DIR *d = opendir(root);
+	struct dirent *e;
+	if (d) {
+		while ((e = readdir(d))) {
+			struct stat st;
+			char *path;
+			if (e->d_name[0] == '.')
+				continue;
+			path = xasprintf("%s/%s", root, e->d_name);
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+				fn(path, e->d_name, &st, ctx);
+			free(path);
+		}
+		closedir(d);
+	}
+	free(copy);
+}
+
+struct evict_ctx {
+	const char *keep;
+	long max_age;
+};
+
+static void evict_one(const char *path, const char *name, const struct stat *st, void *ctx)
+{
+	const struct evict_ctx *c = ctx;
+	struct stat lock;
+	char *lock_path;
+	if (!strcmp(path, c->keep))
+		return;
+	if (!is_digest(name)) {
+		/* a killed unpack (DIGEST.tmp.PID) or removal (DIGEST.evict-PID) */
+		if ((strstr(name, ".tmp.") || strstr(name, ".evict-")) && older_than(st, UNPACK_GRACE_SECONDS))
+			remove_tree(path);
+		return;
+	}
+	lock_path = xasprintf("%s/.lock", path);
+	if (older_than(lstat(lock_path, &lock) == 0 ? &lock : st, c->max_age))
+		remove_entry(path);
+	free(lock_path);
+}
+
+void cache_evict(const char *entry, long max_age_days)
+{
+	struct evict_ctx c = { entry, max_age_days * 86400 };
+	for_each_entry(entry, evict_one, &c);
+}
+
+static void show_one(const char *path, const char *name, const struct stat *st, void *ctx)
+{
+	struct stat lock;
+	char *lock_path = xasprintf("%s/.lock", path), *bundle_path = xasprintf("%s/bundle.conf", path);
+	struct bundle_conf conf;
+	int fd, unused;
+	(void)ctx;
+	if (!is_digest(name)) {
+		printf("%-16.16s %8.1f MiB  (left by an interrupted run)\n", name, (double)disk_usage(path) / (1 << 20));
+		goto out;
+	}
+	if (lstat(lock_path, &lock) < 0)
+		lock = *st;
+	unused = lock_if_unused(path, ".lock", &fd);
+	if (fd >= 0)
+		close(fd);
+	if (conf_read(bundle_path, &conf) < 0)
+		conf.name = "?";
+	printf("%-16.16s %8.1f MiB  used %3ld days ago  %-12s %s\n", name, (double)disk_usage(path) / (1 << 20),
+	       (long)(time(NULL) - lock.st_mtime) / 86400, unused == 0 ? "(in use)" : "", conf.name);
+out:
+	free(lock_path);
+	free(bundle_path);
+}
+
+int cache_show(const char *entry)
+{
+	char *copy = xstrdup(entry);
+	printf("cache: %s\n", dirname(copy));
+	free(copy);
+	for_each_entry(entry, show_one, NULL);
+	return 0;
+}
+
+struct clear_ctx {
+	int removed, kept;
+};
+
+static void clear_one(const char *path, const char *name, const struct stat *st, void *ctx)
+{
+	struct clear_ctx *c = ctx;
+	(void)st;
+	if (!is_digest(name) ? remove_tree(path) == 0 : remove_entry(path) == 0)
+		c->removed++;
+	else
+		c->kept++;
+}
+
+int cache_clear(const char *entry, const char *prog)
+{
+	struct clear_ctx c = { 0, 0 };
+	for_each_entry(entry, clear_one, &c);
+	say(prog, "removed %d cache entries%s", c.removed, c.kept ? "; kept the ones in use" : "");
+	return 0;
+}

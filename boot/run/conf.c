@@ -1,0 +1,40 @@
+/* bundle.conf: the bundle's settings, one "key=value" a line, written by
+ * boot/mkbundle.sh. Unknown keys are ignored (newer bundles, older runtime
+ * never meet: the runtime travels in the bundle). */
+#include <stddef.h>
+#include <string.h>
+
+#include "run.h"
+
+static const struct {
+	const char *key;
+	size_t offset;
+} conf_keys[] = {
+	{ "name", offsetof(struct bundle_conf, name) },
+	{ "kernel", offsetof(struct bundle_conf, kernel) },
+	{ "mode", offsetof(struct bundle_conf, mode) },
+	{ "command", offsetof(struct bundle_conf, command) },
+	{ "mem", offsetof(struct bundle_conf, mem) },
+	{ "cmdline", offsetof(struct bundle_conf, cmdline) },
+	{ "disks", offsetof(struct bundle_conf, disks) },
+	{ "initrd", offsetof(struct bundle_conf, initrd) },
+};
+
+int conf_read(const char *path, struct bundle_conf *conf)
+{
+	char *data = read_file(path, NULL), *line, *save = NULL;
+	if (!data)
+		return -1;
+	for (size_t i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+		*(char **)((char *)conf + conf_keys[i].offset) = "";
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		for (size_t i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+			if (!strcmp(line, conf_keys[i].key))
+				*(char **)((char *)conf + conf_keys[i].offset) = eq + 1;
+	}
+	return 0;
+}

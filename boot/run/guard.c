@@ -1,0 +1,148 @@
+/* The guard: a child of the supervisor that starts UML and owns its whole
+ * process tree. UML calls setsid() and leaves helper processes (userspace
+ * stubs, the console's winch thread in a session of its own) that outlive
+ * its main process, so the guard is a child subreaper: when UML's main
+ * process ends, or the supervisor asks (SIGTERM), or the supervisor dies
+ * (PR_SET_PDEATHSIG, even on SIGKILL), it kills every process left below
+ * it, reaps them, and reports UML's wait status on a pipe. If the
+ * supervisor died it also restores the terminal and removes the run
+ * directory, so a SIGKILLed boot.sh leaves nothing behind. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run.h"
+
+/* SIGKILL every process whose parent is SELF (UML's orphans are ours). */
+void guard_kill_tree(pid_t self)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+	if (!proc)
+		return;
+	while ((e = readdir(proc))) {
+		char path[300], stat[512], *close_paren;
+		int fd, ppid;
+		ssize_t n;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		/* pid (comm) state ppid ...: comm may hold spaces and parens */
+		close_paren = strrchr(stat, ')');
+		if (close_paren && sscanf(close_paren + 1, " %*c %d", &ppid) == 1 && ppid == self)
+			kill(atoi(e->d_name), SIGKILL);
+	}
+	closedir(proc);
+}
+
+static void exec_uml(char **argv, const int *child_fds, int n_child_fds, int log_fd)
+{
+	sigset_t none;
+	int null = open("/dev/null", O_RDWR);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || null < 0)
+		_exit(127);
+	/* UML's own messages (tmpfs warnings, early errors) go to the log */
+	if (dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+		_exit(127);
+	for (int i = 0; i < n_child_fds; i++) {
+		int flags = fcntl(child_fds[i], F_GETFD);
+		if (flags < 0 || fcntl(child_fds[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)
+			_exit(127);
+	}
+	execv(argv[0], argv);
+	dprintf(2, "umlkit-run: cannot run the kernel %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void guard_main(struct run *r, char **argv, const int *child_fds, int n_child_fds,
+		       int status_fd, const struct termios *saved, int tty_fd, pid_t supervisor)
+{
+	sigset_t set;
+	int status = 0, uml_done = 0, sig, null;
+	pid_t self = getpid(), uml;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		_exit(127);
+	if (getppid() != supervisor)
+		kill(self, SIGTERM);	/* it died before PDEATHSIG was set */
+	setpgid(0, 0);		/* the user's job-control signals are the supervisor's */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+
+	uml = fork();
+	if (uml < 0)
+		_exit(127);
+	if (uml == 0)
+		exec_uml(argv, child_fds, n_child_fds, child_fds[0]);
+	/* the guard keeps no descriptor the guest's streams could wait on */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	for (int i = 0; i < n_child_fds; i++)
+		close(child_fds[i]);
+
+	for (;;) {
+		pid_t pid;
+		sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGTERM) {
+			kill(-uml, SIGKILL);
+			kill(uml, SIGKILL);
+			guard_kill_tree(self);
+		}
+		while ((pid = waitpid(-1, &sig, WNOHANG)) > 0) {
+			if (pid == uml) {
+				status = sig;
+				uml_done = 1;
+			}
+		}
+		if (uml_done) {
+			/* UML's helpers: in its process group or a session of their own */
+			kill(-uml, SIGKILL);
+			guard_kill_tree(self);
+			while ((pid = waitpid(-1, NULL, 0)) > 0 || (pid < 0 && errno == EINTR))
+				guard_kill_tree(self);
+			break;
+		}
+	}
+	while (write(status_fd, &status, sizeof(status)) < 0 && errno == EINTR)
+		;
+	if (getppid() != supervisor) {
+		if (tty_fd >= 0)
+			term_restore(tty_fd, saved);
+		remove_tree(r->dir);
+	}
+	_exit(0);
+}
+
+/* child_fds[0] is the boot log's write end; all of them are the numbers
+ * UML's console options name. */
+pid_t guard_start(struct run *r, char **argv, const int *child_fds, int n_child_fds,
+		  int status_fd, const struct termios *saved, int tty_fd)
+{
+	pid_t supervisor = getpid(), pid = fork();
+	if (pid == 0)
+		guard_main(r, argv, child_fds, n_child_fds, status_fd, saved, tty_fd, supervisor);
+	return pid;
+}

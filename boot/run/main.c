@@ -1,0 +1,107 @@
+/* umlkit-run BUNDLE ENTRY [OPTIONS] [-- COMMAND [ARG...]]
+ * Started by boot.sh (exec) once the bundle is verified and unpacked into
+ * the cache entry ENTRY. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define CACHE_MAX_AGE_DAYS 30
+
+static int extract(struct run *r)
+{
+	char *disks = xasprintf("%s %s", r->conf.disks, r->conf.initrd), *words[MAX_DISKS + 2];
+	int n = split_words(disks, words, MAX_DISKS + 1);
+	char *script, *ubd = xstrdup(""), *path;
+	const char *dir = r->opt.extract_dir;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		die(EX_USAGE, r->prog, "--extract '%s': %s", dir, strerror(errno));
+	words[n++] = "linux";
+	for (int i = 0; i < n; i++) {
+		char *from = xasprintf("%s/%s", r->entry, words[i]), *to = xasprintf("%s/%s", dir, words[i]);
+		if (copy_sparse(from, to) < 0)
+			die(EX_USAGE, r->prog, "--extract: cannot write %s: %s", to, strerror(errno));
+		if (!strcmp(words[i], "linux"))
+			chmod(to, 0755);
+		free(from);
+		free(to);
+	}
+	n = split_words(r->conf.disks, words, MAX_DISKS);
+	for (int i = 0; i < n; i++) {
+		char *more = xasprintf("%s ubd%d=%s.cow,%s", ubd, i, words[i], words[i]);
+		free(ubd);
+		ubd = more;
+	}
+	script = xasprintf("#!/bin/sh\n"
+			   "# Boot the extracted umlkit guest: writes go to copy-on-write files here.\n"
+			   "cd \"$(dirname \"$0\")\" && exec ./linux mem=%s%s%s%s %s con=null con0=fd:0,fd:1 "
+			   "ssl=null noreboot \"$@\"\n",
+			   r->conf.mem, ubd, *r->conf.initrd ? " initrd=" : "", r->conf.initrd, r->conf.cmdline);
+	path = xasprintf("%s/run.sh", dir);
+	if (write_file(path, script, strlen(script)) < 0 || chmod(path, 0755) < 0)
+		die(EX_USAGE, r->prog, "--extract: cannot write %s: %s", path, strerror(errno));
+	printf("extracted to %s (run %s)\n", dir, path);
+	return 0;
+}
+
+static int run(struct run *r)
+{
+	int code;
+	r->command_mode = r->opt.command || !strcmp(r->conf.mode, "command");
+	r->entry_lock_fd = cache_lock_entry(r->entry);
+	if (r->entry_lock_fd < 0)
+		die(EX_HOST, r->prog, "cannot lock the cache entry %s: %s", r->entry, strerror(errno));
+	cache_evict(r->entry, CACHE_MAX_AGE_DAYS);
+	rundir_pick_tmpbase(r);
+	cache_sweep_runs(r->tmpbase);
+	rundir_create(r);
+	code = rundir_prepare(r);
+	if (!code && setenv("TMPDIR", r->tmpbase, 1) < 0)
+		code = EX_HOST;
+	if (!code)
+		code = supervise(r);
+	if (remove_tree(r->dir) < 0)
+		say(r->prog, "cannot remove the run directory %s: %s", r->dir, strerror(errno));
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct run r;
+	char *conf_path, *slash;
+
+	memset(&r, 0, sizeof(r));
+	if (argc < 3) {
+		dprintf(2, "usage: umlkit-run BUNDLE CACHE-ENTRY [OPTIONS] [-- COMMAND...]\n"
+			   "(started by boot.sh; run boot.sh --help)\n");
+		return EX_USAGE;
+	}
+	r.bundle = argv[1];
+	r.entry = argv[2];
+	slash = strrchr(r.bundle, '/');
+	r.prog = slash ? slash + 1 : r.bundle;
+	conf_path = xasprintf("%s/bundle.conf", r.entry);
+	if (conf_read(conf_path, &r.conf) < 0)
+		die(EX_CORRUPT, r.prog, "cannot read %s: %s: remove that directory and run again", conf_path,
+		    strerror(errno));
+	free(conf_path);
+	if (options_parse(argc - 3, argv + 3, &r.opt, r.prog) < 0)
+		return EX_USAGE;
+	if (!strcmp(r.opt.action, "help")) {
+		options_usage(&r.conf, r.prog);
+		return 0;
+	}
+	if (!strcmp(r.opt.action, "cache"))
+		return cache_show(r.entry);
+	if (!strcmp(r.opt.action, "cache-clear"))
+		return cache_clear(r.entry, r.prog);
+	if (!strcmp(r.opt.action, "extract"))
+		return extract(&r);
+	return run(&r);
+}

@@ -1,0 +1,326 @@
+/* Command-line options: one table row each (name, argument, setter, help),
+ * used by the parser and by --help alike. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define MIN_MEM (32ULL << 20)
+
+typedef int setter(struct options *opt, char *val, const char *prog);
+
+static int usage_error(const char *prog, const char *fmt, const char *a, const char *b)
+{
+	char msg[1024];
+	snprintf(msg, sizeof(msg), fmt, a, b ? b : "");
+	say(prog, "%s", msg);
+	return -1;
+}
+
+/* "256M", "1G", "65536K", "1073741824": bytes. */
+int parse_size(const char *s, unsigned long long *bytes)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end || v > (~0ULL >> shift))
+		return -1;
+	*bytes = v << shift;
+	return 0;
+}
+
+static int set_action(struct options *opt, const char *action)
+{
+	opt->action = action;
+	return 0;
+}
+
+static int set_help(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	return set_action(opt, "help");
+}
+
+static int set_shell_only(struct options *opt, char *val, const char *prog)
+{
+	(void)opt, (void)val;
+	return usage_error(prog, "--info, --list and --check are handled by boot.sh itself%s%s", "", NULL);
+}
+
+static int set_extract(struct options *opt, char *val, const char *prog)
+{
+	(void)prog;
+	opt->extract_dir = val;
+	return set_action(opt, "extract");
+}
+
+static int set_cache(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	return set_action(opt, "cache");
+}
+
+static int set_cache_clear(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	return set_action(opt, "cache-clear");
+}
+
+static int set_mem(struct options *opt, char *val, const char *prog)
+{
+	struct sysinfo si;
+	unsigned long long bytes, total;
+	char limit[32];
+	if (parse_size(val, &bytes) < 0)
+		return usage_error(prog, "--mem '%s': use a size such as 256M or 1G%s", val, NULL);
+	if (bytes < MIN_MEM)
+		return usage_error(prog, "--mem '%s': the guest needs at least 32M%s", val, NULL);
+	if (sysinfo(&si) == 0) {
+		total = (unsigned long long)si.totalram * si.mem_unit;
+		if (bytes > total) {
+			snprintf(limit, sizeof(limit), "%lluM", total >> 20);
+			return usage_error(prog, "--mem '%s': more than this host's memory (%s)", val, limit);
+		}
+	}
+	opt->mem = bytes;
+	return 0;
+}
+
+/* Split S in place into words at blanks; double quotes group blanks, and
+ * stay in the word, as the kernel's own parser reads them. */
+int split_words(char *s, char **words, int max)
+{
+	int n = 0;
+	while (*s) {
+		int quoted = 0;
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			*s++ = '\0';
+		if (!*s)
+			break;
+		if (n == max)
+			return -1;
+		words[n++] = s;
+		while (*s && (quoted || (*s != ' ' && *s != '\t' && *s != '\n'))) {
+			if (*s == '"')
+				quoted = !quoted;
+			s++;
+		}
+		if (quoted)
+			return -1;
+	}
+	return n;
+}
+
+static int set_append(struct options *opt, char *val, const char *prog)
+{
+	int n = split_words(val, opt->append + opt->n_append, MAX_APPEND - opt->n_append);
+	if (n < 0)
+		return usage_error(prog, "--append '%s': an unclosed quote or too many words%s", val, NULL);
+	opt->n_append += n;
+	return 0;
+}
+
+static int set_disk(struct options *opt, char *val, const char *prog)
+{
+	struct stat st;
+	int fd;
+	if (opt->n_disks == MAX_DISKS)
+		return usage_error(prog, "--disk '%s': at most 16 disks%s", val, NULL);
+	fd = open(val, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		const char *why = fd < 0 ? strerror(errno) : "not a regular file";
+		if (fd >= 0)
+			close(fd);
+		return usage_error(prog, "--disk '%s': %s", val, why);
+	}
+	close(fd);
+	opt->disk_readonly[opt->n_disks] = access(val, W_OK) < 0;
+	opt->disks[opt->n_disks++] = realpath(val, NULL);
+	return 0;
+}
+
+static int set_persist(struct options *opt, char *val, const char *prog)
+{
+	if (mkdir(val, 0755) < 0 && errno != EEXIST)
+		return usage_error(prog, "--persist '%s': cannot create it: %s", val, strerror(errno));
+	if (access(val, W_OK | X_OK) < 0)
+		return usage_error(prog, "--persist '%s': not a writable directory: %s", val, strerror(errno));
+	opt->persist = realpath(val, NULL);
+	return opt->persist ? 0 : usage_error(prog, "--persist '%s': %s", val, strerror(errno));
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* HOST[:GUEST]: HOST may itself contain ':' when it names a directory as a
+ * whole; otherwise the last ':' followed by '/' separates GUEST. */
+static int set_share(struct options *opt, char *val, const char *prog)
+{
+	char *host = val, *guest = NULL, *colon;
+	if (opt->n_shares == MAX_SHARES)
+		return usage_error(prog, "--share '%s': at most 16 shares%s", val, NULL);
+	if (!is_dir(val)) {
+		for (colon = strrchr(val, ':'); colon; colon = colon == val ? NULL : memrchr(val, ':', (size_t)(colon - val))) {
+			*colon = '\0';
+			if (colon[1] == '/' && is_dir(val)) {
+				guest = colon + 1;
+				break;
+			}
+			*colon = ':';
+		}
+		if (!guest)
+			return usage_error(prog, "--share '%s': no such host directory (use HOST or HOST:/GUEST)%s", val, NULL);
+	}
+	opt->shares[opt->n_shares].host = realpath(host, NULL);
+	if (!opt->shares[opt->n_shares].host)
+		return usage_error(prog, "--share '%s': %s", host, strerror(errno));
+	opt->shares[opt->n_shares].guest = guest ? guest : opt->shares[opt->n_shares].host;
+	if (strchr(opt->shares[opt->n_shares].guest, '\n') || strchr(opt->shares[opt->n_shares].host, '\n'))
+		return usage_error(prog, "--share '%s': a path with a newline%s", val, NULL);
+	opt->n_shares++;
+	return 0;
+}
+
+static int set_timeout(struct options *opt, char *val, const char *prog)
+{
+	char *end;
+	errno = 0;
+	opt->timeout = strtol(val, &end, 10);
+	if (!*val || *end || errno || opt->timeout < 0 || opt->timeout > 100000000L)
+		return usage_error(prog, "--timeout '%s': use whole seconds (0: no limit)%s", val, NULL);
+	return 0;
+}
+
+static int set_time_travel(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	opt->time_travel = 1;
+	return 0;
+}
+
+static int set_verbose(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	opt->verbose = 1;
+	return 0;
+}
+
+static const struct optdef {
+	const char *name, *arg;
+	setter *set;
+	const char *help;
+} optdefs[] = {
+	{ "--info", NULL, set_shell_only, "show the manifest: kernel, images, command line, digest" },
+	{ "--list", NULL, set_shell_only, "list the payload" },
+	{ "--check", NULL, set_shell_only, "verify the bundle and its unpacked copy, then exit" },
+	{ "--extract", "DIR", set_extract, "write the kernel, images and a plain run.sh to DIR" },
+	{ "--mem", "SIZE", set_mem, "guest memory, such as 256M (default: %s)" },
+	{ "--append", "ARGS", set_append, "extra kernel command line (\"double quotes\" group words)" },
+	{ "--disk", "FILE", set_disk, "attach FILE as the next disk (read-only if not writable)" },
+	{ "--persist", "DIR", set_persist, "keep writes to the bundled disks in DIR (seeded on first use)" },
+	{ "--share", "HOST[:GUEST]", set_share, "mount host directory HOST at GUEST (default: the same path)" },
+	{ "--timeout", "SECONDS", set_timeout, "stop the guest after SECONDS, exit 124 (0: no limit, the default)" },
+	{ "--time-travel", NULL, set_time_travel, "UML time-travel: boots faster, 'sleep' returns at once" },
+	{ "--verbose", NULL, set_verbose, "show the kernel's boot log (on stderr in command mode)" },
+	{ "--cache", NULL, set_cache, "list the unpacked bundles in the cache" },
+	{ "--cache-clear", NULL, set_cache_clear, "remove every unpacked bundle not in use" },
+	{ "--help", NULL, set_help, "this help" },
+	{ "-h", NULL, set_help, NULL },
+};
+
+void options_usage(const struct bundle_conf *conf, const char *prog)
+{
+	printf("Usage: %s [OPTIONS] [-- COMMAND [ARG...]]\n\n", prog);
+	printf("Boot the bundled User Mode Linux guest (%s, %s).\n", conf->name, conf->kernel);
+	if (!strcmp(conf->mode, "command"))
+		printf("Without COMMAND: runs '%s' in the guest.\n", conf->command);
+	else
+		printf("Without COMMAND: a login prompt on this terminal (root, no password);\n"
+		       "'poweroff' returns here.\n");
+	printf("With -- COMMAND: boots, runs COMMAND in the guest with this terminal's or\n"
+	       "pipe's stdin, stdout and stderr, powers off and exits with COMMAND's status.\n\n"
+	       "Options:\n");
+	for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
+		char left[64];
+		if (!optdefs[i].help)
+			continue;
+		snprintf(left, sizeof(left), "%s%s%s", optdefs[i].name, optdefs[i].arg ? " " : "",
+			 optdefs[i].arg ? optdefs[i].arg : "");
+		printf("  %-22s ", left);
+		printf(optdefs[i].help, conf->mem);
+		printf("\n");
+	}
+	printf("\nExit status: COMMAND's, else 0 after 'poweroff'; %d corrupt bundle, %d host\n"
+	       "cannot run UML, %d guest kernel panic, crash or hang, %d timeout, %d bad\n"
+	       "options; 126/127 COMMAND not executable/found; 128+N a signal N ended the run.\n\n"
+	       "Standard input that is not a terminal is read to its end before COMMAND\n"
+	       "starts, end of file included: give </dev/null when there is none.\n\n"
+	       "Files: unpacked once into ${XDG_CACHE_HOME:-~/.cache}/umlkit/DIGEST (entries\n"
+	       "unused for 30 days are removed); per-run files in $TMPDIR, removed at exit.\n",
+	       EX_CORRUPT, EX_HOST, EX_CRASH, EX_TIMEOUT, EX_USAGE);
+}
+
+static const struct optdef *find_opt(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++)
+		if (strlen(optdefs[i].name) == len && !strncmp(optdefs[i].name, name, len))
+			return &optdefs[i];
+	return NULL;
+}
+
+/* 0, or -1 after saying what is wrong. */
+int options_parse(int argc, char **argv, struct options *opt, const char *prog)
+{
+	int i;
+	opt->action = "run";
+	for (i = 0; i < argc; i++) {
+		char *arg = argv[i], *eq = NULL, *val = NULL;
+		const struct optdef *d;
+		if (!strcmp(arg, "--")) {
+			if (i + 1 == argc)
+				return usage_error(prog, "no command after --%s%s", "", NULL);
+			opt->command = argv + i + 1;
+			return 0;
+		}
+		if (!strncmp(arg, "--", 2))
+			eq = strchr(arg, '=');
+		d = find_opt(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		if (!d)
+			return usage_error(prog, "unknown option '%s': put the guest command after -- (see --help)%s", arg, NULL);
+		if (d->arg) {
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return usage_error(prog, "%s needs a value (see --help)%s", d->name, NULL);
+		} else if (eq) {
+			return usage_error(prog, "%s takes no value%s", d->name, NULL);
+		}
+		if (d->set(opt, val, prog) < 0)
+			return -1;
+	}
+	return 0;
+}

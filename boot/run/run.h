@@ -1,0 +1,116 @@
+/* umlkit-run: the runtime supervisor carried in every boot.sh bundle.
+ * boot.sh verifies and unpacks the bundle, then execs this program, which
+ * owns the guest's whole lifecycle: options, run directory, copy-on-write
+ * files, console wiring, relays, terminal modes, timeouts, signals, exit
+ * status and cleanup. See docs/boot.md. */
+#ifndef UMLKIT_RUN_H
+#define UMLKIT_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <termios.h>
+
+/* Exit statuses of the runtime itself (a command's own passes through). */
+enum {
+	EX_CORRUPT = 120,	/* the bundle or its cache is corrupt */
+	EX_HOST = 121,		/* this host cannot run the guest */
+	EX_CRASH = 122,		/* the guest kernel panicked, crashed or hung */
+	EX_TIMEOUT = 124,	/* --timeout reached */
+	EX_USAGE = 125,		/* bad options */
+};
+
+#define MAX_DISKS 16
+#define MAX_SHARES 16
+#define MAX_APPEND 64
+
+/* bundle.conf: written by mkbundle.sh, one key=value a line */
+struct bundle_conf {
+	char *name, *kernel, *mode, *command, *mem, *cmdline, *disks, *initrd;
+};
+
+struct share {
+	char *host, *guest;
+};
+
+struct options {
+	const char *action;		/* "run", "help", "extract", "cache", "cache-clear" */
+	char *extract_dir;
+	unsigned long long mem;		/* bytes; 0: the bundle's default */
+	char *append[MAX_APPEND];
+	int n_append;
+	char *disks[MAX_DISKS];
+	int disk_readonly[MAX_DISKS];
+	int n_disks;
+	char *persist;
+	struct share shares[MAX_SHARES];
+	int n_shares;
+	long timeout;			/* seconds; 0: none */
+	int time_travel, verbose;
+	char **command;			/* NULL: the bundle's default */
+};
+
+/* Paths and state of one run. */
+struct run {
+	const char *bundle, *entry;	/* the bundle file, its cache entry */
+	const char *prog;		/* name for messages: boot.sh */
+	struct bundle_conf conf;
+	struct options opt;
+	int command_mode;
+	char tmpbase[4096];		/* TMPDIR chosen for UML's memory file */
+	char dir[4096];			/* the run directory */
+	int lock_fd;			/* held for the run's life: it is alive */
+	int entry_lock_fd;		/* shared lock on the cache entry */
+};
+
+/* util.c */
+void say(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void die(int code, const char *prog, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xcalloc(size_t n, size_t size);
+int write_file(const char *path, const void *data, size_t len);
+char *read_file(const char *path, size_t *len);
+int remove_tree(const char *path);
+int copy_sparse(const char *from, const char *to);
+int path_is_plain(const char *path);
+
+/* conf.c */
+int conf_read(const char *path, struct bundle_conf *conf);
+
+/* options.c */
+int options_parse(int argc, char **argv, struct options *opt, const char *prog);
+void options_usage(const struct bundle_conf *conf, const char *prog);
+int parse_size(const char *s, unsigned long long *bytes);
+int split_words(char *s, char **words, int max);
+
+/* cache.c */
+void cache_sweep_runs(const char *tmpbase);
+void cache_evict(const char *entry, long max_age_days);
+int cache_show(const char *entry);
+int cache_clear(const char *entry, const char *prog);
+int cache_lock_entry(const char *entry);
+
+/* rundir.c */
+void rundir_pick_tmpbase(struct run *r);
+void rundir_create(struct run *r);
+int rundir_prepare(struct run *r);
+int rundir_reset_cows(struct run *r);
+char **rundir_uml_argv(struct run *r, char **cons, int n_cons);
+
+/* term.c */
+int term_save(int fd, struct termios *saved);
+void term_raw(int fd, const struct termios *saved);
+void term_restore(int fd, const struct termios *saved);
+int pty_open(int *master, int *slave);
+void pty_copy_size(int from, int to);
+
+/* guard.c: the child that owns the UML process tree */
+pid_t guard_start(struct run *r, char **argv, const int *child_fds, int n_child_fds,
+		  int status_fd, const struct termios *saved, int tty_fd);
+void guard_kill_tree(pid_t self);
+
+/* supervise.c */
+int supervise(struct run *r);
+
+#endif

@@ -1,0 +1,181 @@
+/* The run directory: where UML's memory file, the copy-on-write files and
+ * the files the guest init reads live, one per run, removed at exit. Its
+ * "lock" file is held locked for the run's whole life, so the next run can
+ * tell a directory a killed run left (unlocked) from a live one. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define MIN_FREE_MIB 32
+
+/* UML maps guest memory from a file in TMPDIR and executes it: the
+ * directory must be writable, not noexec, and its path plain enough for
+ * UML's command line. */
+static const char *tmpbase_problem(const char *dir, unsigned long long *free_mib)
+{
+	struct statvfs vfs;
+	if (access(dir, W_OK | X_OK) < 0 || statvfs(dir, &vfs) < 0)
+		return "not a writable directory";
+	if (vfs.f_flag & ST_NOEXEC)
+		return "mounted noexec";
+	if (!path_is_plain(dir))
+		return "its path has a space, comma or quote";
+	*free_mib = (unsigned long long)vfs.f_bavail * vfs.f_frsize >> 20;
+	return NULL;
+}
+
+void rundir_pick_tmpbase(struct run *r)
+{
+	const char *env = getenv("TMPDIR"), *candidates[] = { env, "/dev/shm", "/tmp" };
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		const char *dir = candidates[i], *why;
+		unsigned long long free_mib = 0;
+		if (!dir || !*dir)
+			continue;
+		why = tmpbase_problem(dir, &free_mib);
+		if (!why && free_mib < MIN_FREE_MIB)
+			die(EX_HOST, r->prog, "%s has only %llu MiB free: UML needs at least %d MiB there for "
+			    "guest memory and copy-on-write files; free some or set TMPDIR", dir, free_mib, MIN_FREE_MIB);
+		if (why) {
+			if (dir == env)
+				say(r->prog, "TMPDIR=%s is not usable (%s): UML maps guest memory there; trying %s",
+				    env, why, candidates[i + 1]);
+			continue;
+		}
+		snprintf(r->tmpbase, sizeof(r->tmpbase), "%s", dir);
+		return;
+	}
+	die(EX_HOST, r->prog, "no writable directory without noexec for UML's memory file: set TMPDIR to one");
+}
+
+void rundir_create(struct run *r)
+{
+	int n = snprintf(r->dir, sizeof(r->dir), "%s/umlkit-run.XXXXXX", r->tmpbase);
+	char *lock;
+	if (n < 0 || (size_t)n >= sizeof(r->dir) || !mkdtemp(r->dir))
+		die(EX_HOST, r->prog, "cannot create a run directory in %s: %s", r->tmpbase, strerror(errno));
+	lock = xasprintf("%s/lock", r->dir);
+	r->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX) < 0) {
+		int e = errno;
+		remove_tree(r->dir);
+		die(EX_HOST, r->prog, "cannot lock %s: %s", lock, strerror(e));
+	}
+	free(lock);
+}
+
+static int link_into_run(struct run *r, const char *target, const char *name)
+{
+	char *path = xasprintf("%s/%s", r->dir, name);
+	int rc = symlink(target, path);
+	if (rc < 0)
+		say(r->prog, "cannot create %s: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
+/* Disk names in the run directory: bN the bundled image (a link into the
+ * cache), cN its copy-on-write file, pN the --persist copy, xN --disk. */
+int rundir_prepare(struct run *r)
+{
+	char *disks = xstrdup(r->conf.disks), *words[MAX_DISKS], name[32];
+	int n = split_words(disks, words, MAX_DISKS), rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		char *cached = xasprintf("%s/%s", r->entry, words[i]);
+		if (r->opt.persist) {
+			char *kept = xasprintf("%s/%s", r->opt.persist, words[i]);
+			if (access(kept, F_OK) < 0 && copy_sparse(cached, kept) < 0) {
+				say(r->prog, "--persist: cannot write %s: %s", kept, strerror(errno));
+				rc = EX_USAGE;
+			}
+			snprintf(name, sizeof(name), "p%d", i);
+			if (rc == 0 && link_into_run(r, kept, name) < 0)
+				rc = EX_HOST;
+			free(kept);
+		} else {
+			snprintf(name, sizeof(name), "b%d", i);
+			if (link_into_run(r, cached, name) < 0)
+				rc = EX_HOST;
+		}
+		free(cached);
+	}
+	for (int i = 0; i < r->opt.n_disks && rc == 0; i++) {
+		snprintf(name, sizeof(name), "x%d", i);
+		if (link_into_run(r, r->opt.disks[i], name) < 0)
+			rc = EX_HOST;
+	}
+	if (*r->conf.initrd && rc == 0) {
+		char *cached = xasprintf("%s/%s", r->entry, r->conf.initrd);
+		if (link_into_run(r, cached, "initrd") < 0)
+			rc = EX_HOST;
+		free(cached);
+	}
+	free(disks);
+	return rc;
+}
+
+/* Before a retry: fresh copy-on-write files. */
+int rundir_reset_cows(struct run *r)
+{
+	for (int i = 0; i < MAX_DISKS; i++) {
+		char *cow = xasprintf("%s/c%d.cow", r->dir, i);
+		int rc = unlink(cow);
+		free(cow);
+		if (rc < 0 && errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+char **rundir_uml_argv(struct run *r, char **cons, int n_cons)
+{
+	char *cmdline = xstrdup(r->conf.cmdline), *disks = xstrdup(r->conf.disks);
+	char *words[MAX_APPEND], *images[MAX_DISKS];
+	int n_words = split_words(cmdline, words, MAX_APPEND);
+	int n_images = split_words(disks, images, MAX_DISKS), n = 0, ubd = 0;
+	char **argv = xcalloc((size_t)(n_words > 0 ? n_words : 0) + (size_t)n_cons + MAX_DISKS * 2 +
+			      MAX_APPEND + 16, sizeof(char *));
+
+	argv[n++] = xasprintf("%s/linux", r->entry);
+	if (r->opt.mem)
+		argv[n++] = xasprintf("mem=%lluK", r->opt.mem >> 10);
+	else
+		argv[n++] = xasprintf("mem=%s", r->conf.mem);
+	for (int i = 0; i < n_images; i++, ubd++) {
+		if (r->opt.persist)
+			argv[n++] = xasprintf("ubd%d=%s/p%d", ubd, r->dir, i);
+		else
+			argv[n++] = xasprintf("ubd%d=%s/c%d.cow,%s/b%d", ubd, r->dir, i, r->dir, i);
+	}
+	for (int i = 0; i < r->opt.n_disks; i++, ubd++)
+		argv[n++] = xasprintf("ubd%d%s=%s/x%d", ubd, r->opt.disk_readonly[i] ? "r" : "", r->dir, i);
+	if (*r->conf.initrd)
+		argv[n++] = xasprintf("initrd=%s/initrd", r->dir);
+	for (int i = 0; i < n_words; i++)
+		argv[n++] = words[i];
+	argv[n++] = "con=null";
+	for (int i = 0; i < n_cons; i++)
+		argv[n++] = cons[i];
+	argv[n++] = "ssl=null";
+	argv[n++] = "noreboot";
+	if (!r->opt.verbose)
+		argv[n++] = "quiet";
+	if (r->opt.time_travel)
+		argv[n++] = "time-travel=inf-cpu";
+	argv[n++] = xasprintf("uml_dir=%s", r->dir);
+	argv[n++] = "umid=run";
+	argv[n++] = xasprintf("umlkit.run=%s", r->dir);
+	for (int i = 0; i < r->opt.n_append; i++)
+		argv[n++] = r->opt.append[i];
+	argv[n] = NULL;
+	return argv;
+}

@@ -1,0 +1,526 @@
+/* One run of the guest: the files its init reads, the console wiring, and
+ * one poll(2) loop that relays the guest's streams, forwards signals and
+ * enforces the deadlines, as timeout(1), tini and script(1) do. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define BOOT_WAIT_SECONDS 30	/* a boot without "booted" by then hung */
+#define BOOT_ATTEMPTS 3
+#define LOG_KEEP 16384		/* bytes of boot log kept for a crash report */
+#define LOG_TAIL_LINES 12
+
+struct relay {
+	int in, out;		/* out -1: read and drop */
+	int eof, required;	/* the run ends after a required relay's EOF */
+	int keep_log;		/* also kept in the log ring */
+	size_t len, off;
+	char buf[65536];
+};
+
+struct log_ring {
+	size_t len;
+	char buf[LOG_KEEP];
+};
+
+struct session {
+	struct run *r;
+	int in_tty, out_tty, err_tty;
+	struct termios saved;
+	int master, slave;	/* the guest's terminal, when stdin is one */
+	int sfd;		/* signalfd */
+	struct relay relays[6];
+	int n_relays;
+	struct log_ring log;
+	int end_code;		/* decided by a signal, the timeout, a closed stdout */
+	int hung;
+	long long deadline, boot_deadline;	/* CLOCK_MONOTONIC ms, 0: none */
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int run_file(struct run *r, const char *name, const void *data, size_t len)
+{
+	char *path = xasprintf("%s/%s", r->dir, name);
+	int rc = write_file(path, data, len);
+	if (rc < 0)
+		say(r->prog, "cannot write %s: %s%s", path, strerror(errno),
+		    errno == ENOSPC ? " (the run's TMPDIR is full: free some or set TMPDIR)" : "");
+	free(path);
+	return rc;
+}
+
+/* stdin that is not a terminal is read to its end before the command
+ * starts: the guest init hands the file over, end of file included. */
+static int spool_stdin(struct run *r)
+{
+	char *path = xasprintf("%s/stdin", r->dir), buf[65536];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), rc = 0;
+	if (fd < 0) {
+		say(r->prog, "cannot create %s: %s", path, strerror(errno));
+		free(path);
+		return EX_HOST;
+	}
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof(buf)), w = 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* a closed or unreadable stdin is an empty one */
+		while (w < n) {
+			ssize_t k = write(fd, buf + w, (size_t)(n - w));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				say(r->prog, "cannot keep standard input in %s: %s%s", r->tmpbase, strerror(errno),
+				    errno == ENOSPC ? ": free some space or set TMPDIR" : "");
+				rc = EX_HOST;
+				goto out;
+			}
+			w += k;
+		}
+	}
+out:
+	if (close(fd) < 0 && rc == 0) {
+		say(r->prog, "cannot keep standard input in %s: %s", r->tmpbase, strerror(errno));
+		rc = EX_HOST;
+	}
+	free(path);
+	return rc;
+}
+
+static int write_guest_files(struct session *s)
+{
+	struct run *r = s->r;
+	char ttys[16], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	if (run_file(r, "mode", s->r->command_mode ? "command\n" : "login\n", s->r->command_mode ? 8 : 6) < 0)
+		return EX_HOST;
+	if (r->opt.n_shares) {
+		if (!(f = open_memstream(&buf, &len)))
+			return EX_HOST;
+		for (int i = 0; i < r->opt.n_shares; i++)
+			fprintf(f, "%s\t%s\n", r->opt.shares[i].host, r->opt.shares[i].guest);
+		fclose(f);
+		if (run_file(r, "shares", buf, len) < 0)
+			return EX_HOST;
+		free(buf);
+		buf = NULL;
+	}
+	if (!r->command_mode)
+		return 0;
+	if (!(f = open_memstream(&buf, &len)))
+		return EX_HOST;
+	if (r->opt.command) {
+		for (char **a = r->opt.command; *a; a++)
+			fwrite(*a, 1, strlen(*a) + 1, f);
+	} else {
+		char *copy = xstrdup(r->conf.command), *words[256];
+		int n = split_words(copy, words, 256);
+		for (int i = 0; i < n; i++)
+			fwrite(words[i], 1, strlen(words[i]) + 1, f);
+		free(copy);
+	}
+	fclose(f);
+	if (run_file(r, "args", buf, len) < 0)
+		return EX_HOST;
+	free(buf);
+	snprintf(ttys, sizeof(ttys), "%d %d %d\n", s->in_tty, s->out_tty, s->err_tty);
+	if (run_file(r, "ttys", ttys, strlen(ttys)) < 0)
+		return EX_HOST;
+	return s->in_tty ? 0 : spool_stdin(r);
+}
+
+static struct relay *add_relay(struct session *s, int in, int out, int required)
+{
+	struct relay *rl = &s->relays[s->n_relays++];
+	rl->in = in;
+	rl->out = out;
+	rl->required = required;
+	rl->eof = rl->keep_log = 0;
+	rl->len = rl->off = 0;
+	return rl;
+}
+
+static void ring_add(struct log_ring *log, const char *data, size_t n)
+{
+	if (n >= LOG_KEEP) {
+		memcpy(log->buf, data + n - LOG_KEEP, LOG_KEEP);
+		log->len = LOG_KEEP;
+		return;
+	}
+	if (log->len + n > LOG_KEEP) {
+		size_t drop = log->len + n - LOG_KEEP;
+		memmove(log->buf, log->buf + drop, log->len - drop);
+		log->len -= drop;
+	}
+	memcpy(log->buf + log->len, data, n);
+	log->len += n;
+}
+
+static void print_log_tail(struct session *s)
+{
+	size_t start = s->log.len;
+	int lines = 0;
+	while (start > 0 && lines <= LOG_TAIL_LINES)
+		if (s->log.buf[--start] == '\n')
+			lines++;
+	if (start > 0 || lines > LOG_TAIL_LINES)
+		start++;
+	if (start >= s->log.len)
+		return;
+	dprintf(2, "%s: its last messages:\n", s->r->prog);
+	for (size_t i = start; i < s->log.len; i++) {
+		if (i == start || s->log.buf[i - 1] == '\n')
+			dprintf(2, "  ");
+		if (write(2, s->log.buf + i, 1) < 0)
+			return;
+	}
+	if (s->log.buf[s->log.len - 1] != '\n')
+		dprintf(2, "\n");
+}
+
+static void end_run(struct session *s, int code, pid_t guard)
+{
+	if (s->end_code < 0)
+		s->end_code = code;
+	if (guard > 0)
+		kill(guard, SIGTERM);
+}
+
+/* Moves what is buffered to the relay's output; 0 or the end code. */
+static int relay_write(struct session *s, struct relay *rl, int block)
+{
+	while (rl->off < rl->len) {
+		size_t chunk = rl->len - rl->off;
+		ssize_t n;
+		if (!block && chunk > PIPE_BUF)
+			chunk = PIPE_BUF;	/* POLLOUT promises room for this much */
+		n = write(rl->out, rl->buf + rl->off, chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0) {
+			int code = 0;
+			if (rl->out == 1 && errno == EPIPE)
+				code = 128 + SIGPIPE;	/* as any writer to a closed pipe */
+			else if (rl->out == 1)
+				say(s->r->prog, "cannot write standard output: %s", strerror(errno)), code = EX_HOST;
+			rl->out = -1;
+			rl->len = rl->off = 0;
+			return code;
+		}
+		rl->off += (size_t)n;
+		if (!block)
+			break;
+	}
+	if (rl->off == rl->len)
+		rl->len = rl->off = 0;
+	return 0;
+}
+
+static void relay_read(struct session *s, struct relay *rl)
+{
+	ssize_t n = read(rl->in, rl->buf, sizeof(rl->buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {		/* EOF, or EIO from a pty whose other side closed */
+		rl->eof = 1;
+		return;
+	}
+	if (rl->keep_log)
+		ring_add(&s->log, rl->buf, (size_t)n);
+	if (rl->out < 0)
+		return;
+	rl->len = (size_t)n;
+	rl->off = 0;
+}
+
+static void on_signal(struct session *s, pid_t guard)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			break;	/* the guard reports on its status pipe */
+		case SIGWINCH:
+			if (s->in_tty)
+				pty_copy_size(0, s->master);
+			break;
+		default:
+			end_run(s, 128 + (int)si.ssi_signo, guard);
+		}
+	}
+}
+
+static void on_deadline(struct session *s, pid_t guard)
+{
+	long long now = now_ms();
+	if (s->deadline && now >= s->deadline) {
+		s->deadline = 0;
+		if (s->end_code < 0)
+			say(s->r->prog, "timed out after %lds", s->r->opt.timeout);
+		end_run(s, EX_TIMEOUT, guard);
+	}
+	if (s->boot_deadline && now >= s->boot_deadline) {
+		char *booted = xasprintf("%s/booted", s->r->dir);
+		s->boot_deadline = 0;
+		if (access(booted, F_OK) < 0) {
+			s->hung = 1;
+			kill(guard, SIGTERM);
+		}
+		free(booted);
+	}
+}
+
+static int poll_timeout(struct session *s)
+{
+	long long next = 0, now = now_ms();
+	if (s->deadline)
+		next = s->deadline;
+	if (s->boot_deadline && (!next || s->boot_deadline < next))
+		next = s->boot_deadline;
+	if (!next)
+		return -1;
+	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
+}
+
+static int make_pipe(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC);
+}
+
+/* One boot: the guard with UML below it, relayed until both are gone.
+ * Returns UML's wait status (-1 if unknown). */
+static int boot_once(struct session *s)
+{
+	struct run *r = s->r;
+	int logp[2], outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, st[2];
+	int child_fds[6], n_child = 0, status = -1, got_status = 0, n_cons = 0;
+	char *cons[4], **argv;
+	pid_t guard;
+
+	if (make_pipe(logp) < 0 || make_pipe(st) < 0)
+		return -1;
+	child_fds[n_child++] = logp[1];
+	s->n_relays = 0;
+	if (r->command_mode) {
+		if (make_pipe(outp) < 0 || make_pipe(errp) < 0)
+			return -1;
+		child_fds[n_child++] = outp[1];
+		child_fds[n_child++] = errp[1];
+		cons[n_cons++] = xasprintf("con0=null,fd:%d", logp[1]);
+		cons[n_cons++] = s->in_tty ? xasprintf("con1=fd:%d,fd:%d", s->slave, s->slave) : "con1=null";
+		cons[n_cons++] = xasprintf("con2=null,fd:%d", outp[1]);
+		cons[n_cons++] = xasprintf("con3=null,fd:%d", errp[1]);
+		add_relay(s, outp[0], 1, 1);
+		add_relay(s, errp[0], 2, 1);
+	} else if (s->in_tty) {
+		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", s->slave, s->slave);
+	} else {
+		if (make_pipe(inp) < 0 || make_pipe(outp) < 0)
+			return -1;
+		child_fds[n_child++] = inp[0];
+		child_fds[n_child++] = outp[1];
+		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", inp[0], outp[1]);
+		add_relay(s, 0, inp[1], 0);
+		add_relay(s, outp[0], 1, 1);
+	}
+	if (s->in_tty) {
+		child_fds[n_child++] = s->slave;
+		add_relay(s, 0, s->master, 0);
+		add_relay(s, s->master, s->out_tty || !r->command_mode ? 1 : -1, 0);
+	}
+	add_relay(s, logp[0], r->opt.verbose ? 2 : -1, 1)->keep_log = 1;
+
+	argv = rundir_uml_argv(r, cons, n_cons);
+	guard = guard_start(r, argv, child_fds, n_child, st[1], &s->saved, s->in_tty ? 0 : -1);
+	if (guard < 0) {
+		say(r->prog, "cannot start the guest: %s", strerror(errno));
+		return -1;
+	}
+	/* the supervisor keeps only its own ends (the pty slave stays for retries) */
+	for (int i = 0; i < n_child; i++)
+		if (child_fds[i] != s->slave)
+			close(child_fds[i]);
+	close(st[1]);
+	s->boot_deadline = now_ms() + BOOT_WAIT_SECONDS * 1000LL;
+	if (s->end_code >= 0)
+		kill(guard, SIGTERM);
+
+	for (;;) {
+		struct pollfd pfd[16];
+		struct relay *who[16];
+		int n = 0, open_required = 0;
+		pfd[n].fd = s->sfd, pfd[n].events = POLLIN, who[n++] = NULL;
+		if (!got_status)
+			pfd[n].fd = st[0], pfd[n].events = POLLIN, who[n++] = NULL;
+		for (int i = 0; i < s->n_relays; i++) {
+			struct relay *rl = &s->relays[i];
+			if (rl->len && rl->out >= 0)
+				pfd[n].fd = rl->out, pfd[n].events = POLLOUT, who[n++] = rl;
+			else if (!rl->eof)
+				pfd[n].fd = rl->in, pfd[n].events = POLLIN, who[n++] = rl;
+			open_required |= rl->required && (!rl->eof || rl->len);
+		}
+		if (got_status && !open_required)
+			break;
+		if (poll(pfd, (nfds_t)n, poll_timeout(s)) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			struct relay *rl = who[i];
+			if (!pfd[i].revents)
+				continue;
+			if (pfd[i].fd == s->sfd && !rl) {
+				on_signal(s, guard);
+			} else if (!rl) {
+				ssize_t k = read(st[0], &status, sizeof(status));
+				if (k == 0 || (k < 0 && errno != EINTR))
+					got_status = 1, status = -1;	/* the guard itself died */
+				else if (k == (ssize_t)sizeof(status))
+					got_status = 1;
+			} else if (pfd[i].events & POLLOUT) {
+				int code = relay_write(s, rl, 0);
+				if (code)
+					end_run(s, code, guard);
+			} else {
+				relay_read(s, rl);
+			}
+		}
+		on_deadline(s, guard);
+	}
+	/* what the guest wrote last, and the terminal's pending output */
+	for (int i = 0; i < s->n_relays; i++) {
+		struct relay *rl = &s->relays[i];
+		if (rl->in == s->master) {
+			for (relay_read(s, rl); rl->len; relay_read(s, rl))
+				relay_write(s, rl, 1);
+		}
+		if (rl->len && rl->out >= 0)
+			relay_write(s, rl, 1);
+		if (rl->in != 0 && rl->in != s->master)
+			close(rl->in);
+		if (rl->out > 2 && rl->out != s->master)
+			close(rl->out);
+	}
+	close(st[0]);
+	while (waitpid(guard, NULL, 0) < 0 && errno == EINTR)
+		;
+	s->boot_deadline = 0;
+	return status;
+}
+
+static int guest_status(struct session *s, int status)
+{
+	char *path = xasprintf("%s/status", s->r->dir), *text = read_file(path, NULL);
+	int code = -1;
+	free(path);
+	if (text && *text)
+		code = atoi(text);
+	free(text);
+	if (code >= 0)
+		return code;
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (status >= 0 && WIFSIGNALED(status))
+		say(s->r->prog, "the guest kernel crashed or panicked (killed by signal %d)%s",
+		    WTERMSIG(status), s->r->opt.verbose ? "" : "; rerun with --verbose for its whole log");
+	else
+		say(s->r->prog, "the guest kernel crashed or panicked (UML exit status %d)%s",
+		    status >= 0 ? WEXITSTATUS(status) : -1,
+		    s->r->opt.verbose ? "" : "; rerun with --verbose for its whole log");
+	if (!s->r->opt.verbose)
+		print_log_tail(s);
+	return EX_CRASH;
+}
+
+static int setup_signals(struct session *s, sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGWINCH);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
+		return -1;
+	s->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return s->sfd;
+}
+
+int supervise(struct run *r)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+	sigset_t old;
+	int code, status = -1;
+
+	s->r = r;
+	s->end_code = -1;
+	s->master = s->slave = -1;
+	s->in_tty = isatty(0);
+	s->out_tty = isatty(1);
+	s->err_tty = isatty(2);
+	if (r->opt.timeout)
+		s->deadline = now_ms() + r->opt.timeout * 1000LL;
+	if (setup_signals(s, &old) < 0) {
+		say(r->prog, "cannot set up signal handling: %s", strerror(errno));
+		return EX_HOST;
+	}
+	code = write_guest_files(s);
+	if (code)
+		return code;
+	if (s->in_tty) {
+		if (term_save(0, &s->saved) < 0 || pty_open(&s->master, &s->slave) < 0) {
+			say(r->prog, "cannot set up a terminal for the guest: %s", strerror(errno));
+			return EX_HOST;
+		}
+		pty_copy_size(0, s->master);
+		fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
+		term_raw(0, &s->saved);
+	}
+	for (int attempt = 1; attempt <= BOOT_ATTEMPTS; attempt++) {
+		s->hung = 0;
+		status = boot_once(s);
+		if (!s->hung || s->end_code >= 0 || attempt == BOOT_ATTEMPTS)
+			break;
+		say(r->prog, "the guest kernel hung before starting init; retrying (attempt %d of %d)",
+		    attempt + 1, BOOT_ATTEMPTS);
+		if (rundir_reset_cows(r) < 0)
+			break;
+	}
+	if (s->in_tty)
+		term_restore(0, &s->saved);
+	if (s->end_code >= 0)
+		code = s->end_code;
+	else if (s->hung) {
+		say(r->prog, "the guest kernel hung before starting init, %d times", BOOT_ATTEMPTS);
+		code = EX_CRASH;
+	} else
+		code = guest_status(s, status);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(s);
+	return code;
+}

@@ -1,0 +1,219 @@
+/* Messages, allocation and file helpers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static void vsay(const char *prog, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	dprintf(2, "%s: %s\n", prog, line);
+}
+
+void say(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(prog, fmt, ap);
+	va_end(ap);
+}
+
+void die(int code, const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(prog, fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+static void oom(void)
+{
+	dprintf(2, "umlkit-run: out of memory\n");
+	exit(EX_HOST);
+}
+
+char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		oom();
+	return d;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	return s;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (!p)
+		oom();
+	return p;
+}
+
+/* Write DATA to PATH (created 0600); -1 with errno on failure. */
+int write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	const char *p = data;
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return close(fd);
+}
+
+/* The whole file, NUL-terminated; NULL with errno when unreadable. */
+char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t size = 0, cap = 4096;
+	char *data;
+	if (fd < 0)
+		return NULL;
+	data = xcalloc(1, cap);
+	for (;;) {
+		ssize_t n;
+		if (size + 1 >= cap) {
+			char *bigger = realloc(data, cap *= 2);
+			if (!bigger)
+				oom();
+			data = bigger;
+		}
+		n = read(fd, data + size, cap - size - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(data);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		size += (size_t)n;
+	}
+	close(fd);
+	data[size] = '\0';
+	if (len)
+		*len = size;
+	return data;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf PATH, never following symlinks. */
+int remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* Copy FROM to TO keeping holes (data disks are mostly holes): written
+ * under a temporary name and renamed, so a killed copy leaves no half file. */
+int copy_sparse(const char *from, const char *to)
+{
+	char *tmp = xasprintf("%s.tmp-%d", to, (int)getpid());
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, e;
+	struct stat st;
+	off_t data = 0, hole;
+
+	if (in < 0 || fstat(in, &st) < 0)
+		goto fail;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0 || ftruncate(out, st.st_size) < 0)
+		goto fail;
+	while ((data = lseek(in, data, SEEK_DATA)) >= 0) {
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			goto fail;
+		while (data < hole) {
+			char buf[65536];
+			size_t want = (size_t)(hole - data) < sizeof(buf) ? (size_t)(hole - data) : sizeof(buf);
+			ssize_t n = pread(in, buf, want, data);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || pwrite(out, buf, (size_t)n, data) != n)
+				goto fail;
+			data += n;
+		}
+	}
+	if (errno != ENXIO)
+		goto fail;
+	if (close(out) < 0) {
+		out = -1;
+		goto fail;
+	}
+	close(in);
+	if (rename(tmp, to) < 0) {
+		e = errno;
+		unlink(tmp);
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	free(tmp);
+	return 0;
+fail:
+	e = errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0) {
+		close(out);
+		unlink(tmp);
+	}
+	free(tmp);
+	errno = e;
+	return -1;
+}
+
+/* UML's command line splits on spaces and its ubd option on commas. */
+int path_is_plain(const char *path)
+{
+	return !strpbrk(path, " \t\n,\"");
+}

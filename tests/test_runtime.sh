@@ -1,0 +1,296 @@
+#!/bin/sh
+# The runtime supervisor (boot/run/) and boot.sh's cache, tried the way
+# users and attackers meet them: long runs, terminals, signals, SIGKILL,
+# hostile caches, cold concurrent starts, cut files, a full TMPDIR, odd
+# paths and bad options.
+. "$TOPDIR/tests/lib.sh"
+
+COPY=$SCRATCH/boot.sh
+
+oneTimeSetUp() {
+	cp "$BUNDLE" "$COPY"
+}
+
+tearDown() {
+	tmux -L umlkit-test kill-server 2>/dev/null || :
+}
+
+# Run a shell command line in a tmux pane (a real terminal), 80x24.
+in_terminal() {
+	tmux -L umlkit-test new-session -d -x 80 -y 24 -s t "$1"
+}
+
+screen() {
+	tmux -L umlkit-test capture-pane -p -t t 2>/dev/null || :
+}
+
+# wait_for TEXT SECONDS: until the pane shows TEXT
+wait_for() {
+	i=0
+	until screen | grep -q -- "$1"; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+# wait_file FILE SECONDS
+wait_file() {
+	i=0
+	until [ -s "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+test_a_command_longer_than_a_minute_runs_to_its_end() {
+	out=$("$COPY" -- sh -c 'sleep 65; echo done' </dev/null 2>"$SCRATCH/err")
+	assertEquals "status" 0 $?
+	assertEquals "output" "done" "$out"
+	assertEquals "nothing on stderr" "" "$(stderr_of "$SCRATCH/err")"
+}
+
+test_login_prompt_alive_after_40s_on_a_terminal() {
+	in_terminal "'$COPY'; echo exit=\$? >'$SCRATCH/status'; sleep 600"
+	assertTrue "a login prompt: $(screen)" "wait_for 'login:' 60"
+	sleep 40
+	tmux -L umlkit-test send-keys -t t 'root' Enter
+	sleep 1
+	tmux -L umlkit-test send-keys -t t 'echo alive-$((6*7))' Enter
+	assertTrue "still answers after 40 s: $(screen)" "wait_for alive-42 20"
+	assertFalse "no TIOCSCTTY noise" "screen | grep -q TIOCSCTTY"
+	tmux -L umlkit-test send-keys -t t 'poweroff' Enter
+	assertTrue "poweroff returns" "wait_file '$SCRATCH/status' 60"
+	assertEquals "status after poweroff" "exit=0" "$(cat "$SCRATCH/status")"
+}
+
+test_terminal_modes_are_restored() {
+	script=$SCRATCH/modes.sh
+	cat >"$script" <<EOF
+stty -g >'$SCRATCH/before'
+'$COPY' -- true
+stty -g >'$SCRATCH/after-tty'
+'$COPY' -- true </dev/null
+stty -g >'$SCRATCH/after-pipe'
+'$COPY' -- sleep 600 &
+sleep 5
+kill -9 \$!
+sleep 2
+stty -g >'$SCRATCH/after-kill'
+EOF
+	in_terminal "sh '$script'; sleep 600"
+	assertTrue "the runs ended" "wait_file '$SCRATCH/after-kill' 90"
+	assertEquals "after a run with stdin a terminal" "$(cat "$SCRATCH/before")" "$(cat "$SCRATCH/after-tty")"
+	assertEquals "after a run with stdin a pipe" "$(cat "$SCRATCH/before")" "$(cat "$SCRATCH/after-pipe")"
+	assertEquals "after boot.sh was SIGKILLed" "$(cat "$SCRATCH/before")" "$(cat "$SCRATCH/after-kill")"
+}
+
+test_ctrl_c_reaches_the_guest_command_or_ends_the_run() {
+	# stdin a terminal: Ctrl-C is the guest's, its command gets SIGINT
+	in_terminal "'$COPY' -- sh -c 'echo ready; sleep 600'; echo exit=\$? >'$SCRATCH/tty'; sleep 600"
+	assertTrue "started: $(screen)" "wait_for ready 60"
+	tmux -L umlkit-test send-keys -t t C-c
+	assertTrue "ended" "wait_file '$SCRATCH/tty' 20"
+	assertEquals "the command's SIGINT status" "exit=130" "$(cat "$SCRATCH/tty")"
+	tmux -L umlkit-test kill-server
+	# stdin not a terminal, stdout one: Ctrl-C ends the run with 130
+	in_terminal "'$COPY' -- sh -c 'echo ready; sleep 600' </dev/null; echo exit=\$? >'$SCRATCH/pipe'; sleep 600"
+	assertTrue "started: $(screen)" "wait_for ready 60"
+	tmux -L umlkit-test send-keys -t t C-c
+	assertTrue "ended" "wait_file '$SCRATCH/pipe' 20"
+	assertEquals "status" "exit=130" "$(cat "$SCRATCH/pipe")"
+	assertEquals "no guest left" "" "$(uml_processes "$XDG_CACHE_HOME")"
+}
+
+test_sigkill_of_boot_sh_leaves_no_process_and_no_run_directory() {
+	mkdir -p "$SCRATCH/tmp"
+	TMPDIR=$SCRATCH/tmp "$COPY" -- sleep 600 </dev/null &
+	pid=$!
+	sleep 3
+	assertNotEquals "the guest runs" "" "$(uml_processes "$XDG_CACHE_HOME")"
+	kill -9 $pid
+	sleep 5
+	assertEquals "no UML process after 5 s" "" "$(uml_processes "$XDG_CACHE_HOME")"
+	assertEquals "no run directory" "" "$(ls "$SCRATCH/tmp")"
+}
+
+test_a_run_directory_left_behind_is_swept() {
+	mkdir -p "$SCRATCH/tmp/umlkit-run.stale1/run"
+	: >"$SCRATCH/tmp/umlkit-run.stale1/lock"
+	head -c 1M /dev/zero >"$SCRATCH/tmp/umlkit-run.stale1/c0.cow"
+	TMPDIR=$SCRATCH/tmp "$COPY" -- true </dev/null
+	assertEquals "status" 0 $?
+	assertEquals "swept" "" "$(ls "$SCRATCH/tmp")"
+}
+
+test_timeout_zero_means_no_limit() {
+	assertEquals "ran" "ok" "$("$COPY" --timeout 0 -- sh -c 'sleep 2; echo ok' </dev/null)"
+	"$COPY" --timeout 2 -- sleep 600 </dev/null 2>"$SCRATCH/err"
+	assertEquals "a real timeout" 124 $?
+	assertTrue "says so" "grep -q 'timed out after 2s' '$SCRATCH/err'"
+}
+
+# A fake runtime that, if ever run, leaves a mark.
+plant_cache() {
+	root=$1
+	mkdir -p "$root"
+	digest=$(sed -n '3s/^# umlkit-digest: //p' "$COPY")
+	mkdir -p "$root/$digest"
+	printf '#!/bin/sh\ntouch %s/pwned\n' "$SCRATCH" >"$root/$digest/umlkit-run"
+	chmod 755 "$root/$digest/umlkit-run"
+}
+
+test_a_cache_made_by_another_user_is_refused() {
+	[ "$(id -u)" = 0 ] || startSkipping
+	mkdir -p "$SCRATCH/tmp"
+	plant_cache "$SCRATCH/tmp/umlkit-cache-0"
+	chown -R 65534:65534 "$SCRATCH/tmp/umlkit-cache-0"
+	env -u HOME -u XDG_CACHE_HOME TMPDIR="$SCRATCH/tmp" "$COPY" -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "status" 121 $?
+	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'is not yours' '$SCRATCH/err'"
+	assertFalse "the planted program did not run" "[ -e '$SCRATCH/pwned' ]"
+}
+
+test_a_symlinked_or_shared_cache_is_refused() {
+	mkdir -p "$SCRATCH/elsewhere" "$SCRATCH/xdg"
+	ln -s "$SCRATCH/elsewhere" "$SCRATCH/xdg/umlkit"
+	XDG_CACHE_HOME=$SCRATCH/xdg "$COPY" -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "symlink" 121 $?
+	mkdir -p "$SCRATCH/xdg2/umlkit"
+	chmod 0777 "$SCRATCH/xdg2/umlkit"
+	XDG_CACHE_HOME=$SCRATCH/xdg2 "$COPY" -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "writable by others" 121 $?
+	assertTrue "says how to fix: $(cat "$SCRATCH/err")" "grep -q 'chmod go-w' '$SCRATCH/err'"
+}
+
+test_a_tampered_cache_is_unpacked_again() {
+	"$COPY" -- true </dev/null || fail "first run"
+	entry=$(ls -d "$XDG_CACHE_HOME"/umlkit/*/ | head -n 1)
+	printf 'garbage' | dd of="$entry/linux" bs=1 seek=1000 conv=notrunc 2>/dev/null
+	"$COPY" --check >"$SCRATCH/out" 2>"$SCRATCH/err"
+	assertEquals "--check status" 0 $?
+	assertTrue "--check finds it: $(cat "$SCRATCH/err")" "grep -q 'linux differs from the bundle' '$SCRATCH/err'"
+	"$COPY" -- true </dev/null || fail "run after --check"
+	printf 'garbage' | dd of="$entry/rootfs.ext2" bs=1 seek=2000 conv=notrunc 2>/dev/null
+	assertEquals "a run after tampering" "ok" "$("$COPY" -- echo ok </dev/null)"
+	"$COPY" --extract "$SCRATCH/x" >/dev/null
+	assertTrue "the cached image is the bundled one again" \
+		"cmp '$SCRATCH/x/rootfs.ext2' '$CHECK_O/images/rootfs.ext2'"
+}
+
+test_sixteen_cold_concurrent_runs_leave_one_copy() {
+	cold=$SCRATCH/cold
+	i=0
+	while [ $i -lt 16 ]; do
+		XDG_CACHE_HOME=$cold "$COPY" --timeout 120 -- echo run$i </dev/null >"$SCRATCH/c$i" 2>&1 &
+		eval "pid$i=\$!"
+		i=$((i + 1))
+	done
+	i=0
+	while [ $i -lt 16 ]; do
+		eval "wait \$pid$i"
+		assertEquals "run $i" 0 $?
+		assertEquals "run $i output" "run$i" "$(cat "$SCRATCH/c$i")"
+		i=$((i + 1))
+	done
+	assertEquals "one entry in the cache: $(ls -A "$cold/umlkit")" 1 "$(ls -A "$cold/umlkit" | wc -l)"
+	entry=$(ls -d "$cold"/umlkit/*/)
+	assertEquals "no copy inside it" "" "$(find "$entry" -mindepth 1 -type d)"
+}
+
+test_cache_listing_and_clearing() {
+	"$COPY" -- true </dev/null
+	"$COPY" --cache >"$SCRATCH/list"
+	assertEquals "status" 0 $?
+	assertTrue "lists the entry: $(cat "$SCRATCH/list")" "grep -q 'MiB' '$SCRATCH/list'"
+	mkdir -p "$XDG_CACHE_HOME/umlkit/$(printf '%064d' 0)"
+	touch -d '40 days ago' "$XDG_CACHE_HOME/umlkit/$(printf '%064d' 0)"
+	"$COPY" -- true </dev/null
+	assertFalse "an entry unused for 40 days is evicted" "[ -d '$XDG_CACHE_HOME/umlkit/$(printf '%064d' 0)' ]"
+	"$COPY" --cache-clear 2>"$SCRATCH/err"
+	assertEquals "cleared" "" "$(ls -A "$XDG_CACHE_HOME/umlkit")"
+}
+
+test_a_cut_bundle_exits_120() {
+	size=$(wc -c <"$COPY")
+	# line 2 sets the trap that makes any cut from byte 42 on exit 120
+	for cut in 42 50 100 500 2000 5000 $((size / 2)) $((size - 1)); do
+		head -c $cut "$COPY" >"$SCRATCH/cut.sh"
+		sh "$SCRATCH/cut.sh" -- true </dev/null 2>"$SCRATCH/err"
+		assertEquals "cut at $cut bytes: $(cat "$SCRATCH/err")" 120 $?
+	done
+}
+
+test_a_full_tmpdir_is_a_clear_121() {
+	if ! unshare -rm true 2>/dev/null; then
+		startSkipping
+		echo "SKIP: needs a mount namespace (unshare -rm) for a tiny tmpfs"
+	fi
+	mkdir -p "$SCRATCH/tiny"
+	# shellcheck disable=SC2016
+	unshare -rm sh -c 'mount -t tmpfs -o size=4M tmpfs "$1" && TMPDIR=$1 "$2" -- true' sh \
+		"$SCRATCH/tiny" "$COPY" </dev/null 2>"$SCRATCH/err"
+	assertEquals "status" 121 $?
+	assertTrue "names the directory: $(cat "$SCRATCH/err")" "grep -q 'MiB free' '$SCRATCH/err'"
+	head -c 30M /dev/zero >"$SCRATCH/big"
+	# shellcheck disable=SC2016
+	unshare -rm sh -c 'mount -t tmpfs -o size=40M tmpfs "$1" && TMPDIR=$1 "$2" -- wc -c <"$3"' sh \
+		"$SCRATCH/tiny" "$COPY" "$SCRATCH/big" 2>"$SCRATCH/err"
+	assertEquals "stdin that does not fit" 121 $?
+	assertTrue "says so: $(cat "$SCRATCH/err")" "grep -q 'standard input' '$SCRATCH/err'"
+}
+
+test_spaces_in_home_and_cache_paths() {
+	mkdir -p "$SCRATCH/my home"
+	out=$(env -u XDG_CACHE_HOME HOME="$SCRATCH/my home" "$COPY" -- echo ok </dev/null 2>"$SCRATCH/err")
+	assertEquals "status: $(cat "$SCRATCH/err")" 0 $?
+	assertEquals "output" "ok" "$out"
+	mkdir -p "$SCRATCH/a dir"
+	echo shared >"$SCRATCH/a dir/f"
+	"$MKIMAGE" -t ext4 -s 8M -o "$SCRATCH/a dir/disk.ext4" || fail "mkimage"
+	out=$("$COPY" --share "$SCRATCH/a dir:/mnt/s" --disk "$SCRATCH/a dir/disk.ext4" --persist "$SCRATCH/a dir/p" \
+		-- sh -c 'cat /mnt/s/f; test -b /dev/ubdc && echo disk' </dev/null 2>"$SCRATCH/err")
+	assertEquals "share, disk and persist with spaces: $(cat "$SCRATCH/err")" "shared${nl}disk" "$out"
+}
+
+nl='
+'
+
+test_bad_options_get_125_and_one_line() {
+	# shellcheck disable=SC2089 # the quote is meant for boot.sh
+	for args in "--mem 0" "--mem 1" "--mem 99999G" "--mem lots" "--disk /nonexistent" "--disk $SCRATCH" \
+		"--persist /dev/null/x" "--share /nonexistent" "--timeout -1" "--append a\"b" "--bogus"; do
+		# shellcheck disable=SC2090 # the quote is meant for boot.sh
+		# shellcheck disable=SC2086 # the options are words
+		"$COPY" $args -- true </dev/null 2>"$SCRATCH/err"
+		assertEquals "$args" 125 $?
+		assertEquals "$args: one line: $(cat "$SCRATCH/err")" 1 "$(wc -l <"$SCRATCH/err")"
+	done
+}
+
+test_options_that_used_to_misbehave() {
+	out=$("$COPY" --append 'umlkit.test="a b"' -- cat /proc/cmdline </dev/null)
+	assertTrue "quoted --append stays one parameter: $out" "echo '$out' | grep -q 'umlkit.test=\"a b\"'"
+	mkdir -p "$SCRATCH/x:y"
+	echo colon >"$SCRATCH/x:y/f"
+	assertEquals "a host path with ':'" "colon" "$("$COPY" --share "$SCRATCH/x:y:/mnt/c" -- cat /mnt/c/f </dev/null)"
+	assertEquals "a missing guest path is made" "colon" \
+		"$("$COPY" --share "$SCRATCH/x:y:/deep/new/dir" -- cat /deep/new/dir/f </dev/null)"
+	assertEquals "the configured hostname in command mode" "umlkit" "$("$COPY" -- hostname </dev/null)"
+}
+
+test_no_host_noise_on_the_commands_stderr() {
+	mkdir -p "$SCRATCH/disk-tmp"	# on disk, not tmpfs: UML warns about it
+	out=$(TMPDIR=$SCRATCH/disk-tmp "$COPY" -- echo ok </dev/null 2>"$SCRATCH/err")
+	assertEquals "output" "ok" "$out"
+	assertEquals "stderr" "" "$(stderr_of "$SCRATCH/err")"
+}
+
+test_a_crash_shows_the_end_of_the_kernel_log() {
+	"$COPY" --append init=/nonexistent -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "status" 122 $?
+	assertTrue "the panic line: $(cat "$SCRATCH/err")" "grep -q 'Kernel panic\|panic' '$SCRATCH/err'"
+}
+
+. shunit2
