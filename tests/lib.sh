@@ -35,7 +35,7 @@ umlkit_make() {
 }
 
 # FILE without the notice boot.sh prints when its watchdog retries a boot
-# that hung before init (see boot/boot.sh.in): that retry is boot.sh doing
+# that hung before init (see boot/run/supervise.c): that retry is boot.sh doing
 # its job, so tests that check stderr ignore that notice and nothing else.
 stderr_of() {
 	grep -v '^boot.sh: the guest kernel hung before starting init; retrying' "$1" || :

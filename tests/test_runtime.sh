@@ -233,12 +233,18 @@ test_a_full_tmpdir_is_a_clear_121() {
 		"$SCRATCH/tiny" "$COPY" </dev/null 2>"$SCRATCH/err"
 	assertEquals "status" 121 $?
 	assertTrue "names the directory: $(cat "$SCRATCH/err")" "grep -q 'MiB free' '$SCRATCH/err'"
-	head -c 30M /dev/zero >"$SCRATCH/big"
+	head -c 50M /dev/zero >"$SCRATCH/big"
 	# shellcheck disable=SC2016
 	unshare -rm sh -c 'mount -t tmpfs -o size=40M tmpfs "$1" && TMPDIR=$1 "$2" -- wc -c <"$3"' sh \
 		"$SCRATCH/tiny" "$COPY" "$SCRATCH/big" 2>"$SCRATCH/err"
 	assertEquals "stdin that does not fit" 121 $?
 	assertTrue "says so: $(cat "$SCRATCH/err")" "grep -q 'standard input' '$SCRATCH/err'"
+	# room to start, not to run: the guest fills its TMPDIR
+	# shellcheck disable=SC2016
+	unshare -rm sh -c 'mount -t tmpfs -o size=40M tmpfs "$1" && TMPDIR=$1 "$2" --mem 256M \
+		-- dd if=/dev/zero of=/tmp/fill bs=1M count=200' sh "$SCRATCH/tiny" "$COPY" </dev/null 2>"$SCRATCH/err"
+	assertEquals "a TMPDIR that fills up" 121 $?
+	assertTrue "says so: $(cat "$SCRATCH/err")" "grep -q 'ran out of space' '$SCRATCH/err'"
 }
 
 test_spaces_in_home_and_cache_paths() {

@@ -442,6 +442,11 @@ static int guest_status(struct session *s, int status)
 		return code;
 	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	if (memmem(s->log.buf, s->log.len, "ran out of space", 16)) {
+		say(s->r->prog, "%s ran out of space during the run: the guest's memory and copy-on-write "
+		    "files live there; free some or set TMPDIR", s->r->tmpbase);
+		return EX_HOST;
+	}
 	if (status >= 0 && WIFSIGNALED(status))
 		say(s->r->prog, "the guest kernel crashed or panicked (killed by signal %d)%s",
 		    WTERMSIG(status), s->r->opt.verbose ? "" : "; rerun with --verbose for its whole log");
