@@ -7,7 +7,7 @@
  *   args     the command, NUL-separated (command mode)
  *   stdin    the host's standard input, spooled (when it is not a terminal)
  *   ttys     which host streams are terminals: "in out err" as 0/1
- *   shares   host directories to mount: "HOSTDIR\tGUESTDIR\n" lines
+ *   shares   host directories to mount: "HOSTDIR\tGUESTDIR\tro|rw" lines
  * In command mode it mounts proc, sys, dev and the disks in /etc/fstab,
  * runs the command with stdin, stdout and stderr on the console lines
  * boot.sh wired to the host (tty1: terminal, tty2: stdout, tty3: stderr),
@@ -125,17 +125,21 @@ static void mount_fstab(void)
 	endmntent(f);
 }
 
+/* "HOST\tGUEST\tro|rw" lines; HOST is relative to hostfs's root. */
 static void mount_shares(void)
 {
 	char *list = slurp(RUN_DIR "/shares", NULL), *line, *save = NULL;
 	if (!list)
 		return;
 	for (line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *guest = strchr(line, '\t');
+		char *guest = strchr(line, '\t'), *mode;
 		if (!guest)
 			continue;
 		*guest++ = '\0';
-		mount_fs("none", guest, "hostfs", 0, line);
+		mode = strchr(guest, '\t');
+		if (mode)
+			*mode++ = '\0';
+		mount_fs("none", guest, "hostfs", mode && !strcmp(mode, "rw") ? 0 : MS_RDONLY, line);
 	}
 	free(list);
 }

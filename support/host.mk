@@ -26,7 +26,9 @@ ifeq ($(UMLKIT_BUNDLE_GZIP)$(UMLKIT_ROOTFS_CPIO),y)
 HOST_TOOLS += gzip:gzip
 endif
 
-host-tools-missing = $(shell for p in $(HOST_TOOLS); do \
+# GNU make 4.3's $(shell) does not see exported variables: the PATH with
+# /usr/sbin is given to it explicitly.
+host-tools-missing = $(shell PATH='$(PATH)'; for p in $(HOST_TOOLS); do \
 	command -v "$${p%%:*}" >/dev/null 2>&1 || echo "$$p"; done)
 
 # Checked at parse time when something is to be built: one shell, no work

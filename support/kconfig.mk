@@ -39,7 +39,9 @@ list-defconfigs:
 	done
 
 .PHONY: menuconfig nconfig
-menuconfig nconfig: kconfig-frontend = kconfig-$(subst config,conf,$@)
+# kconfig-frontends names them kconfig-mconf and kconfig-nconf
+menuconfig: kconfig-frontend = kconfig-mconf
+nconfig: kconfig-frontend = kconfig-nconf
 menuconfig nconfig:
 	$(call kconfig-require,$(kconfig-frontend))
 	$(Q)mkdir -p $(O)

@@ -21,6 +21,14 @@ uml_processes() {
 	ps -eo pid=,args= | grep -F "$1" | grep -v grep || :
 }
 
+# Tests that need a second uid (root to switch to it) skip when not root,
+# saying why; tests/run.sh lists them and counts them in its summary.
+need_root() {
+	[ "$(id -u)" = 0 ] && return 0
+	echo "SKIP: needs root to $*"
+	startSkipping
+}
+
 # run "$@" as nobody, with a home it can write
 as_nobody() {
 	mkdir -p "$SCRATCH/nobody-home"

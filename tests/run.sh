@@ -1,8 +1,10 @@
 #!/bin/sh
-# Run shunit2 suites and total them: the last line is "N passed, N failed".
+# Run shunit2 suites and total them: the last line is "N passed, N failed"
+# (", N skipped" when tests skipped), after the names of the failed and
+# skipped tests.
 # Usage: run.sh SUITE...   (tests/test_SUITE.sh; SUITE may be NAME:ENV=VALUE)
 set -u
-passed=0 failed=0
+passed=0 failed=0 skipped=0 failures='' skips=''
 for spec in "$@"; do
 	suite=${spec%%:*}
 	env=
@@ -13,17 +15,28 @@ for spec in "$@"; do
 	env $env sh "$TOPDIR/tests/test_$suite.sh" 2>&1 | tee "$log"
 	ran=$(sed -n 's/^Ran \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	# shunit2 counts failed assertions; we count failed tests: those
-	# with an ASSERT or ERROR line after their name
-	fails=$(awk '/^test_/ { t = $1 } /^(ASSERT|shunit2:ERROR)/ && t != "" { bad[t] = 1 }
-		END { n = 0; for (k in bad) n++; print n }' "$log")
+	# with an ASSERT or ERROR line after their name. A test that skips
+	# prints a "SKIP: reason" line of its own.
+	bad=$(awk '/^test_/ { t = $1 } /^(ASSERT|shunit2:ERROR)/ && t != "" { bad[t] = 1 }
+		END { for (k in bad) print k }' "$log")
+	skip=$(awk '/^test_/ { t = $1 } /^SKIP: / && t != "" { print t ": " substr($0, 7) }' "$log")
 	if [ -z "$ran" ]; then
 		echo "suite $suite did not finish"
 		failed=$((failed + 1))
+		failures="$failures $suite(did not finish)"
 	else
+		fails=$(printf '%s' "$bad" | grep -c . || :)
+		nskip=$(printf '%s' "$skip" | grep -c . || :)
 		failed=$((failed + fails))
-		passed=$((passed + ran - fails))
+		skipped=$((skipped + nskip))
+		passed=$((passed + ran - fails - nskip))
+		for t in $bad; do failures="$failures $suite:$t"; done
+		[ -n "$skip" ] && skips="$skips$(printf '%s\n' "$skip" | sed "s/^/  $suite:/")
+"
 	fi
 	rm -f "$log"
 done
-echo "$passed passed, $failed failed"
+[ -n "$skips" ] && printf 'skipped:\n%s' "$skips"
+[ -n "$failures" ] && printf 'failed:%s\n' "$failures"
+echo "$passed passed, $failed failed${skipped:+, $skipped skipped}" | sed 's/, 0 skipped$//'
 [ "$failed" -eq 0 ]

@@ -2,12 +2,13 @@
 # The build pipeline: errors for bad input, exact dependencies, no root.
 . "$TOPDIR/tests/lib.sh"
 
-# A configuration that reuses the kernel built for the tests.
+# A configuration that reuses the kernel built for the tests
+# (CONFIG_NAME=NAME_defconfig picks another shipped configuration).
 prebuilt_config() {
 	O_DIR=$1
-	umlkit_make O="$1" defconfig || fail "defconfig"
+	umlkit_make O="$1" "${CONFIG_NAME:-defconfig}" || fail "defconfig"
 	sed -i -e 's/^UMLKIT_KERNEL_FROM_TARBALL=y/# UMLKIT_KERNEL_FROM_TARBALL is not set/' \
-		-e '/^UMLKIT_KERNEL_TARBALL=/d' "$1/.config"
+		-e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_KERNEL_PATCHES=/d' "$1/.config"
 	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$KERNEL" >>"$1/.config"
 	shift
 	for line in "$@"; do
@@ -36,6 +37,19 @@ test_recipe_with_missing_host_file_fails_with_file_and_line() {
 	assertTrue "error has file:line: $(cat "$SCRATCH/make.log")" \
 		"grep -q 'mkimage: $SCRATCH/bad.recipe:3: host file .$SCRATCH/missing.: No such file' '$SCRATCH/make.log'"
 	assertFalse "no image left" "ls '$O_DIR/images/' 2>/dev/null | grep -q rootfs"
+}
+
+test_every_shipped_configuration_reaches_a_noop() {
+	for f in "$TOPDIR"/configs/*_defconfig; do
+		name=${f##*/}
+		CONFIG_NAME=$name
+		prebuilt_config "$SCRATCH/o-$name"
+		CONFIG_NAME=
+		umlkit_make O="$SCRATCH/o-$name" || fail "$name: $(tail -5 "$SCRATCH/make.log")"
+		umlkit_make O="$SCRATCH/o-$name"
+		assertFalse "$name: the second make does nothing: $(cat "$SCRATCH/make.log")" \
+			"grep -q '>>>' '$SCRATCH/make.log'"
+	done
 }
 
 test_second_make_does_nothing() {
@@ -115,6 +129,7 @@ test_make_killed_mid_write_then_rerun_gives_the_same_bytes() {
 }
 
 test_build_as_unprivileged_user() {
+	need_root "switch to uid 65534 (as an ordinary user, every test already runs unprivileged)"
 	O_DIR=$SCRATCH/nobody-out
 	mkdir -p "$O_DIR"
 	prebuilt_config "$O_DIR"

@@ -57,6 +57,37 @@ test_missing_host_tool_names_the_package() {
 	assertFalse "no work started" "[ -d '$SCRATCH/o/build/host' ]"
 }
 
+test_a_login_path_without_sbin_finds_the_e2fsprogs_tools() {
+	# a Debian account's login PATH: /usr/sbin (tune2fs, mke2fs) is not on it
+	umlkit_make O="$SCRATCH/o" defconfig
+	env -i HOME="$SCRATCH" PATH=/usr/local/bin:/usr/bin:/bin make -C "$TOPDIR" O="$SCRATCH/o" check-host \
+		>"$SCRATCH/make.log" 2>&1
+	assertEquals "check-host: $(cat "$SCRATCH/make.log")" 0 $?
+	env -i HOME="$SCRATCH" PATH=/usr/local/bin:/usr/bin:/bin make -C "$TOPDIR" O="$SCRATCH/o" -n rootfs \
+		>"$SCRATCH/make.log" 2>&1
+	assertEquals "a build starts: $(cat "$SCRATCH/make.log")" 0 $?
+}
+
+test_menuconfig_opens_on_a_terminal() {
+	umlkit_make O="$SCRATCH/o" defconfig
+	tmux -L umlkit-kconfig new-session -d -x 100 -y 30 -s m \
+		"make -C '$TOPDIR' O='$SCRATCH/o' menuconfig; echo exit=\$? >'$SCRATCH/status'; sleep 60"
+	i=0
+	until tmux -L umlkit-kconfig capture-pane -p -t m | grep -q 'umlkit configuration' || [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	screen=$(tmux -L umlkit-kconfig capture-pane -p -t m)
+	tmux -L umlkit-kconfig send-keys -t m Escape Escape
+	sleep 1
+	tmux -L umlkit-kconfig send-keys -t m Escape Escape
+	i=0
+	until [ -s "$SCRATCH/status" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+	tmux -L umlkit-kconfig kill-server 2>/dev/null
+	assertTrue "the menu is shown: $screen" "echo '$screen' | grep -q 'umlkit configuration'"
+	assertEquals "exits cleanly" "exit=0" "$(cat "$SCRATCH/status" 2>/dev/null)"
+}
+
 test_help_lists_targets_and_variables() {
 	make -C "$TOPDIR" -s help >"$SCRATCH/help"
 	for word in defconfig menuconfig savedefconfig kernel-menuconfig kernel-rebuild check clean distclean 'O=DIR' 'V=1'; do

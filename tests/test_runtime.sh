@@ -142,7 +142,7 @@ plant_cache() {
 }
 
 test_a_cache_made_by_another_user_is_refused() {
-	[ "$(id -u)" = 0 ] || startSkipping
+	need_root "plant a cache as another uid"
 	mkdir -p "$SCRATCH/tmp"
 	plant_cache "$SCRATCH/tmp/umlkit-cache-0"
 	chown -R 65534:65534 "$SCRATCH/tmp/umlkit-cache-0"

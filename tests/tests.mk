@@ -3,7 +3,7 @@
 # in the tests reuse that kernel as a prebuilt one.
 
 CHECK_O := $(O)/check
-TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build boot runtime formats repro
+TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build boot runtime sandbox formats repro
 
 .PHONY: check
 check:

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -51,7 +54,7 @@ void guard_kill_tree(pid_t self)
 	closedir(proc);
 }
 
-static void exec_uml(char **argv, const int *child_fds, int n_child_fds, int log_fd)
+static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_child_fds, int log_fd)
 {
 	sigset_t none;
 	int null = open("/dev/null", O_RDWR);
@@ -68,16 +71,89 @@ static void exec_uml(char **argv, const int *child_fds, int n_child_fds, int log
 		if (flags < 0 || fcntl(child_fds[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)
 			_exit(127);
 	}
+	/* UML's memory file: in the run directory, the one place it may write */
+	if (setenv("TMPDIR", r->dir, 1) < 0)
+		_exit(127);
+	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() > 0 && sandbox_apply(r) < 0) {
+		dprintf(2, "umlkit-run: cannot confine the kernel with Landlock: %s\n", strerror(errno));
+		_exit(126);
+	}
 	execv(argv[0], argv);
 	dprintf(2, "umlkit-run: cannot run the kernel %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
+}
+
+/* Host CPU seconds used by UML's session (its main process, its userspace
+ * processes, and what its reaped children used). */
+static long session_cpu_seconds(pid_t uml)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+	unsigned long long ticks = 0;
+	if (!proc)
+		return 0;
+	while ((e = readdir(proc))) {
+		char path[300], stat[1024], *p;
+		unsigned long long ut, st, cut, cst;
+		int fd, session;
+		ssize_t n;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		p = strrchr(stat, ')');
+		/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime */
+		if (!p || sscanf(p + 1, " %*c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+				 &session, &ut, &st, &cut, &cst) != 5 || session != uml)
+			continue;
+		ticks += ut + st;
+		if (atoi(e->d_name) == uml)
+			ticks += cut + cst;
+	}
+	closedir(proc);
+	return (long)(ticks / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+/* Bytes the run directory holds (copy-on-write files, memory file, ...). */
+static unsigned long long run_dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned long long sum = 0;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			sum += (unsigned long long)st.st_blocks * 512;
+	}
+	closedir(d);
+	return sum;
+}
+
+static int limit_reached(struct run *r, pid_t uml)
+{
+	if (r->opt.cpu_limit && session_cpu_seconds(uml) >= r->opt.cpu_limit)
+		return CPU_LIMIT;
+	if (r->opt.disk_limit && run_dir_bytes(r->dir) > r->opt.disk_limit)
+		return DISK_LIMIT;
+	return ENDED;
 }
 
 static void guard_main(struct run *r, char **argv, const int *child_fds, int n_child_fds,
 		       int status_fd, const struct termios *saved, int tty_fd, pid_t supervisor)
 {
 	sigset_t set;
-	int status = 0, uml_done = 0, sig, null;
+	struct guard_report report = { 0, ENDED };
+	struct timespec tick = { 1, 0 };
+	int uml_done = 0, sig, null, limited = r->opt.cpu_limit || r->opt.disk_limit;
 	pid_t self = getpid(), uml;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -93,7 +169,7 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 	if (uml < 0)
 		_exit(127);
 	if (uml == 0)
-		exec_uml(argv, child_fds, n_child_fds, child_fds[0]);
+		exec_uml(r, argv, child_fds, n_child_fds, child_fds[0]);
 	/* the guard keeps no descriptor the guest's streams could wait on */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
@@ -105,7 +181,12 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 
 	for (;;) {
 		pid_t pid;
-		sig = sigwaitinfo(&set, NULL);
+		sig = limited ? sigtimedwait(&set, NULL, &tick) : sigwaitinfo(&set, NULL);
+		if (sig < 0 && errno == EAGAIN && report.reason == ENDED) {
+			report.reason = limit_reached(r, uml);
+			if (report.reason != ENDED)
+				sig = SIGTERM;
+		}
 		if (sig == SIGTERM) {
 			kill(-uml, SIGKILL);
 			kill(uml, SIGKILL);
@@ -113,7 +194,7 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 		}
 		while ((pid = waitpid(-1, &sig, WNOHANG)) > 0) {
 			if (pid == uml) {
-				status = sig;
+				report.wait_status = sig;
 				uml_done = 1;
 			}
 		}
@@ -126,7 +207,16 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 			break;
 		}
 	}
-	while (write(status_fd, &status, sizeof(status)) < 0 && errno == EINTR)
+	/* a guest that went over a limit between two checks */
+	if (report.reason == ENDED && limited) {
+		struct rusage ru;
+		if (r->opt.cpu_limit && getrusage(RUSAGE_CHILDREN, &ru) == 0 &&
+		    ru.ru_utime.tv_sec + ru.ru_stime.tv_sec >= r->opt.cpu_limit)
+			report.reason = CPU_LIMIT;
+		else if (r->opt.disk_limit && run_dir_bytes(r->dir) > r->opt.disk_limit)
+			report.reason = DISK_LIMIT;
+	}
+	while (write(status_fd, &report, sizeof(report)) < 0 && errno == EINTR)
 		;
 	if (getppid() != supervisor) {
 		if (tty_fd >= 0)

@@ -58,6 +58,13 @@ static int run(struct run *r)
 	if (r->entry_lock_fd < 0)
 		die(EX_HOST, r->prog, "cannot lock the cache entry %s: %s", r->entry, strerror(errno));
 	cache_evict(r->entry, CACHE_MAX_AGE_DAYS);
+	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() < 1) {
+		if (r->opt.sandbox == SANDBOX_STRICT)
+			die(EX_HOST, r->prog, "this host has no Landlock (Linux 5.13 or later, enabled): "
+			    "--sandbox strict cannot confine the guest");
+		say(r->prog, "note: this host has no Landlock: the guest's host file access is "
+		    "confined by hostfs only (--sandbox strict refuses to run so)");
+	}
 	rundir_pick_tmpbase(r);
 	cache_sweep_runs(r->tmpbase);
 	rundir_create(r);
@@ -103,5 +110,13 @@ int main(int argc, char **argv)
 		return cache_clear(r.entry, r.prog);
 	if (!strcmp(r.opt.action, "extract"))
 		return extract(&r);
+	if (!strcmp(r.opt.action, "host-report")) {
+		int abi = sandbox_abi();
+		if (abi > 0)
+			printf("host protection: Landlock ABI %d: the guest reaches only its run files and shares\n", abi);
+		else
+			printf("host protection: no Landlock on this host: hostfs confinement only\n");
+		return 0;
+	}
 	return run(&r);
 }

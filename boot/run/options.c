@@ -85,6 +85,12 @@ static int set_cache_clear(struct options *opt, char *val, const char *prog)
 	return set_action(opt, "cache-clear");
 }
 
+static int set_host_report(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	return set_action(opt, "host-report");
+}
+
 static int set_mem(struct options *opt, char *val, const char *prog)
 {
 	struct sysinfo si;
@@ -174,13 +180,20 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* HOST[:GUEST]: HOST may itself contain ':' when it names a directory as a
- * whole; otherwise the last ':' followed by '/' separates GUEST. */
+/* HOST[:GUEST][:rw|:ro]: HOST may itself contain ':' when it names a
+ * directory as a whole; otherwise the last ':' followed by '/' separates
+ * GUEST. Read-only unless ":rw". */
 static int set_share(struct options *opt, char *val, const char *prog)
 {
 	char *host = val, *guest = NULL, *colon;
+	size_t len = strlen(val);
 	if (opt->n_shares == MAX_SHARES)
 		return usage_error(prog, "--share '%s': at most 16 shares%s", val, NULL);
+	opt->shares[opt->n_shares].rw = 0;
+	if (!is_dir(val) && len > 3 && (!strcmp(val + len - 3, ":rw") || !strcmp(val + len - 3, ":ro"))) {
+		opt->shares[opt->n_shares].rw = val[len - 1] == 'w';
+		val[len - 3] = '\0';
+	}
 	if (!is_dir(val)) {
 		for (colon = strrchr(val, ':'); colon; colon = colon == val ? NULL : memrchr(val, ':', (size_t)(colon - val))) {
 			*colon = '\0';
@@ -213,6 +226,34 @@ static int set_timeout(struct options *opt, char *val, const char *prog)
 	return 0;
 }
 
+static int set_cpu_limit(struct options *opt, char *val, const char *prog)
+{
+	char *end;
+	errno = 0;
+	opt->cpu_limit = strtol(val, &end, 10);
+	if (!*val || *end || errno || opt->cpu_limit < 0)
+		return usage_error(prog, "--cpu-limit '%s': use whole seconds of CPU time (0: no limit)%s", val, NULL);
+	return 0;
+}
+
+static int set_disk_limit(struct options *opt, char *val, const char *prog)
+{
+	if (parse_size(val, &opt->disk_limit) < 0)
+		return usage_error(prog, "--disk-limit '%s': use a size such as 512M (0: no limit)%s", val, NULL);
+	return 0;
+}
+
+static int set_sandbox(struct options *opt, char *val, const char *prog)
+{
+	static const char *const modes[] = { "auto", "strict", "off" };
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(val, modes[i])) {
+			opt->sandbox = i;
+			return 0;
+		}
+	return usage_error(prog, "--sandbox '%s': use auto, strict or off%s", val, NULL);
+}
+
 static int set_time_travel(struct options *opt, char *val, const char *prog)
 {
 	(void)val, (void)prog;
@@ -240,14 +281,21 @@ static const struct optdef {
 	{ "--append", "ARGS", set_append, "extra kernel command line (\"double quotes\" group words)" },
 	{ "--disk", "FILE", set_disk, "attach FILE as the next disk (read-only if not writable)" },
 	{ "--persist", "DIR", set_persist, "keep writes to the bundled disks in DIR (seeded on first use)" },
-	{ "--share", "HOST[:GUEST]", set_share, "mount host directory HOST at GUEST (default: the same path)" },
+	{ "--share", "HOST[:GUEST][:rw]", set_share, "mount host directory HOST at GUEST (default: the same\n"
+	  "                         path), read-only unless :rw" },
 	{ "--timeout", "SECONDS", set_timeout, "stop the guest after SECONDS, exit 124 (0: no limit, the default)" },
+	{ "--cpu-limit", "SECONDS", set_cpu_limit, "stop the guest after SECONDS of host CPU time, exit 123" },
+	{ "--disk-limit", "SIZE", set_disk_limit, "stop the guest when its run files pass SIZE, exit 123" },
+	{ "--sandbox", "MODE", set_sandbox, "auto: confine the guest with Landlock where the host has it\n"
+	  "                         (default); strict: refuse to run without; off: none (the\n"
+	  "                         guest can reach all your files through hostfs)" },
 	{ "--time-travel", NULL, set_time_travel, "UML time-travel: boots faster, 'sleep' returns at once" },
 	{ "--verbose", NULL, set_verbose, "show the kernel's boot log (on stderr in command mode)" },
 	{ "--cache", NULL, set_cache, "list the unpacked bundles in the cache" },
 	{ "--cache-clear", NULL, set_cache_clear, "remove every unpacked bundle not in use" },
 	{ "--help", NULL, set_help, "this help" },
 	{ "-h", NULL, set_help, NULL },
+	{ "--host-report", NULL, set_host_report, NULL },	/* for boot.sh --check */
 };
 
 void options_usage(const struct bundle_conf *conf, const char *prog)
@@ -273,13 +321,14 @@ void options_usage(const struct bundle_conf *conf, const char *prog)
 		printf("\n");
 	}
 	printf("\nExit status: COMMAND's, else 0 after 'poweroff'; %d corrupt bundle, %d host\n"
-	       "cannot run UML, %d guest kernel panic, crash or hang, %d timeout, %d bad\n"
-	       "options; 126/127 COMMAND not executable/found; 128+N a signal N ended the run.\n\n"
+	       "cannot run UML, %d guest kernel panic, crash or hang, %d a resource limit,\n"
+	       "%d timeout, %d bad options; 126/127 COMMAND not executable/found; 128+N a\n"
+	       "signal N ended the run.\n\n"
 	       "Standard input that is not a terminal is read to its end before COMMAND\n"
 	       "starts, end of file included: give </dev/null when there is none.\n\n"
 	       "Files: unpacked once into ${XDG_CACHE_HOME:-~/.cache}/umlkit/DIGEST (entries\n"
 	       "unused for 30 days are removed); per-run files in $TMPDIR, removed at exit.\n",
-	       EX_CORRUPT, EX_HOST, EX_CRASH, EX_TIMEOUT, EX_USAGE);
+	       EX_CORRUPT, EX_HOST, EX_CRASH, EX_LIMIT, EX_TIMEOUT, EX_USAGE);
 }
 
 static const struct optdef *find_opt(const char *name, size_t len)
@@ -288,6 +337,17 @@ static const struct optdef *find_opt(const char *name, size_t len)
 		if (strlen(optdefs[i].name) == len && !strncmp(optdefs[i].name, name, len))
 			return &optdefs[i];
 	return NULL;
+}
+
+/* The guest's reach on the host is the runtime's to set: --append may not
+ * move hostfs's root unless the sandbox is off. */
+static int check_append(const struct options *opt, const char *prog)
+{
+	for (int i = 0; i < opt->n_append && opt->sandbox != SANDBOX_OFF; i++)
+		if (!strncmp(opt->append[i], "hostfs=", 7))
+			return usage_error(prog, "--append '%s': the guest's host file access is confined; "
+					   "add --sandbox off to change it%s", opt->append[i], NULL);
+	return 0;
 }
 
 /* 0, or -1 after saying what is wrong. */
@@ -302,7 +362,7 @@ int options_parse(int argc, char **argv, struct options *opt, const char *prog)
 			if (i + 1 == argc)
 				return usage_error(prog, "no command after --%s%s", "", NULL);
 			opt->command = argv + i + 1;
-			return 0;
+			return check_append(opt, prog);
 		}
 		if (!strncmp(arg, "--", 2))
 			eq = strchr(arg, '=');
@@ -322,5 +382,5 @@ int options_parse(int argc, char **argv, struct options *opt, const char *prog)
 		if (d->set(opt, val, prog) < 0)
 			return -1;
 	}
-	return 0;
+	return check_append(opt, prog);
 }

@@ -15,6 +15,7 @@ enum {
 	EX_CORRUPT = 120,	/* the bundle or its cache is corrupt */
 	EX_HOST = 121,		/* this host cannot run the guest */
 	EX_CRASH = 122,		/* the guest kernel panicked, crashed or hung */
+	EX_LIMIT = 123,		/* --cpu-limit or --disk-limit reached */
 	EX_TIMEOUT = 124,	/* --timeout reached */
 	EX_USAGE = 125,		/* bad options */
 };
@@ -30,6 +31,17 @@ struct bundle_conf {
 
 struct share {
 	char *host, *guest;
+	int rw;
+};
+
+enum sandbox_mode { SANDBOX_AUTO, SANDBOX_STRICT, SANDBOX_OFF };
+
+/* why the guard ended the guest, besides the guest's own end */
+enum guard_reason { ENDED, CPU_LIMIT, DISK_LIMIT };
+
+struct guard_report {
+	int wait_status;	/* UML's, as waitpid gives it */
+	int reason;		/* enum guard_reason */
 };
 
 struct options {
@@ -45,6 +57,9 @@ struct options {
 	struct share shares[MAX_SHARES];
 	int n_shares;
 	long timeout;			/* seconds; 0: none */
+	long cpu_limit;			/* seconds of host CPU time; 0: none */
+	unsigned long long disk_limit;	/* bytes in the run directory; 0: none */
+	int sandbox;			/* enum sandbox_mode */
 	int time_travel, verbose;
 	char **command;			/* NULL: the bundle's default */
 };
@@ -109,6 +124,10 @@ void pty_copy_size(int from, int to);
 pid_t guard_start(struct run *r, char **argv, const int *child_fds, int n_child_fds,
 		  int status_fd, const struct termios *saved, int tty_fd);
 void guard_kill_tree(pid_t self);
+
+/* sandbox.c */
+int sandbox_abi(void);
+int sandbox_apply(const struct run *r);
 
 /* supervise.c */
 int supervise(struct run *r);

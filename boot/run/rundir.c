@@ -83,8 +83,9 @@ static int link_into_run(struct run *r, const char *target, const char *name)
 	return rc;
 }
 
-/* Disk names in the run directory: bN the bundled image (a link into the
- * cache), cN its copy-on-write file, pN the --persist copy, xN --disk. */
+/* Names in the run directory: bN the bundled image (a link into the
+ * cache), cN its copy-on-write file, pN the --persist copy, xN --disk,
+ * sN --share (hostfs reaches it through the link). */
 int rundir_prepare(struct run *r)
 {
 	char *disks = xstrdup(r->conf.disks), *words[MAX_DISKS], name[32];
@@ -111,6 +112,11 @@ int rundir_prepare(struct run *r)
 	for (int i = 0; i < r->opt.n_disks && rc == 0; i++) {
 		snprintf(name, sizeof(name), "x%d", i);
 		if (link_into_run(r, r->opt.disks[i], name) < 0)
+			rc = EX_HOST;
+	}
+	for (int i = 0; i < r->opt.n_shares && rc == 0; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		if (link_into_run(r, r->opt.shares[i].host, name) < 0)
 			rc = EX_HOST;
 	}
 	if (*r->conf.initrd && rc == 0) {
@@ -173,7 +179,13 @@ char **rundir_uml_argv(struct run *r, char **cons, int n_cons)
 		argv[n++] = "time-travel=inf-cpu";
 	argv[n++] = xasprintf("uml_dir=%s", r->dir);
 	argv[n++] = "umid=run";
-	argv[n++] = xasprintf("umlkit.run=%s", r->dir);
+	if (r->opt.sandbox == SANDBOX_OFF) {
+		argv[n++] = xasprintf("umlkit.run=%s", r->dir);
+	} else {
+		/* hostfs mounts resolve below the run directory only */
+		argv[n++] = xasprintf("hostfs=%s", r->dir);
+		argv[n++] = "umlkit.run=/";
+	}
 	for (int i = 0; i < r->opt.n_append; i++)
 		argv[n++] = r->opt.append[i];
 	argv[n] = NULL;

@@ -118,8 +118,14 @@ static int write_guest_files(struct session *s)
 	if (r->opt.n_shares) {
 		if (!(f = open_memstream(&buf, &len)))
 			return EX_HOST;
-		for (int i = 0; i < r->opt.n_shares; i++)
-			fprintf(f, "%s\t%s\n", r->opt.shares[i].host, r->opt.shares[i].guest);
+		/* confined, hostfs sees only the run directory: sN links there */
+		for (int i = 0; i < r->opt.n_shares; i++) {
+			if (r->opt.sandbox == SANDBOX_OFF)
+				fprintf(f, "%s", r->opt.shares[i].host);
+			else
+				fprintf(f, "/s%d", i);
+			fprintf(f, "\t%s\t%s\n", r->opt.shares[i].guest, r->opt.shares[i].rw ? "rw" : "ro");
+		}
 		fclose(f);
 		if (run_file(r, "shares", buf, len) < 0)
 			return EX_HOST;
@@ -311,22 +317,23 @@ static int make_pipe(int fds[2])
 }
 
 /* One boot: the guard with UML below it, relayed until both are gone.
- * Returns UML's wait status (-1 if unknown). */
-static int boot_once(struct session *s)
+ * Returns the guard's report (wait status -1 if unknown). */
+static struct guard_report boot_once(struct session *s)
 {
 	struct run *r = s->r;
 	int logp[2], outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, st[2];
-	int child_fds[6], n_child = 0, status = -1, got_status = 0, n_cons = 0;
+	int child_fds[6], n_child = 0, got_status = 0, n_cons = 0;
+	struct guard_report report = { -1, ENDED }, failed = { -1, ENDED };
 	char *cons[4], **argv;
 	pid_t guard;
 
 	if (make_pipe(logp) < 0 || make_pipe(st) < 0)
-		return -1;
+		return failed;
 	child_fds[n_child++] = logp[1];
 	s->n_relays = 0;
 	if (r->command_mode) {
 		if (make_pipe(outp) < 0 || make_pipe(errp) < 0)
-			return -1;
+			return failed;
 		child_fds[n_child++] = outp[1];
 		child_fds[n_child++] = errp[1];
 		cons[n_cons++] = xasprintf("con0=null,fd:%d", logp[1]);
@@ -339,7 +346,7 @@ static int boot_once(struct session *s)
 		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", s->slave, s->slave);
 	} else {
 		if (make_pipe(inp) < 0 || make_pipe(outp) < 0)
-			return -1;
+			return failed;
 		child_fds[n_child++] = inp[0];
 		child_fds[n_child++] = outp[1];
 		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", inp[0], outp[1]);
@@ -357,7 +364,7 @@ static int boot_once(struct session *s)
 	guard = guard_start(r, argv, child_fds, n_child, st[1], &s->saved, s->in_tty ? 0 : -1);
 	if (guard < 0) {
 		say(r->prog, "cannot start the guest: %s", strerror(errno));
-		return -1;
+		return failed;
 	}
 	/* the supervisor keeps only its own ends (the pty slave stays for retries) */
 	for (int i = 0; i < n_child; i++)
@@ -394,10 +401,10 @@ static int boot_once(struct session *s)
 			if (pfd[i].fd == s->sfd && !rl) {
 				on_signal(s, guard);
 			} else if (!rl) {
-				ssize_t k = read(st[0], &status, sizeof(status));
+				ssize_t k = read(st[0], &report, sizeof(report));
 				if (k == 0 || (k < 0 && errno != EINTR))
-					got_status = 1, status = -1;	/* the guard itself died */
-				else if (k == (ssize_t)sizeof(status))
+					got_status = 1, report = failed;	/* the guard itself died */
+				else if (k == (ssize_t)sizeof(report))
 					got_status = 1;
 			} else if (pfd[i].events & POLLOUT) {
 				int code = relay_write(s, rl, 0);
@@ -427,7 +434,7 @@ static int boot_once(struct session *s)
 	while (waitpid(guard, NULL, 0) < 0 && errno == EINTR)
 		;
 	s->boot_deadline = 0;
-	return status;
+	return report;
 }
 
 static int guest_status(struct session *s, int status)
@@ -480,7 +487,8 @@ int supervise(struct run *r)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
 	sigset_t old;
-	int code, status = -1;
+	struct guard_report report = { -1, ENDED };
+	int code;
 
 	s->r = r;
 	s->end_code = -1;
@@ -508,7 +516,7 @@ int supervise(struct run *r)
 	}
 	for (int attempt = 1; attempt <= BOOT_ATTEMPTS; attempt++) {
 		s->hung = 0;
-		status = boot_once(s);
+		report = boot_once(s);
 		if (!s->hung || s->end_code >= 0 || attempt == BOOT_ATTEMPTS)
 			break;
 		say(r->prog, "the guest kernel hung before starting init; retrying (attempt %d of %d)",
@@ -520,11 +528,17 @@ int supervise(struct run *r)
 		term_restore(0, &s->saved);
 	if (s->end_code >= 0)
 		code = s->end_code;
-	else if (s->hung) {
+	else if (report.reason == CPU_LIMIT) {
+		say(r->prog, "the guest used %lds of CPU time (--cpu-limit)", r->opt.cpu_limit);
+		code = EX_LIMIT;
+	} else if (report.reason == DISK_LIMIT) {
+		say(r->prog, "the guest's run files passed %lluM (--disk-limit)", r->opt.disk_limit >> 20);
+		code = EX_LIMIT;
+	} else if (s->hung) {
 		say(r->prog, "the guest kernel hung before starting init, %d times", BOOT_ATTEMPTS);
 		code = EX_CRASH;
 	} else
-		code = guest_status(s, status);
+		code = guest_status(s, report.wait_status);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(s);
 	return code;
