@@ -35,6 +35,7 @@ endif
 endif
 -include $(CONFIG_FILE)
 
+include support/accel.mk
 include support/host.mk
 include kernel/kernel.mk
 include mkimage/mkimage.mk

@@ -31,11 +31,21 @@ KERNEL_BUILD_ENV := \
 	KBUILD_BUILD_TIMESTAMP="$$(LC_ALL=C date -u -d @$(SOURCE_DATE_EPOCH))" \
 	KCFLAGS="-ffile-prefix-map=$(KERNEL_SRCDIR)/= -ffile-prefix-map=$(KERNEL_OBJDIR)/=" \
 	LC_ALL=C TZ=UTC
-KERNEL_MAKE = $(KERNEL_BUILD_ENV) $(MAKE) -C $(KERNEL_SRCDIR) O=$(KERNEL_OBJDIR) ARCH=um \
+KERNEL_MAKE = $(KERNEL_BUILD_ENV) $(MAKE) -C $(KERNEL_SRCDIR) O=$(KERNEL_OBJDIR) ARCH=um $(KERNEL_CC_FLAGS) \
 	$(if $(filter 1,$(V)),V=1,-s)
 
 .PHONY: kernel
 kernel: $(KERNEL_IMAGE)
+
+# The kernel cache: one build per kernel configuration, shared by every O=
+# and by make check (tarball sources only; a source directory's edits are
+# not tracked). KERNEL_CACHE_DIR in the environment overrides the setting;
+# empty disables the cache.
+KERNEL_CACHE_DEFAULT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/umlkit/kernels
+ifeq ($(UMLKIT_KERNEL_CACHE)$(UMLKIT_KERNEL_FROM_TARBALL),yy)
+KERNEL_CACHE := $(if $(filter undefined,$(origin KERNEL_CACHE_DIR)),$(or \
+	$(call qstrip,$(UMLKIT_KERNEL_CACHE_DIR)),$(KERNEL_CACHE_DEFAULT)),$(KERNEL_CACHE_DIR))
+endif
 
 ifeq ($(UMLKIT_KERNEL_PREBUILT),y)
 
@@ -124,15 +134,39 @@ $(call write-if-changed,$(KERNEL_BUILD_OPTS),$(SOURCE_DATE_EPOCH))
 $(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config $(KERNEL_BUILD_OPTS) $(KERNEL_PATCHED)
 	$(call MESSAGE,kernel: build)
 	$(if $(filter $(KERNEL_BUILD_OPTS),$?),$(Q)rm -f $(KERNEL_OBJDIR)/usr/initramfs_data.cpio)
-	$(Q)$(KERNEL_MAKE) -j$(NPROC) linux
+	$(Q)$(KERNEL_MAKE) -j$(KERNEL_JOBS) linux
 	$(Q)touch $@
 
 $(KERNEL_OBJDIR)/.config: $(KERNEL_CONFIGURED)
 
+ifeq ($(KERNEL_CACHE),)
 $(KERNEL_IMAGE): $(KERNEL_OBJDIR)/linux
 	$(call MESSAGE,kernel: strip)
 	$(Q)mkdir -p $(@D)
 	$(Q)strip -o $@.tmp $< && mv $@.tmp $@
+else
+# A hit copies the cached kernel (no unpacking, no configuring); a miss
+# builds here (incrementally if this O= built before) and stores the result.
+KERNEL_KEY_FILES := $(KERNEL_DEFCONFIG_FILE) $(KERNEL_FRAGMENTS) $(KERNEL_PATCH_FILES)
+$(KERNEL_IMAGE): $(KERNEL_TARBALL) $(KERNEL_KEY_FILES) $(KERNEL_CONFIG_OPTS) $(KERNEL_PATCH_OPTS) \
+		$(KERNEL_BUILD_OPTS) $(TOPDIR)/kernel/cache-key.sh $(TOPDIR)/kernel/check-config.sh \
+		$(TOPDIR)/kernel/apply-patches.sh
+	$(Q)mkdir -p $(@D) $(KERNEL_CACHE)
+	$(Q)key=$$(sh $(TOPDIR)/kernel/cache-key.sh $(KERNEL_TARBALL) '$(KERNEL_DEFCONFIG)' $(SOURCE_DATE_EPOCH) \
+		-- $(KERNEL_KEY_FILES)) && entry=$(KERNEL_CACHE)/$$key && \
+	if [ -f $$entry/linux ]; then \
+		printf '>>> kernel: from the kernel cache %s\n' "$$entry"; \
+		cp $$entry/linux $@.tmp && mv $@.tmp $@; \
+	else \
+		$(MAKE) --no-print-directory $(KERNEL_OBJDIR)/linux && \
+		printf '>>> kernel: strip, store in %s\n' "$$entry" && \
+		strip -o $@.tmp $(KERNEL_OBJDIR)/linux && \
+		rm -rf $$entry.tmp.$$$$ && mkdir $$entry.tmp.$$$$ && \
+		cp $@.tmp $$entry.tmp.$$$$/linux && cp $(KERNEL_OBJDIR)/.config $$entry.tmp.$$$$/config && \
+		{ mv -T $$entry.tmp.$$$$ $$entry 2>/dev/null || rm -rf $$entry.tmp.$$$$; } && \
+		mv $@.tmp $@; \
+	fi
+endif
 
 .PHONY: kernel-menuconfig
 kernel-menuconfig: $(KERNEL_CONFIGURED)

@@ -6,7 +6,7 @@ set -eu
 # build pipeline, kernel build, image tools, bundle, tests
 PACKAGES="make gcc libc6-dev binutils flex bison bc perl xz-utils zstd gzip tar cpio dash bash
 kconfig-frontends genext2fs squashfs-tools e2fsprogs busybox-static
-linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch clang libclang-rt-14-dev"
+linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch ccache distcc clang libclang-rt-14-dev"
 
 missing=
 for pkg in $PACKAGES; do
@@ -22,7 +22,8 @@ if [ -z "$missing" ]; then
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: installing needs root; run: sudo make deps (missing:$missing)" >&2
+	echo "deps: missing:$missing" >&2
+	echo "deps: installing needs root: run 'sudo make deps', or as root: apt-get install$missing" >&2
 	exit 1
 fi
 

@@ -52,6 +52,16 @@ test_every_shipped_configuration_reaches_a_noop() {
 	done
 }
 
+test_another_configuration_takes_the_kernel_from_the_cache() {
+	# ci_defconfig asks for the kernel the tested configuration built
+	umlkit_make O="$SCRATCH/ci" ci_defconfig || fail "ci_defconfig"
+	umlkit_make O="$SCRATCH/ci" || fail "make: $(tail -5 "$SCRATCH/make.log")"
+	assertTrue "from the cache: $(grep '>>> kernel' "$SCRATCH/make.log")" \
+		"grep -q 'kernel: from the kernel cache' '$SCRATCH/make.log'"
+	assertFalse "no kernel build" "grep -q 'kernel: build\|kernel: unpack' '$SCRATCH/make.log'"
+	assertTrue "the same kernel" "cmp -s '$SCRATCH/ci/images/linux' '$KERNEL'"
+}
+
 test_second_make_does_nothing() {
 	make -C "$TOPDIR" O="$CHECK_O" >"$SCRATCH/make.log" 2>&1 || fail "make failed"
 	before=$(stat -c %Y.%i "$BUNDLE")

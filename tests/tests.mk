@@ -3,9 +3,12 @@
 # in the tests reuse that kernel as a prebuilt one.
 
 CHECK_O := $(O)/check
-TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build boot runtime sandbox formats repro
+TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build accel boot runtime sandbox formats repro
 
+# The suites point XDG_CACHE_HOME at scratch space (boot.sh's cache); the
+# kernel cache stays the developer's, so the tests reuse its kernels.
 .PHONY: check
+check: export KERNEL_CACHE_DIR := $(if $(filter undefined,$(origin KERNEL_CACHE_DIR)),$(KERNEL_CACHE_DEFAULT),$(KERNEL_CACHE_DIR))
 check:
 	$(call MESSAGE,check: build the default configuration in $(CHECK_O))
 	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) defconfig >/dev/null
