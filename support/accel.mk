@@ -8,9 +8,9 @@ KERNEL_JOBS := $(NPROC)
 
 ifeq ($(UMLKIT_CCACHE),y)
 export CCACHE_DIR := $(or $(call qstrip,$(UMLKIT_CCACHE_DIR)),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/umlkit/ccache)
-# build directories differ between O= and checkouts: paths below them hash
-# as relative ones
-export CCACHE_BASEDIR := $(BUILD_DIR)
+# No CCACHE_BASEDIR: it makes ccache hand the compiler relative paths, and
+# __FILE__ strings then escape -ffile-prefix-map (other bytes). Hits need
+# the same build directory path (CI runners usually have one).
 ifneq ($(call qstrip,$(UMLKIT_CCACHE_REMOTE_STORAGE)),)
 export CCACHE_REMOTE_STORAGE := $(call qstrip,$(UMLKIT_CCACHE_REMOTE_STORAGE))
 endif

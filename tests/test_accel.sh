@@ -9,6 +9,9 @@
 port=$((30000 + $$ % 20000))
 
 oneTimeSetUp() {
+	# distccd started as root runs as the user "distcc"
+	: >"$SCRATCH/distccd.log"
+	chmod 0666 "$SCRATCH/distccd.log"
 	distccd --daemon --no-detach --allow 127.0.0.1 --listen 127.0.0.1 --port $port --jobs 2 \
 		--log-file "$SCRATCH/distccd.log" --log-level info &
 	distccd_pid=$!
