@@ -15,7 +15,7 @@ $(GUEST_INIT): $(TOPDIR)/boot/init.c
 
 # Static, so the bundle needs no C library of the host's for it.
 RUNTIME := $(BUILD_DIR)/runtime/umlkit-run
-RUNTIME_SRCS := $(wildcard $(TOPDIR)/boot/run/*.c)
+RUNTIME_SRCS := $(filter-out %/fuzz.c,$(wildcard $(TOPDIR)/boot/run/*.c))
 RUNTIME_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -static -s
 
 $(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h
@@ -25,6 +25,14 @@ $(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h
 
 .PHONY: runtime
 runtime: $(RUNTIME)
+
+# make fuzz: the runtime's parsers (bundle.conf, command line words, sizes)
+RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
+$(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
+		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/run.h
+	$(call MESSAGE,runtime: build fuzzer)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
 
 BUNDLE_OPTS := $(BUILD_DIR)/bundle.opts
 $(call write-if-changed,$(BUNDLE_OPTS),$(BOOT_MEM)|$(BOOT_CMDLINE)|$(BOOT_DEFAULT_COMMAND)|$(CONFIG_NAME)|$(SOURCE_DATE_EPOCH))

@@ -44,12 +44,18 @@ $(MKIMAGE_FUZZER): $(TOPDIR)/mkimage/fuzz.c $(TOPDIR)/mkimage/recipe.c $(TOPDIR)
 	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
 .PHONY: fuzz
-fuzz: $(MKIMAGE_FUZZER)
+fuzz: $(MKIMAGE_FUZZER) $(RUNTIME_FUZZER)
 	$(call MESSAGE,mkimage: fuzz the recipe parser for $(FUZZ_SECONDS)s)
 	$(Q)mkdir -p $(BUILD_DIR)/fuzz-corpus
 	$(Q)cp $(TOPDIR)/rootfs-recipes/*.recipe $(BUILD_DIR)/fuzz-corpus/
 	$(Q)$(MKIMAGE_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD_DIR)/fuzz-corpus
+	$(call MESSAGE,runtime: fuzz its parsers for $(FUZZ_SECONDS)s)
+	$(Q)mkdir -p $(BUILD_DIR)/fuzz-corpus-runtime
+	$(Q)printf 'name=x\nmode=command\ncmdline=root=/dev/ubda "a b" c\nmem=64M\n' \
+		>$(BUILD_DIR)/fuzz-corpus-runtime/seed
+	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		$(BUILD_DIR)/fuzz-corpus-runtime
 
 .PHONY: mkimage-asan
 mkimage-asan: $(MKIMAGE_ASAN)

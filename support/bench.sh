@@ -114,9 +114,12 @@ bench_boot() {
 	}
 	bundle_true() { "$bundle" -- true; }
 	bundle_tt_true() { "$bundle" --time-travel -- true; }
+	bundle_unconfined() { "$bundle" --sandbox off -- true; }
 	direct_tt() { direct time-travel=inf-cpu; }
 	pair_row "boot.sh -- true" bundle_true direct
 	pair_row "boot.sh --time-travel -- true" bundle_tt_true direct_tt
+	header "boot: the sandbox's cost (raw: boot.sh --sandbox off -- true)"
+	pair_row "boot.sh -- true (Landlock, confined hostfs)" bundle_true bundle_unconfined
 	printf '%-44s %10s bytes\n' "bundle size" "$(wc -c <"$bundle")"
 }
 

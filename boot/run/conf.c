@@ -20,11 +20,10 @@ static const struct {
 	{ "initrd", offsetof(struct bundle_conf, initrd) },
 };
 
-int conf_read(const char *path, struct bundle_conf *conf)
+/* Parses DATA in place; CONF's strings point into it. */
+void conf_parse(char *data, struct bundle_conf *conf)
 {
-	char *data = read_file(path, NULL), *line, *save = NULL;
-	if (!data)
-		return -1;
+	char *line, *save = NULL;
 	for (size_t i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
 		*(char **)((char *)conf + conf_keys[i].offset) = "";
 	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -36,5 +35,13 @@ int conf_read(const char *path, struct bundle_conf *conf)
 			if (!strcmp(line, conf_keys[i].key))
 				*(char **)((char *)conf + conf_keys[i].offset) = eq + 1;
 	}
+}
+
+int conf_read(const char *path, struct bundle_conf *conf)
+{
+	char *data = read_file(path, NULL);
+	if (!data)
+		return -1;
+	conf_parse(data, conf);
 	return 0;
 }

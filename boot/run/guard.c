@@ -24,16 +24,17 @@
 
 #include "run.h"
 
-/* SIGKILL every process whose parent is SELF (UML's orphans are ours). */
-void guard_kill_tree(pid_t self)
+/* Calls FN with each process's pid and the fields of /proc/PID/stat after
+ * "pid (comm)" (comm may hold spaces and parentheses). */
+static void walk_processes(void (*fn)(pid_t pid, const char *fields, void *ctx), void *ctx)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *e;
 	if (!proc)
 		return;
 	while ((e = readdir(proc))) {
-		char path[300], stat[512], *close_paren;
-		int fd, ppid;
+		char path[300], stat[1024], *fields;
+		int fd;
 		ssize_t n;
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
@@ -46,12 +47,25 @@ void guard_kill_tree(pid_t self)
 		if (n <= 0)
 			continue;
 		stat[n] = '\0';
-		/* pid (comm) state ppid ...: comm may hold spaces and parens */
-		close_paren = strrchr(stat, ')');
-		if (close_paren && sscanf(close_paren + 1, " %*c %d", &ppid) == 1 && ppid == self)
-			kill(atoi(e->d_name), SIGKILL);
+		fields = strrchr(stat, ')');
+		if (fields)
+			fn(atoi(e->d_name), fields + 1, ctx);
 	}
 	closedir(proc);
+}
+
+static void kill_if_child(pid_t pid, const char *fields, void *ctx)
+{
+	int ppid;
+	/* state ppid */
+	if (sscanf(fields, " %*c %d", &ppid) == 1 && ppid == *(pid_t *)ctx)
+		kill(pid, SIGKILL);
+}
+
+/* SIGKILL every process whose parent is SELF (UML's orphans are ours). */
+void guard_kill_tree(pid_t self)
+{
+	walk_processes(kill_if_child, &self);
 }
 
 static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_child_fds, int log_fd)
@@ -83,42 +97,33 @@ static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_chi
 	_exit(127);
 }
 
+struct cpu_count {
+	pid_t session;
+	unsigned long long ticks;
+};
+
+static void add_cpu(pid_t pid, const char *fields, void *ctx)
+{
+	struct cpu_count *c = ctx;
+	unsigned long long ut, st, cut, cst;
+	int session;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 * utime stime cutime cstime */
+	if (sscanf(fields, " %*c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+		   &session, &ut, &st, &cut, &cst) != 5 || session != c->session)
+		return;
+	c->ticks += ut + st;
+	if (pid == c->session)
+		c->ticks += cut + cst;	/* its reaped children */
+}
+
 /* Host CPU seconds used by UML's session (its main process, its userspace
  * processes, and what its reaped children used). */
 static long session_cpu_seconds(pid_t uml)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *e;
-	unsigned long long ticks = 0;
-	if (!proc)
-		return 0;
-	while ((e = readdir(proc))) {
-		char path[300], stat[1024], *p;
-		unsigned long long ut, st, cut, cst;
-		int fd, session;
-		ssize_t n;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, stat, sizeof(stat) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		stat[n] = '\0';
-		p = strrchr(stat, ')');
-		/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime */
-		if (!p || sscanf(p + 1, " %*c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
-				 &session, &ut, &st, &cut, &cst) != 5 || session != uml)
-			continue;
-		ticks += ut + st;
-		if (atoi(e->d_name) == uml)
-			ticks += cut + cst;
-	}
-	closedir(proc);
-	return (long)(ticks / (unsigned long long)sysconf(_SC_CLK_TCK));
+	struct cpu_count c = { uml, 0 };
+	walk_processes(add_cpu, &c);
+	return (long)(c.ticks / (unsigned long long)sysconf(_SC_CLK_TCK));
 }
 
 /* Bytes the run directory holds (copy-on-write files, memory file, ...). */

@@ -91,6 +91,7 @@ int copy_sparse(const char *from, const char *to);
 int path_is_plain(const char *path);
 
 /* conf.c */
+void conf_parse(char *data, struct bundle_conf *conf);
 int conf_read(const char *path, struct bundle_conf *conf);
 
 /* options.c */
