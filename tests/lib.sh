@@ -7,12 +7,12 @@ export BUNDLE=$CHECK_O/images/boot.sh
 export KERNEL=$CHECK_O/images/linux
 MKIMAGE=${MKIMAGE:-$CHECK_O/build/host/mkimage}
 export LC_ALL=C SHUNIT_COLOR=none
-# every suite gets its own scratch space, removed at exit
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/umlkit-test.XXXXXX")
+# every suite gets its own scratch space; tests/run.sh makes it and removes
+# it when the suite ends, however it ends (shunit2 takes the EXIT trap)
+SCRATCH=${UMLKIT_TEST_SCRATCH:-$(mktemp -d "${TMPDIR:-/tmp}/umlkit-test.XXXXXX")}
 chmod 0755 "$SCRATCH"
 # runs of boot.sh use a private cache, so tests see first runs too
 export XDG_CACHE_HOME=$SCRATCH/cache
-trap 'rm -rf "$SCRATCH"' EXIT
 
 . "$TOPDIR/tests/listing.sh"
 

@@ -4,15 +4,25 @@
 # skipped tests.
 # Usage: run.sh SUITE...   (tests/test_SUITE.sh; SUITE may be NAME:ENV=VALUE)
 set -u
-passed=0 failed=0 skipped=0 failures='' skips=''
+passed=0 failed=0 skipped=0 failures='' skips='' scratch='' log=''
+# a suite's scratch space goes when the suite does, and on any way out
+clean_up() {
+	[ -n "$scratch" ] && chmod -R u+rwx "$scratch" 2>/dev/null
+	rm -rf "$scratch" "$log"
+	scratch='' log=''
+}
+trap clean_up EXIT
+trap 'clean_up; exit 130' INT
+trap 'clean_up; exit 143' TERM
 for spec in "$@"; do
 	suite=${spec%%:*}
 	env=
 	[ "$suite" != "$spec" ] && env=${spec#*:}
 	echo ">>> test: $suite${env:+ ($env)}"
 	log=$(mktemp)
+	scratch=$(mktemp -d "${TMPDIR:-/tmp}/umlkit-test.XXXXXX")
 	# shellcheck disable=SC2086 # env is VAR=value words
-	env $env sh "$TOPDIR/tests/test_$suite.sh" 2>&1 | tee "$log"
+	env UMLKIT_TEST_SCRATCH="$scratch" $env sh "$TOPDIR/tests/test_$suite.sh" 2>&1 | tee "$log"
 	ran=$(sed -n 's/^Ran \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	# shunit2 counts failed assertions; we count failed tests: those
 	# with an ASSERT or ERROR line after their name. A test that skips
@@ -34,7 +44,7 @@ for spec in "$@"; do
 		[ -n "$skip" ] && skips="$skips$(printf '%s\n' "$skip" | sed "s/^/  $suite:/")
 "
 	fi
-	rm -f "$log"
+	clean_up
 done
 [ -n "$skips" ] && printf 'skipped:\n%s' "$skips"
 [ -n "$failures" ] && printf 'failed:%s\n' "$failures"
