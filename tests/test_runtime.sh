@@ -293,6 +293,27 @@ test_no_host_noise_on_the_commands_stderr() {
 	assertEquals "stderr" "" "$(stderr_of "$SCRATCH/err")"
 }
 
+test_a_host_without_a_c_library_gets_121_and_the_reason() {
+	if ! unshare -rm true 2>/dev/null; then
+		startSkipping
+		echo "SKIP: needs a mount namespace (unshare -rm) for the chroot"
+	fi
+	# a root holding nothing but busybox-static: sh, tar, xz, sha256sum
+	root=$SCRATCH/bare
+	mkdir -p "$root/bin" "$root/dev" "$root/tmp" "$root/cache"
+	cp /bin/busybox "$root/bin/"
+	for applet in $(busybox --list); do ln -s busybox "$root/bin/$applet" 2>/dev/null; done
+	: >"$root/dev/null"
+	cp "$COPY" "$root/boot.sh"
+	chroot=$(PATH=$PATH:/usr/sbin:/sbin command -v chroot)
+	# shellcheck disable=SC2016
+	env -i PATH=/bin HOME=/ XDG_CACHE_HOME=/cache TMPDIR=/tmp unshare -rm sh -c \
+		'mount --bind /dev/null "$1/dev/null" && exec "$2" "$1" /bin/sh /boot.sh -- true' sh "$root" "$chroot" \
+		</dev/null 2>"$SCRATCH/err"
+	assertEquals "status" 121 $?
+	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'needs glibc 2.34' '$SCRATCH/err'"
+}
+
 test_a_crash_shows_the_end_of_the_kernel_log() {
 	"$COPY" --append init=/nonexistent -- true </dev/null 2>"$SCRATCH/err"
 	assertEquals "status" 122 $?

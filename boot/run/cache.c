@@ -39,7 +39,7 @@ int cache_lock_entry(const char *entry)
 static int lock_if_unused(const char *dir, const char *name, int *fd)
 {
 	char *path = xasprintf("%s/%s", dir, name);
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	free(path);
 	if (*fd < 0)
 		return -1;

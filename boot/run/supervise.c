@@ -194,7 +194,6 @@ static void print_log_tail(struct session *s)
 		start++;
 	if (start >= s->log.len)
 		return;
-	dprintf(2, "%s: its last messages:\n", s->r->prog);
 	for (size_t i = start; i < s->log.len; i++) {
 		if (i == start || s->log.buf[i - 1] == '\n')
 			dprintf(2, "  ");
@@ -449,6 +448,15 @@ static int guest_status(struct session *s, int status)
 		return code;
 	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	/* exec failed (no ELF interpreter), or the loader refused the C library */
+	if (memmem(s->log.buf, s->log.len, "cannot run the kernel", 21) ||
+	    memmem(s->log.buf, s->log.len, "version `GLIBC_", 15)) {
+		say(s->r->prog, "this host cannot run the bundled kernel: it is linked dynamically and needs "
+		    "glibc 2.34 or later on the host%s", s->r->opt.verbose ? "" : "; its loader said:");
+		if (!s->r->opt.verbose)
+			print_log_tail(s);
+		return EX_HOST;
+	}
 	if (memmem(s->log.buf, s->log.len, "ran out of space", 16)) {
 		say(s->r->prog, "%s ran out of space during the run: the guest's memory and copy-on-write "
 		    "files live there; free some or set TMPDIR", s->r->tmpbase);
@@ -461,8 +469,10 @@ static int guest_status(struct session *s, int status)
 		say(s->r->prog, "the guest kernel crashed or panicked (UML exit status %d)%s",
 		    status >= 0 ? WEXITSTATUS(status) : -1,
 		    s->r->opt.verbose ? "" : "; rerun with --verbose for its whole log");
-	if (!s->r->opt.verbose)
+	if (!s->r->opt.verbose) {
+		say(s->r->prog, "its last messages:");
 		print_log_tail(s);
+	}
 	return EX_CRASH;
 }
 

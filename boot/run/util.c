@@ -96,14 +96,22 @@ int write_file(const char *path, const void *data, size_t len)
 	return close(fd);
 }
 
-/* The whole file, NUL-terminated; NULL with errno when unreadable. */
+/* The whole file, NUL-terminated; NULL with errno when unreadable or not
+ * a regular file (the guest writes in the run directory: a FIFO it left
+ * there must not block the runtime). */
 char *read_file(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	size_t size = 0, cap = 4096;
+	struct stat st;
 	char *data;
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
 	data = xcalloc(1, cap);
 	for (;;) {
 		ssize_t n;
