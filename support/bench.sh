@@ -162,6 +162,14 @@ bench_build() {
 	size=$(( $(wc -c <"$o/images/rootfs.ext2") / 1024 ))
 	genraw=$(median "$RUNS" genext2fs -b "$size" -N 2048 -d "$work/rootfs-tree" "$work/g.img")
 	row "recipe edit rebuild (raw: genext2fs alone)" "$redit" "$genraw"
+	# a clean build (no kernel cache) with ccache: once to fill it, then timed
+	ccache_clean() {
+		rm -rf "$work/o3" && make -C "$src" O="$work/o3" defconfig &&
+			printf 'UMLKIT_CCACHE=y\nUMLKIT_CCACHE_DIR="%s"\n' "$work/ccache" >>"$work/o3/.config" &&
+			make -C "$src" O="$work/o3" olddefconfig && KERNEL_CACHE_DIR='' make -C "$src" O="$work/o3"
+	}
+	ccache_clean >/dev/null 2>&1
+	printf '%-44s %10s s\n' "clean build, warm ccache, no kernel cache" "$(median 1 ccache_clean)"
 	second() { rm -rf "$work/o2" && make -C "$src" O="$work/o2" ci_defconfig && make -C "$src" O="$work/o2"; }
 	printf '%-44s %10s s\n' "second configuration, kernel from the cache" "$(median "$RUNS" second)"
 	fedit() { echo "# $(now)" >>"$src/kernel/umlkit.config"; make -C "$src" O="$o"; }
