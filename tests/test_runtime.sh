@@ -11,17 +11,22 @@ oneTimeSetUp() {
 	cp "$BUNDLE" "$COPY"
 }
 
+# tmux server of the current test; a test that needs a second terminal
+# switches sockets, since a new session can reach a server still exiting
+TMUX_SOCKET=umlkit-test
+
 tearDown() {
-	tmux -L umlkit-test kill-server 2>/dev/null || :
+	tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null || :
+	TMUX_SOCKET=umlkit-test
 }
 
 # Run a shell command line in a tmux pane (a real terminal), 80x24.
 in_terminal() {
-	tmux -L umlkit-test new-session -d -x 80 -y 24 -s t "$1"
+	tmux -L "$TMUX_SOCKET" new-session -d -x 80 -y 24 -s t "$1"
 }
 
 screen() {
-	tmux -L umlkit-test capture-pane -p -t t 2>/dev/null || :
+	tmux -L "$TMUX_SOCKET" capture-pane -p -t t 2>/dev/null || :
 }
 
 # wait_for TEXT SECONDS: until the pane shows TEXT
@@ -55,12 +60,12 @@ test_login_prompt_alive_after_40s_on_a_terminal() {
 	in_terminal "'$COPY'; echo exit=\$? >'$SCRATCH/status'; sleep 600"
 	assertTrue "a login prompt: $(screen)" "wait_for 'login:' 60"
 	sleep 40
-	tmux -L umlkit-test send-keys -t t 'root' Enter
+	tmux -L "$TMUX_SOCKET" send-keys -t t 'root' Enter
 	sleep 1
-	tmux -L umlkit-test send-keys -t t 'echo alive-$((6*7))' Enter
+	tmux -L "$TMUX_SOCKET" send-keys -t t 'echo alive-$((6*7))' Enter
 	assertTrue "still answers after 40 s: $(screen)" "wait_for alive-42 20"
 	assertFalse "no TIOCSCTTY noise" "screen | grep -q TIOCSCTTY"
-	tmux -L umlkit-test send-keys -t t 'poweroff' Enter
+	tmux -L "$TMUX_SOCKET" send-keys -t t 'poweroff' Enter
 	assertTrue "poweroff returns" "wait_file '$SCRATCH/status' 60"
 	assertEquals "status after poweroff" "exit=0" "$(cat "$SCRATCH/status")"
 }
@@ -90,14 +95,15 @@ test_ctrl_c_reaches_the_guest_command_or_ends_the_run() {
 	# stdin a terminal: Ctrl-C is the guest's, its command gets SIGINT
 	in_terminal "'$COPY' -- sh -c 'echo ready; sleep 600'; echo exit=\$? >'$SCRATCH/tty'; sleep 600"
 	assertTrue "started: $(screen)" "wait_for ready 60"
-	tmux -L umlkit-test send-keys -t t C-c
+	tmux -L "$TMUX_SOCKET" send-keys -t t C-c
 	assertTrue "ended" "wait_file '$SCRATCH/tty' 20"
 	assertEquals "the command's SIGINT status" "exit=130" "$(cat "$SCRATCH/tty")"
-	tmux -L umlkit-test kill-server
+	tmux -L "$TMUX_SOCKET" kill-server
+	TMUX_SOCKET=umlkit-test-2
 	# stdin not a terminal, stdout one: Ctrl-C ends the run with 130
 	in_terminal "'$COPY' -- sh -c 'echo ready; sleep 600' </dev/null; echo exit=\$? >'$SCRATCH/pipe'; sleep 600"
 	assertTrue "started: $(screen)" "wait_for ready 60"
-	tmux -L umlkit-test send-keys -t t C-c
+	tmux -L "$TMUX_SOCKET" send-keys -t t C-c
 	assertTrue "ended" "wait_file '$SCRATCH/pipe' 20"
 	assertEquals "status" "exit=130" "$(cat "$SCRATCH/pipe")"
 	assertEquals "no guest left" "" "$(uml_processes "$XDG_CACHE_HOME")"

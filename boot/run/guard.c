@@ -63,7 +63,7 @@ static void kill_if_child(pid_t pid, const char *fields, void *ctx)
 }
 
 /* SIGKILL every process whose parent is SELF (UML's orphans are ours). */
-void guard_kill_tree(pid_t self)
+static void kill_tree(pid_t self)
 {
 	walk_processes(kill_if_child, &self);
 }
@@ -195,7 +195,7 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 		if (sig == SIGTERM) {
 			kill(-uml, SIGKILL);
 			kill(uml, SIGKILL);
-			guard_kill_tree(self);
+			kill_tree(self);
 		}
 		while ((pid = waitpid(-1, &sig, WNOHANG)) > 0) {
 			if (pid == uml) {
@@ -206,9 +206,9 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 		if (uml_done) {
 			/* UML's helpers: in its process group or a session of their own */
 			kill(-uml, SIGKILL);
-			guard_kill_tree(self);
+			kill_tree(self);
 			while ((pid = waitpid(-1, NULL, 0)) > 0 || (pid < 0 && errno == EINTR))
-				guard_kill_tree(self);
+				kill_tree(self);
 			break;
 		}
 	}

@@ -185,13 +185,14 @@ static int is_dir(const char *path)
  * GUEST. Read-only unless ":rw". */
 static int set_share(struct options *opt, char *val, const char *prog)
 {
+	struct share *sh = &opt->shares[opt->n_shares];
 	char *host = val, *guest = NULL, *colon;
 	size_t len = strlen(val);
 	if (opt->n_shares == MAX_SHARES)
 		return usage_error(prog, "--share '%s': at most 16 shares%s", val, NULL);
-	opt->shares[opt->n_shares].rw = 0;
+	sh->rw = 0;
 	if (!is_dir(val) && len > 3 && (!strcmp(val + len - 3, ":rw") || !strcmp(val + len - 3, ":ro"))) {
-		opt->shares[opt->n_shares].rw = val[len - 1] == 'w';
+		sh->rw = val[len - 1] == 'w';
 		val[len - 3] = '\0';
 	}
 	if (!is_dir(val)) {
@@ -206,11 +207,11 @@ static int set_share(struct options *opt, char *val, const char *prog)
 		if (!guest)
 			return usage_error(prog, "--share '%s': no such host directory (use HOST or HOST:/GUEST)%s", val, NULL);
 	}
-	opt->shares[opt->n_shares].host = realpath(host, NULL);
-	if (!opt->shares[opt->n_shares].host)
+	sh->host = realpath(host, NULL);
+	if (!sh->host)
 		return usage_error(prog, "--share '%s': %s", host, strerror(errno));
-	opt->shares[opt->n_shares].guest = guest ? guest : opt->shares[opt->n_shares].host;
-	if (strchr(opt->shares[opt->n_shares].guest, '\n') || strchr(opt->shares[opt->n_shares].host, '\n'))
+	sh->guest = guest ? guest : sh->host;
+	if (strchr(sh->guest, '\n') || strchr(sh->host, '\n'))
 		return usage_error(prog, "--share '%s': a path with a newline%s", val, NULL);
 	opt->n_shares++;
 	return 0;

@@ -124,7 +124,6 @@ void pty_copy_size(int from, int to);
 /* guard.c: the child that owns the UML process tree */
 pid_t guard_start(struct run *r, char **argv, const int *child_fds, int n_child_fds,
 		  int status_fd, const struct termios *saved, int tty_fd);
-void guard_kill_tree(pid_t self);
 
 /* sandbox.c */
 int sandbox_abi(void);

@@ -113,7 +113,8 @@ static int write_guest_files(struct session *s)
 	char ttys[16], *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	if (run_file(r, "mode", s->r->command_mode ? "command\n" : "login\n", s->r->command_mode ? 8 : 6) < 0)
+	const char *mode = r->command_mode ? "command\n" : "login\n";
+	if (run_file(r, "mode", mode, strlen(mode)) < 0)
 		return EX_HOST;
 	if (r->opt.n_shares) {
 		if (!(f = open_memstream(&buf, &len)))
