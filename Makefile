@@ -21,7 +21,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 1)
 # Targets that work without a .config.
 NOCONFIG_TARGETS := help deps defconfig %_defconfig list-defconfigs \
 	menuconfig nconfig oldconfig olddefconfig savedefconfig \
-	clean distclean check-host check mkimage-check fuzz
+	clean distclean check-host check mkimage-check fuzz debian-tree
 
 all:
 

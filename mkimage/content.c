@@ -50,3 +50,34 @@ int content_write(const struct entry *e, int out_fd)
 	close(fd);
 	return 0;
 }
+
+int content_read(const struct entry *e, struct buf *out)
+{
+	const struct content *c = &e->content;
+	off_t done = 0;
+	int fd;
+	buf_add(out, "", 0);
+	if (!c->host_path) {
+		buf_add(out, c->data, (size_t)c->size);
+		return 0;
+	}
+	fd = open_regular(c->host_path);
+	if (fd < 0)
+		return error_at(&e->origin, "host file '%s': %s", c->host_path, strerror(errno));
+	while (done < c->size) {
+		char chunk[65536];
+		size_t want = c->size - done < (off_t)sizeof(chunk) ? (size_t)(c->size - done) : sizeof(chunk);
+		ssize_t n = pread(fd, chunk, want, c->offset + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return error_at(&e->origin, "host file '%s': %s", c->host_path,
+					n < 0 ? strerror(errno) : "shorter than expected");
+		}
+		buf_add(out, chunk, (size_t)n);
+		done += n;
+	}
+	close(fd);
+	return 0;
+}

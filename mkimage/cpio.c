@@ -51,7 +51,7 @@ static unsigned type_bits(enum entry_type t)
 	}
 }
 
-static int write_archive(const struct image *img, long long mtime, int fd)
+static int write_archive(const struct image *img, long long epoch, int fd)
 {
 	/* data goes with the last name of a file, as gen_init_cpio does */
 	unsigned *names_left = xcalloc(img->count + 1, sizeof(*names_left));
@@ -70,7 +70,8 @@ static int write_archive(const struct image *img, long long mtime, int fd)
 
 		if (e->type == ENTRY_SYMLINK) {
 			size = strlen(e->target);
-			rc = write_header(fd, e, name, e->ino, S_IFLNK, 1, size, NULL, mtime);
+			rc = write_header(fd, e, name, e->ino, S_IFLNK, 1, size, NULL,
+					  entry_mtime(e, epoch));
 			if (rc == 0 && (write_all(fd, e->target, size) < 0 || pad4(fd, size) < 0))
 				rc = error("writing cpio: %s", strerror(errno));
 			continue;
@@ -81,7 +82,7 @@ static int write_archive(const struct image *img, long long mtime, int fd)
 				size = (unsigned long long)attr->content.size;
 		}
 		rc = write_header(fd, attr, name, attr->ino, type_bits(attr->type), nlink, size,
-				  e, mtime);
+				  e, entry_mtime(attr, epoch));
 		if (rc == 0 && size) {
 			rc = content_write(attr, fd);
 			if (rc == 0 && pad4(fd, size) < 0)
@@ -96,12 +97,31 @@ static int write_archive(const struct image *img, long long mtime, int fd)
 	return rc;
 }
 
+/* newc has no extended attributes: say which files lose theirs. */
+static void warn_xattrs(const struct image *img)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < img->count; i++) {
+		const struct entry *e = img->entries[i];
+		if (!e->nxattrs || e->type == ENTRY_HARDLINK)
+			continue;
+		if (n++ < 5)
+			fprintf(stderr, "mkimage: warning: cpio cannot hold extended attributes: "
+				"/%s loses %s%s\n", e->path, e->xattrs[0].name,
+				e->nxattrs > 1 ? " and more" : "");
+	}
+	if (n > 5)
+		fprintf(stderr, "mkimage: warning: ... and %zu more files with extended attributes\n",
+			n - 5);
+}
+
 int write_cpio(const struct image *img, const struct image_opts *o)
 {
 	int out, fds[2], rc, status = 0;
 	pid_t pid = -1;
 	char *tool = NULL, *argv[6] = { 0 };
 
+	warn_xattrs(img);
 	out = open(o->tmp_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0)
 		return error("%s: %s", o->tmp_out, strerror(errno));

@@ -13,6 +13,7 @@ struct image_opts {
 	const char *workdir;	/* private scratch directory */
 	unsigned long long size; /* bytes; 0: automatic */
 	unsigned headroom;	/* percent of free space when automatic */
+	unsigned long long bytes_per_inode; /* ext; 0: mke2fs.conf's by size */
 	const char *label;
 	const char *uuid;	/* NULL: derived from the output name */
 	const char *compress;	/* cpio: none, gzip, xz, zstd */

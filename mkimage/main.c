@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -25,10 +28,17 @@ static const char usage[] =
 	"  -s, --size SIZE       ext image size, with K, M or G (default: from the\n"
 	"                        content plus the headroom)\n"
 	"  -H, --headroom PCT    free space when sized automatically (default 25)\n"
+	"  -i, --bytes-per-inode N  ext: one inode per N bytes of image (default:\n"
+	"                        mke2fs.conf's, 4096 under 512M, else 16384)\n"
 	"  -L, --label LABEL     ext volume label\n"
 	"  -U, --uuid UUID       ext UUID (default: derived from the output name and\n"
 	"                        SOURCE_DATE_EPOCH)\n"
 	"  -z, --compress ALG    cpio compression: none, gzip (default), xz, zstd\n"
+	"  -c, --config RECIPE   a recipe read after all others, whose entries\n"
+	"                        replace the recipes' with a note on stderr\n"
+	"                        (settings such as /etc/hostname); repeatable\n"
+	"  -r, --require PATH[=WHY]  fail unless the image has PATH (symlinks\n"
+	"                        followed), e.g. /sbin/init for a login boot\n"
 	"  -d, --depfile FILE    write a make dependency file listing every file read\n"
 	"  -h, --help            this help\n"
 	"\n"
@@ -85,23 +95,36 @@ static int write_depfile(const char *path, const char *target, const struct strl
 	return rc;
 }
 
-static int parse_args(int argc, char **argv, struct image_opts *o, const char **depfile)
+/* What one run reads besides the image options. */
+struct inputs {
+	char **recipes;
+	int nrecipes;
+	const char *configs[16];
+	int nconfigs;
+	const char *require;
+	const char *depfile;
+};
+
+static int parse_args(int argc, char **argv, struct image_opts *o, struct inputs *in)
 {
 	static const struct option longopts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "size", required_argument, NULL, 's' },
 		{ "headroom", required_argument, NULL, 'H' },
+		{ "bytes-per-inode", required_argument, NULL, 'i' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "uuid", required_argument, NULL, 'U' },
 		{ "compress", required_argument, NULL, 'z' },
 		{ "depfile", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "require", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 	char *end;
-	while ((c = getopt_long(argc, argv, "t:o:s:H:L:U:z:d:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:o:s:H:i:L:U:z:d:c:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': o->type = optarg; break;
 		case 'o': o->out = optarg; break;
@@ -114,14 +137,27 @@ static int parse_args(int argc, char **argv, struct image_opts *o, const char **
 			if (*end || !*optarg || o->headroom > 1000)
 				return error("bad headroom '%s': use a percentage, 0 to 1000", optarg);
 			break;
+		case 'i':
+			if (parse_size(optarg, &o->bytes_per_inode) < 0 || o->bytes_per_inode < 1024 ||
+			    o->bytes_per_inode > (64ULL << 20))
+				return error("bad bytes per inode '%s': use 1024 to 64M", optarg);
+			break;
 		case 'L': o->label = optarg; break;
 		case 'U': o->uuid = optarg; break;
 		case 'z': o->compress = optarg; break;
-		case 'd': *depfile = optarg; break;
+		case 'd': in->depfile = optarg; break;
+		case 'c':
+			if (in->nconfigs == (int)(sizeof(in->configs) / sizeof(in->configs[0])))
+				return error("too many --config recipes (at most 16)");
+			in->configs[in->nconfigs++] = optarg;
+			break;
+		case 'r': in->require = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
 		}
 	}
+	in->recipes = argv + optind;
+	in->nrecipes = argc - optind;
 	if (!o->type || !o->out)
 		return error("-t TYPE and -o OUTPUT are required (see mkimage --help)");
 	if (strcmp(o->type, "ext2") && strcmp(o->type, "ext4") && strcmp(o->type, "squashfs") &&
@@ -150,7 +186,25 @@ static long long source_date_epoch(void)
 	return v;
 }
 
-static int build(struct image_opts *o, char **recipes, int nrecipes, const char *depfile)
+/* --require PATH[=WHY]: PATH must be an executable file in the image. */
+static int check_required(const struct tree *t, const char *spec)
+{
+	char *path = xstrdup(spec), *why = strchr(path, '=');
+	const struct entry *e;
+	int rc = 0;
+	if (why)
+		*why++ = '\0';
+	path_normalize(path);
+	e = tree_lookup(t, path, true);
+	if (e && e->type == ENTRY_HARDLINK)
+		e = tree_lookup(t, e->target, false);
+	if (!e || e->type != ENTRY_FILE || !(e->mode & 0111))
+		rc = error("the image has no executable /%s%s%s", path, why ? ": " : "", why ? why : "");
+	free(path);
+	return rc;
+}
+
+static int build(struct image_opts *o, const struct inputs *in)
 {
 	struct tree tree;
 	struct resolver r;
@@ -165,10 +219,15 @@ static int build(struct image_opts *o, char **recipes, int nrecipes, const char 
 	}
 	tree_init(&tree);
 	resolver_init(&r, &tree, blob, blob_fd);
-	for (int i = 0; i < nrecipes && rc == 0; i++)
-		rc = resolve_recipe(&r, recipes[i], NULL);
+	for (int i = 0; i < in->nrecipes && rc == 0; i++)
+		rc = resolve_recipe(&r, in->recipes[i], NULL);
+	r.note_replaced = true;
+	for (int i = 0; i < in->nconfigs && rc == 0; i++)
+		rc = resolve_recipe(&r, in->configs[i], NULL);
 	if (rc == 0)
 		rc = resolve_finish(&r);
+	if (rc == 0 && in->require)
+		rc = check_required(&tree, in->require);
 	if (rc == 0)
 		rc = tree_finish(&tree, &img.entries, &img.count);
 	/* The old image goes once the recipes are known to be good. Left in
@@ -186,8 +245,8 @@ static int build(struct image_opts *o, char **recipes, int nrecipes, const char 
 		else
 			rc = write_cpio(&img, o);
 	}
-	if (rc == 0 && depfile)
-		rc = write_depfile(depfile, o->out, &r.deps);
+	if (rc == 0 && in->depfile)
+		rc = write_depfile(in->depfile, o->out, &r.deps);
 	free(img.entries);
 	resolver_free(&r);
 	tree_free(&tree);
@@ -196,21 +255,112 @@ static int build(struct image_opts *o, char **recipes, int nrecipes, const char 
 	return rc;
 }
 
+/* Build in this process and rename into place; 0 or 1. */
+static int build_and_rename(struct image_opts *o, const struct inputs *in)
+{
+	int rc = build(o, in);
+	if (rc == 0 && rename(o->tmp_out, o->out) < 0)
+		rc = error("%s: %s", o->out, strerror(errno));
+	return rc == 0 ? 0 : 1;
+}
+
+/* The build runs in a child in its own process group, so that SIGINT,
+ * SIGTERM or SIGHUP reach this process alone: it ends the child and the
+ * tools it started, removes every temporary file, and dies of the same
+ * signal. Returns the exit status for main. */
+static int supervise_build(struct image_opts *o, const struct inputs *in)
+{
+	sigset_t stop, old;
+	siginfo_t info;
+	int status = 1, sig = 0;
+	pid_t parent = getpid(), child;
+
+	/* a shell starts background jobs with SIGINT ignored; an ignored
+	 * signal never reaches sigwaitinfo */
+	signal(SIGINT, SIG_DFL);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &stop, &old) < 0) {
+		error("sigprocmask: %s", strerror(errno));
+		return 1;
+	}
+	child = fork();
+	if (child < 0) {
+		error("fork: %s", strerror(errno));
+		remove_tree(o->workdir);
+		return 1;
+	}
+	if (child == 0) {
+		setpgid(0, 0);
+		/* a SIGKILLed parent cannot clean up: the child ends with it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		_exit(build_and_rename(o, in));
+	}
+	setpgid(child, child);
+	for (;;) {
+		if (sigwaitinfo(&stop, &info) < 0) {
+			if (errno == EINTR)
+				continue;
+			sig = SIGTERM;
+		} else if (info.si_signo != SIGCHLD) {
+			sig = info.si_signo;
+		} else if (waitpid(child, &status, WNOHANG) != child) {
+			continue;
+		}
+		break;
+	}
+	if (sig) {
+		kill(-child, SIGKILL);
+		kill(child, SIGKILL);
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+		status = 0;
+	}
+	if (sig || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		unlink(o->tmp_out);
+		if (in->depfile) {
+			char *dep_tmp = xasprintf("%s.tmp", in->depfile);
+			unlink(dep_tmp);
+			free(dep_tmp);
+		}
+	}
+	remove_tree(o->workdir);
+	if (sig) {
+		signal(sig, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		raise(sig);
+		return 128 + sig;
+	}
+	if (WIFSIGNALED(status)) {
+		error("killed by signal %d", WTERMSIG(status));
+		return 1;
+	}
+	return WEXITSTATUS(status);
+}
+
 int main(int argc, char **argv)
 {
 	struct image_opts o = { .headroom = 25, .compress = "gzip" };
-	const char *depfile = NULL;
+	struct inputs in = { 0 };
 	char *tmp, *workdir, epoch[32];
 	int rc;
 
-	if (parse_args(argc, argv, &o, &depfile) < 0)
+	if (parse_args(argc, argv, &o, &in) < 0)
 		return 2;
 	o.epoch = source_date_epoch();
-	/* tools we run (genext2fs) read it too */
+	/* tools we run read it too */
 	snprintf(epoch, sizeof(epoch), "%lld", o.epoch);
 	setenv("SOURCE_DATE_EPOCH", epoch, 1);
 	setenv("LC_ALL", "C", 1);
 	umask(022);
+	/* a tool that dies early makes our writes fail with EPIPE instead */
+	signal(SIGPIPE, SIG_IGN);
 
 	tmp = xasprintf("%s.tmp-%ld", o.out, (long)getpid());
 	workdir = xasprintf("%s.work-%ld", o.out, (long)getpid());
@@ -220,13 +370,8 @@ int main(int argc, char **argv)
 	}
 	o.tmp_out = tmp;
 	o.workdir = workdir;
-	rc = build(&o, argv + optind, argc - optind, depfile);
-	if (rc == 0 && rename(tmp, o.out) < 0)
-		rc = error("%s: %s", o.out, strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
-	remove_tree(workdir);
+	rc = supervise_build(&o, &in);
 	free(tmp);
 	free(workdir);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

@@ -5,6 +5,8 @@ MKIMAGE_SRCS := $(filter-out %/fuzz.c,$(MKIMAGE_SRCS))
 HOST_CC ?= gcc
 HOST_CFLAGS ?= -O2
 MKIMAGE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror $(HOST_CFLAGS)
+# e2fsprogs' libext2fs writes the ext images (Debian: libext2fs-dev)
+MKIMAGE_LIBS := -lext2fs -lcom_err
 
 MKIMAGE := $(BUILD_DIR)/host/mkimage
 MKIMAGE_ASAN := $(BUILD_DIR)/host-asan/mkimage
@@ -23,11 +25,12 @@ $(BUILD_DIR)/host-asan/%.o: $(TOPDIR)/mkimage/%.c
 
 $(MKIMAGE): $(call mkimage-objs,$(BUILD_DIR)/host)
 	$(call MESSAGE,mkimage: build)
-	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -o $@.tmp $^ && mv $@.tmp $@
+	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -o $@.tmp $^ $(MKIMAGE_LIBS) && mv $@.tmp $@
 
 $(MKIMAGE_ASAN): $(call mkimage-objs,$(BUILD_DIR)/host-asan)
 	$(call MESSAGE,mkimage: build with ASan/UBSan)
-	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -fsanitize=address,undefined -o $@.tmp $^ && mv $@.tmp $@
+	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -fsanitize=address,undefined -o $@.tmp $^ $(MKIMAGE_LIBS) \
+		&& mv $@.tmp $@
 
 -include $(wildcard $(BUILD_DIR)/host/*.d $(BUILD_DIR)/host-asan/*.d)
 

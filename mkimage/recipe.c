@@ -29,6 +29,7 @@ static const struct syntax syntaxes[] = {
 	{ "user", D_USER, 5, 6, "user <name> <uid> <gid> <home> <shell> [<password-hash>]" },
 	{ "group", D_GROUP, 2, 3, "group <name> <gid> [<member>,...]" },
 	{ "remove", D_REMOVE, 1, 1, "remove <path>" },
+	{ "xattr", D_XATTR, 3, 3, "xattr <path> <name> <value|0xHEX>" },
 };
 
 static void add_arg(struct directive *d, char *arg)
@@ -289,6 +290,18 @@ static int check_fields(struct directive *d)
 		return 0;
 	case D_REMOVE:
 		break;
+	case D_XATTR:
+		if (strncmp(a[1], "user.", 5) && strncmp(a[1], "security.", 9) &&
+		    strncmp(a[1], "trusted.", 8))
+			return error_at(at, "bad attribute name '%s': use the user., security. or "
+					"trusted. namespace", a[1]);
+		if (!strncmp(a[2], "0x", 2)) {
+			size_t n = strlen(a[2] + 2);
+			if (n % 2 || strspn(a[2] + 2, "0123456789abcdefABCDEF") != n)
+				return error_at(at, "bad value '%s': after 0x give an even number of "
+						"hex digits", a[2]);
+		}
+		break;
 	}
 	return image_path(d, 0);
 }
@@ -313,7 +326,7 @@ int recipe_parse_line(const char *line, const struct origin *at, struct directiv
 			syn = &syntaxes[i];
 	if (!syn)
 		return error_at(at, "unknown directive '%.*s' (expected file, dir, nod, slink, pipe, "
-				"sock, include, tree, tar, busybox, text, user, group or remove)",
+				"sock, include, tree, tar, busybox, text, user, group, remove or xattr)",
 				(int)keylen, p);
 	d->kind = syn->kind;
 	p += keylen;

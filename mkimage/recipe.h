@@ -10,7 +10,7 @@
 enum directive_kind {
 	D_FILE, D_DIR, D_NOD, D_SLINK, D_PIPE, D_SOCK,	/* gen_init_cpio */
 	D_INCLUDE, D_TREE, D_TAR, D_BUSYBOX, D_TEXT,	/* extensions */
-	D_USER, D_GROUP, D_REMOVE,
+	D_USER, D_GROUP, D_REMOVE, D_XATTR,
 };
 
 struct directive {

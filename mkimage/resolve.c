@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "content.h"
 #include "recipe.h"
 #include "spawn.h"
 #include "tarread.h"
@@ -48,6 +51,7 @@ void resolver_free(struct resolver *r)
 	strlist_free(&r->passwd);
 	strlist_free(&r->shadow);
 	strlist_free(&r->group);
+	strlist_free(&r->gshadow);
 }
 
 /* A host path from a recipe is relative to the recipe's directory. */
@@ -74,6 +78,38 @@ static char *join_image_path(const char *prefix, const char *rest, const struct 
 	return p;
 }
 
+/* Extended attributes kept from host files: the namespaces every image
+ * format with xattrs can store (ACLs in system.* are not carried). */
+static int xattr_kept(const char *name)
+{
+	return !strncmp(name, "user.", 5) || !strncmp(name, "security.", 9) ||
+	       !strncmp(name, "trusted.", 8);
+}
+
+/* Copy a host file's extended attributes onto e (without following a
+ * symlink). A filesystem without xattrs has none to copy. */
+static int host_xattrs(const char *host, struct entry *e)
+{
+	char names[65536], value[65536];
+	ssize_t n = llistxattr(host, names, sizeof(names));
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : error_at(&e->origin, "'%s': reading its extended "
+						       "attributes: %s", host, strerror(errno));
+	for (char *name = names; name < names + n; name += strlen(name) + 1) {
+		ssize_t len;
+		if (!xattr_kept(name))
+			continue;
+		len = lgetxattr(host, name, value, sizeof(value));
+		if (len < 0 && errno == ENODATA)
+			continue;
+		if (len < 0)
+			return error_at(&e->origin, "'%s': extended attribute %s: %s", host, name,
+					strerror(errno));
+		entry_set_xattr(e, name, value, (size_t)len);
+	}
+	return 0;
+}
+
 static int add_simple(struct resolver *r, const struct directive *d, enum entry_type type)
 {
 	struct entry *e = entry_new(d->argv[0], type, d->mode, d->uid, d->gid, &d->origin);
@@ -90,19 +126,24 @@ static int add_file(struct resolver *r, const struct directive *d)
 	int fd;
 
 	strlist_add(&r->deps, path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		error_at(&d->origin, "host file '%s': %s", path, strerror(errno));
+	fd = open_regular(path);
+	if (fd < 0 && errno == EINVAL) {
+		error_at(&d->origin, "host file '%s' is not a regular file", path);
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		error_at(&d->origin, "host file '%s' is not a regular file", path);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		error_at(&d->origin, "host file '%s': %s", path, strerror(errno));
 		goto fail;
 	}
 	close(fd);
 	e = entry_new(d->argv[0], ENTRY_FILE, d->mode, d->uid, d->gid, &d->origin);
 	e->content.host_path = path;
 	e->content.size = st.st_size;
+	e->mtime = st.st_mtime;
+	if (host_xattrs(path, e) < 0) {
+		entry_free(e);
+		return -1;
+	}
 	if (tree_add(r->tree, e) < 0)
 		return -1;
 	for (size_t i = 5; i < d->argc; i++) {
@@ -208,6 +249,11 @@ static int walk_entry(struct walk *w, const char *host, const char *image, const
 	case S_IFDIR:
 		e = entry_new(path, ENTRY_DIR, mode, uid, gid, &d->origin);
 		free(path);
+		e->mtime = st->st_mtime;
+		if (host_xattrs(host, e) < 0) {
+			entry_free(e);
+			return -1;
+		}
 		if (tree_add(w->r->tree, e) < 0)
 			return -1;
 		return walk_dir(w, host, image);
@@ -262,6 +308,11 @@ static int walk_entry(struct walk *w, const char *host, const char *image, const
 		break;
 	}
 	free(path);
+	e->mtime = st->st_mtime;
+	if (host_xattrs(host, e) < 0) {
+		entry_free(e);
+		return -1;
+	}
 	return tree_add(w->r->tree, e);
 }
 
@@ -320,8 +371,11 @@ static int add_tar_member(void *ctx, const struct tar_member *m)
 	free(path);
 	e->major = m->major;
 	e->minor = m->minor;
+	e->mtime = m->mtime;
+	for (size_t i = 0; i < m->nxattrs; i++)
+		entry_set_xattr(e, m->xattrs[i].name, m->xattrs[i].value, m->xattrs[i].len);
 	if (type == ENTRY_FILE) {
-		e->content.host_path = xstrdup(c->r->blob_path);
+		e->content.host_path = xstrdup(m->in_archive ? c->archive : c->r->blob_path);
 		e->content.offset = m->blob_offset;
 		e->content.size = m->size;
 	} else if (type == ENTRY_SYMLINK) {
@@ -346,9 +400,7 @@ static int add_tar(struct resolver *r, const struct directive *d)
 	if (access(archive, R_OK) < 0)
 		rc = error_at(&d->origin, "archive '%s': %s", archive, strerror(errno));
 	else
-		rc = tar_read(archive, r->blob_fd, add_tar_member, &c);
-	if (rc < 0)
-		error_at(&d->origin, "could not read archive '%s'", archive);
+		rc = tar_read(archive, &d->origin, r->blob_fd, add_tar_member, &c);
 	free(archive);
 	return rc;
 }
@@ -432,45 +484,128 @@ static int add_account(struct resolver *r, const struct directive *d)
 		line = xasprintf("%s:x:%u:%u:%s:%s:%s", a[0], d->uid, d->gid, a[0], a[3], a[4]);
 		set_account(&r->passwd, line);
 		free(line);
-		line = xasprintf("%s:%s:0:0:99999:7:::", a[0], d->argc > 5 ? a[5] : "!");
+		/* no date of last change: no password ageing */
+		line = xasprintf("%s:%s::0:99999:7:::", a[0], d->argc > 5 ? a[5] : "!");
 		set_account(&r->shadow, line);
 	} else {
 		line = xasprintf("%s:x:%u:%s", a[0], d->gid, d->argc > 2 ? a[2] : "");
 		set_account(&r->group, line);
+		free(line);
+		line = xasprintf("%s:!::%s", a[0], d->argc > 2 ? a[2] : "");
+		set_account(&r->gshadow, line);
 	}
 	free(line);
 	r->accounts_at = d->origin;
 	return 0;
 }
 
-static int add_account_file(struct resolver *r, const char *path, unsigned mode,
-			    const struct strlist *lines)
+/* Merge the user and group lines into an account file: an entry with the
+ * same name is replaced in place, others are appended, and the rest of the
+ * file with its mode and owner is kept (Debian's /etc/shadow is 0640
+ * root:shadow). Without such a file in the image, one is made with
+ * default_mode unless only_merge. */
+static int merge_account_file(struct resolver *r, const char *path, unsigned default_mode,
+			      const struct strlist *lines, int only_merge)
 {
+	struct entry *old = tree_lookup(r->tree, path, true), *e;
+	struct strlist merged = { 0 };
 	struct buf data = { 0 };
-	struct entry *e;
-	if (!lines->count)
+	unsigned mode = default_mode, uid = 0, gid = 0;
+	if (old && old->type == ENTRY_HARDLINK)
+		old = tree_lookup(r->tree, old->target, false);
+	if (old && old->type != ENTRY_FILE)
+		old = NULL;
+	if (!lines->count || (only_merge && !old))
 		return 0;
+	if (old) {
+		struct buf text = { 0 };
+		char *line, *save = NULL;
+		if (content_read(old, &text) < 0)
+			return -1;
+		for (line = strtok_r(text.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			strlist_add(&merged, line);
+		buf_free(&text);
+		mode = old->mode;
+		uid = old->uid;
+		gid = old->gid;
+	}
 	for (size_t i = 0; i < lines->count; i++)
-		buf_addf(&data, "%s\n", lines->items[i]);
-	e = entry_new(path, ENTRY_FILE, mode, 0, 0, &r->accounts_at);
+		set_account(&merged, lines->items[i]);
+	for (size_t i = 0; i < merged.count; i++)
+		buf_addf(&data, "%s\n", merged.items[i]);
+	e = entry_new(path, ENTRY_FILE, mode, uid, gid, &r->accounts_at);
+	if (old)
+		for (size_t i = 0; i < old->nxattrs; i++)
+			entry_set_xattr(e, old->xattrs[i].name, old->xattrs[i].value, old->xattrs[i].len);
 	e->content.data = data.data;
 	e->content.size = (off_t)data.len;
+	strlist_free(&merged);
 	return tree_add(r->tree, e);
 }
 
 int resolve_finish(struct resolver *r)
 {
-	if (add_account_file(r, "etc/passwd", 0644, &r->passwd) < 0 ||
-	    add_account_file(r, "etc/shadow", 0600, &r->shadow) < 0 ||
-	    add_account_file(r, "etc/group", 0644, &r->group) < 0)
+	if (merge_account_file(r, "etc/passwd", 0644, &r->passwd, 0) < 0 ||
+	    merge_account_file(r, "etc/shadow", 0600, &r->shadow, 0) < 0 ||
+	    merge_account_file(r, "etc/group", 0644, &r->group, 0) < 0 ||
+	    merge_account_file(r, "etc/gshadow", 0600, &r->gshadow, 1) < 0)
 		return -1;
+	return 0;
+}
+
+/* --- xattr: one extended attribute on an entry already in the image --- */
+
+static int add_xattr(struct resolver *r, const struct directive *d)
+{
+	struct entry *e = tree_lookup(r->tree, d->argv[0], false);
+	const char *v = d->argv[2];
+	if (!e)
+		return error_at(&d->origin, "xattr '/%s': nothing at that path (declare it first)",
+				d->argv[0]);
+	if (e->type == ENTRY_HARDLINK) {
+		struct entry *file = tree_lookup(r->tree, e->target, false);
+		if (file)
+			e = file;
+	}
+	if (!strncmp(v, "0x", 2)) {
+		size_t n = strlen(v + 2) / 2;
+		char *bytes = xmalloc(n + 1);
+		for (size_t i = 0; i < n; i++) {
+			unsigned byte;
+			sscanf(v + 2 + 2 * i, "%2x", &byte);
+			bytes[i] = (char)byte;
+		}
+		entry_set_xattr(e, d->argv[1], bytes, n);
+		free(bytes);
+	} else {
+		entry_set_xattr(e, d->argv[1], v, strlen(v));
+	}
 	return 0;
 }
 
 /* --- recipes --- */
 
+/* Configuration recipes win over the recipes' content, and say so. */
+static void note_replacement(const struct resolver *r, const struct directive *d)
+{
+	const struct entry *old;
+	switch (d->kind) {
+	case D_FILE: case D_NOD: case D_SLINK: case D_PIPE: case D_SOCK: case D_TEXT:
+		break;
+	default:
+		return;
+	}
+	old = tree_lookup(r->tree, d->argv[0], false);
+	if (old && old->origin.file)
+		fprintf(stderr, "mkimage: note: %s:%d: /%s replaces the %s from %s:%d\n",
+			d->origin.file, d->origin.line, old->path, entry_type_name(old->type),
+			old->origin.file, old->origin.line);
+}
+
 static int apply(struct resolver *r, const struct directive *d)
 {
+	if (r->note_replaced)
+		note_replacement(r, d);
 	switch (d->kind) {
 	case D_FILE: return add_file(r, d);
 	case D_DIR: return add_simple(r, d, ENTRY_DIR);
@@ -483,6 +618,7 @@ static int apply(struct resolver *r, const struct directive *d)
 	case D_TAR: return add_tar(r, d);
 	case D_BUSYBOX: return add_busybox(r, d);
 	case D_USER: case D_GROUP: return add_account(r, d);
+	case D_XATTR: return add_xattr(r, d);
 	case D_REMOVE:
 		if (tree_remove(r->tree, d->argv[0]) < 0)
 			return error_at(&d->origin, "remove '/%s': nothing at that path", d->argv[0]);
@@ -497,6 +633,8 @@ static int apply(struct resolver *r, const struct directive *d)
 	return 0;
 }
 
+#define MAX_INCLUDE_DEPTH 64
+
 int resolve_recipe(struct resolver *r, const char *path, const struct origin *at)
 {
 	struct buf text = { 0 };
@@ -506,8 +644,12 @@ int resolve_recipe(struct resolver *r, const char *path, const struct origin *at
 	const char *file;
 
 	strlist_add(&r->deps, path);
+	if (r->includes.count >= MAX_INCLUDE_DEPTH)
+		return error_at(at, "include '%s': includes nest deeper than %d", path,
+				MAX_INCLUDE_DEPTH);
 	if (read_file(path, &text) < 0 || !realpath(path, real)) {
-		rc = error_at(at, "recipe '%s': %s", path, strerror(errno));
+		rc = error_at(at, "recipe '%s': %s", path,
+			      errno == EINVAL ? "not a regular file" : strerror(errno));
 		buf_free(&text);
 		return rc;
 	}

@@ -3,6 +3,7 @@
 #ifndef MKIMAGE_RESOLVE_H
 #define MKIMAGE_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tree.h"
@@ -19,8 +20,9 @@ struct resolver {
 	struct strlist deps;     /* every host file and directory read */
 	struct strlist includes; /* recipes being read, for cycle detection */
 	struct strlist names; /* recipe names that origins point to */
-	struct strlist passwd, shadow, group; /* "name:..." lines, later wins */
+	struct strlist passwd, shadow, group, gshadow; /* "name:..." lines, later wins */
 	struct origin accounts_at; /* where the last user/group line was */
+	bool note_replaced; /* say on stderr when a directive replaces an entry */
 	const char *blob_path; /* temporary file for tar member data */
 	int blob_fd;
 };

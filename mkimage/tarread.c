@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +15,9 @@
 struct reader {
 	int fd;
 	off_t pos;
+	off_t size; /* of an uncompressed archive, read in place */
 	const char *archive;
+	const struct origin *at; /* the tar directive */
 };
 
 /* Read exactly len bytes; 0 at a clean end of file before any byte. */
@@ -26,9 +29,9 @@ static int read_exact(struct reader *r, void *data, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return error("%s: read: %s", r->archive, strerror(errno));
+			return error_at(r->at, "%s: read: %s", r->archive, strerror(errno));
 		if (n == 0)
-			return got ? error("%s: truncated archive at byte %lld", r->archive,
+			return got ? error_at(r->at, "%s: truncated archive at byte %lld", r->archive,
 					   (long long)(r->pos + (off_t)got)) : 0;
 		got += (size_t)n;
 	}
@@ -46,11 +49,11 @@ static int copy_data(struct reader *r, off_t size, int out_fd)
 		size_t n = left < (off_t)sizeof(chunk) ? (size_t)left : sizeof(chunk);
 		int rc = read_exact(r, chunk, n);
 		if (rc <= 0)
-			return rc == 0 ? error("%s: truncated archive", r->archive) : -1;
+			return rc == 0 ? error_at(r->at, "%s: truncated archive", r->archive) : -1;
 		if (out_fd >= 0 && payload > 0) {
 			size_t w = payload < (off_t)n ? (size_t)payload : n;
 			if (write_all(out_fd, chunk, w) < 0)
-				return error("writing temporary data: %s", strerror(errno));
+				return error_at(r->at, "writing temporary data: %s", strerror(errno));
 			payload -= (off_t)w;
 		}
 		left -= (off_t)n;
@@ -58,19 +61,39 @@ static int copy_data(struct reader *r, off_t size, int out_fd)
 	return 0;
 }
 
+/* Skip size bytes plus padding to 512 without reading them. */
+static int skip_data(struct reader *r, off_t size)
+{
+	off_t len = (size + 511) / 512 * 512;
+	if (size < 0 || r->pos + size > r->size)
+		return error_at(r->at, "%s: truncated archive at byte %lld", r->archive, (long long)r->size);
+	if (lseek(r->fd, len, SEEK_CUR) < 0)
+		return error_at(r->at, "%s: seek: %s", r->archive, strerror(errno));
+	r->pos += len;
+	return 0;
+}
+
+/* Numbers above this are refused: sizes and times fit in an off_t. */
+#define NUMBER_MAX 0x3fffffffffffffffULL
+
 static unsigned long long octal(const char *field, size_t len, int *bad)
 {
 	unsigned long long v = 0;
 	size_t i = 0;
 	if ((unsigned char)field[0] & 0x80) { /* GNU base-256 */
-		for (i = 1; i < len; i++)
+		for (i = 1; i < len; i++) {
+			if (v > (NUMBER_MAX >> 8)) {
+				*bad = 1;
+				return 0;
+			}
 			v = (v << 8) | (unsigned char)field[i];
+		}
 		return v;
 	}
 	while (i < len && (field[i] == ' ' || field[i] == '\0'))
 		i++;
 	for (; i < len && field[i] >= '0' && field[i] <= '7'; i++)
-		v = v * 8 + (unsigned)(field[i] - '0');
+		v = v * 8 + (unsigned)(field[i] - '0'); /* 11 digits: no overflow */
 	if (i < len && field[i] != ' ' && field[i] != '\0')
 		*bad = 1;
 	return v;
@@ -89,12 +112,12 @@ static char *read_long(struct reader *r, off_t size)
 {
 	char *s;
 	if (size <= 0 || size > (1 << 20)) {
-		error("%s: bad long name record at byte %lld", r->archive, (long long)r->pos);
+		error_at(r->at, "%s: bad long name record at byte %lld", r->archive, (long long)r->pos);
 		return NULL;
 	}
 	s = xmalloc((size_t)size + 512);
 	if (read_exact(r, s, (size_t)((size + 511) / 512 * 512)) <= 0) {
-		error("%s: truncated archive", r->archive);
+		error_at(r->at, "%s: truncated archive", r->archive);
 		free(s);
 		return NULL;
 	}
@@ -102,28 +125,93 @@ static char *read_long(struct reader *r, off_t size)
 	return s;
 }
 
-/* Apply pax records "LEN key=value\n" we care about. */
-static void apply_pax(char *data, size_t size, struct tar_member *m, char **path, char **link)
+static void add_xattr(struct tar_member *m, const char *name, const char *value, size_t len)
+{
+	m->xattrs = xrealloc(m->xattrs, (m->nxattrs + 1) * sizeof(*m->xattrs));
+	m->xattrs[m->nxattrs].name = xstrdup(name);
+	m->xattrs[m->nxattrs].value = xmalloc(len + 1);
+	memcpy(m->xattrs[m->nxattrs].value, value, len);
+	m->xattrs[m->nxattrs].value[len] = '\0';
+	m->xattrs[m->nxattrs++].len = len;
+}
+
+static void free_xattrs(struct tar_member *m)
+{
+	for (size_t i = 0; i < m->nxattrs; i++) {
+		free(m->xattrs[i].name);
+		free(m->xattrs[i].value);
+	}
+	free(m->xattrs);
+	m->xattrs = NULL;
+	m->nxattrs = 0;
+}
+
+/* libarchive's names are %-escaped and its values base64. */
+static void add_libarchive_xattr(struct tar_member *m, const char *name, const char *value)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *n = xstrdup(name), *o = n, *bytes = xmalloc(strlen(value) + 1);
+	size_t len = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (const char *p = name; *p; p++) {
+		unsigned hi, lo;
+		if (*p == '%' && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+			*o++ = (char)(hi * 16 + lo);
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	for (const char *p = value; *p && *p != '='; p++) {
+		const char *d = strchr(b64, *p);
+		if (!d)
+			continue;
+		acc = acc << 6 | (unsigned)(d - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			bytes[len++] = (char)(acc >> bits);
+		}
+	}
+	add_xattr(m, n, bytes, len);
+	free(n);
+	free(bytes);
+}
+
+/* Apply pax records "LEN key=value\n" we care about. Returns -1 for a
+ * sparse member (GNU.sparse.*), which would need its map applied. */
+static int apply_pax(char *data, size_t size, struct tar_member *m, char **path, char **link)
 {
 	char *p = data, *end = data + size;
 	while (p < end) {
 		char *sp, *eq, *rec_end;
 		unsigned long len = strtoul(p, &sp, 10);
-		if (len == 0 || sp >= end || *sp != ' ' || p + len > end)
-			return;
+		if (len == 0 || sp >= end || *sp != ' ' || len > (size_t)(end - p))
+			return 0;
 		rec_end = p + len - 1; /* the newline */
 		*rec_end = '\0';
-		eq = strchr(sp + 1, '=');
+		eq = memchr(sp + 1, '=', (size_t)(rec_end - sp - 1));
 		if (eq) {
 			*eq = '\0';
-			if (!strcmp(sp + 1, "path")) {
+			if (!strncmp(sp + 1, "GNU.sparse.", 11))
+				return -1;
+			if (!strncmp(sp + 1, "SCHILY.xattr.", 13)) {
+				add_xattr(m, sp + 14, eq + 1, (size_t)(rec_end - eq - 1));
+			} else if (!strncmp(sp + 1, "LIBARCHIVE.xattr.", 17)) {
+				add_libarchive_xattr(m, sp + 18, eq + 1);
+			} else if (!strcmp(sp + 1, "mtime")) {
+				m->mtime = strtoll(eq + 1, NULL, 10);
+			} else if (!strcmp(sp + 1, "path")) {
 				free(*path);
 				*path = xstrdup(eq + 1);
 			} else if (!strcmp(sp + 1, "linkpath")) {
 				free(*link);
 				*link = xstrdup(eq + 1);
 			} else if (!strcmp(sp + 1, "size")) {
-				m->size = (off_t)strtoull(eq + 1, NULL, 10);
+				unsigned long long v = strtoull(eq + 1, NULL, 10);
+				m->size = v > NUMBER_MAX ? -2 : (off_t)v;
 			} else if (!strcmp(sp + 1, "uid")) {
 				m->uid = (unsigned)strtoul(eq + 1, NULL, 10);
 			} else if (!strcmp(sp + 1, "gid")) {
@@ -132,6 +220,7 @@ static void apply_pax(char *data, size_t size, struct tar_member *m, char **path
 		}
 		p += len;
 	}
+	return 0;
 }
 
 static const char *decompressor(const unsigned char *magic, size_t n)
@@ -147,7 +236,7 @@ static const char *decompressor(const unsigned char *magic, size_t n)
 	return NULL;
 }
 
-static int read_members(struct reader *r, int blob_fd,
+static int read_members(struct reader *r, int blob_fd, int in_place,
 			int (*member)(void *, const struct tar_member *), void *ctx)
 {
 	unsigned char h[512];
@@ -167,7 +256,7 @@ static int read_members(struct reader *r, int blob_fd,
 		if (got == 0 || h[0] == '\0') /* end-of-archive blocks */
 			break;
 		if (!checksum_ok(h)) {
-			rc = error("%s: corrupt tar header at byte %lld (is it a tar archive?)",
+			rc = error_at(r->at, "%s: corrupt tar header at byte %lld (is it a tar archive?)",
 				   r->archive, (long long)header_at);
 			break;
 		}
@@ -176,11 +265,18 @@ static int read_members(struct reader *r, int blob_fd,
 		m.uid = (unsigned)octal((char *)h + 108, 8, &bad);
 		m.gid = (unsigned)octal((char *)h + 116, 8, &bad);
 		m.size = (off_t)octal((char *)h + 124, 12, &bad);
+		m.mtime = (long long)octal((char *)h + 136, 12, &bad);
 		m.major = (unsigned)octal((char *)h + 329, 8, &bad);
 		m.minor = (unsigned)octal((char *)h + 337, 8, &bad);
-		if (bad) {
-			rc = error("%s: bad number in tar header at byte %lld", r->archive,
+		if (bad || (have_pax && pax.size == -2)) {
+			rc = error_at(r->at, "%s: bad number in tar header at byte %lld", r->archive,
 				   (long long)header_at);
+			break;
+		}
+		if (m.type == 'S') {
+			rc = error_at(r->at, "%s: member at byte %lld is a GNU sparse file, which the tar "
+				   "directive does not read: make the archive without --sparse",
+				   r->archive, (long long)header_at);
 			break;
 		}
 		if (m.type == 'L' || m.type == 'K') {
@@ -200,10 +296,19 @@ static int read_members(struct reader *r, int blob_fd,
 				break;
 			}
 			if (m.type == 'x') {
+				free_xattrs(&pax);
 				memset(&pax, 0, sizeof(pax));
 				pax.size = -1;
+				pax.mtime = -1;
 				pax.uid = pax.gid = ~0u;
-				apply_pax(s, (size_t)m.size, &pax, &long_path, &long_link);
+				if (apply_pax(s, (size_t)m.size, &pax, &long_path, &long_link) < 0) {
+					free(s);
+					rc = error_at(r->at, "%s: member at byte %lld is a sparse file (pax "
+						   "GNU.sparse), which the tar directive does not read: "
+						   "make the archive without --sparse", r->archive,
+						   (long long)header_at);
+					break;
+				}
 				have_pax = 1;
 			}
 			free(s);
@@ -216,6 +321,12 @@ static int read_members(struct reader *r, int blob_fd,
 				m.uid = pax.uid;
 			if (pax.gid != ~0u)
 				m.gid = pax.gid;
+			if (pax.mtime >= 0)
+				m.mtime = pax.mtime;
+			m.xattrs = pax.xattrs;
+			m.nxattrs = pax.nxattrs;
+			pax.xattrs = NULL;
+			pax.nxattrs = 0;
 			have_pax = 0;
 		}
 		if (long_path) {
@@ -224,7 +335,7 @@ static int read_members(struct reader *r, int blob_fd,
 		} else {
 			char name[257] = { 0 };
 			if (h[345] && !memcmp(h + 257, "ustar", 5)) {
-				memcpy(name, h + 345, 155);
+				memcpy(name, h + 345, strnlen((char *)h + 345, 155));
 				strcat(name, "/");
 			}
 			memcpy(name + strlen(name), h, strnlen((char *)h, 100));
@@ -238,42 +349,60 @@ static int read_members(struct reader *r, int blob_fd,
 			memcpy(link, h + 157, 100);
 			m.linkname = xstrdup(link);
 		}
-		if (m.type == '0' || m.type == '7') {
+		if ((m.type == '0' || m.type == '7') && in_place) {
+			m.type = '0';
+			m.blob_offset = r->pos;
+			m.in_archive = 1;
+			rc = skip_data(r, m.size);
+		} else if (m.type == '0' || m.type == '7') {
 			m.type = '0';
 			m.blob_offset = blob_pos;
 			rc = copy_data(r, m.size, blob_fd);
 			blob_pos += m.size;
 		} else {
-			rc = copy_data(r, m.size, -1);
+			rc = in_place ? skip_data(r, m.size) : copy_data(r, m.size, -1);
 		}
 		if (rc == 0)
 			rc = member(ctx, &m);
 		free(m.path);
 		free(m.linkname);
+		free_xattrs(&m);
 		if (rc < 0)
 			break;
 	}
+	free_xattrs(&pax);
 	free(long_path);
 	free(long_link);
 	return rc;
 }
 
-int tar_read(const char *archive, int blob_fd,
+int tar_read(const char *archive, const struct origin *at, int blob_fd,
 	     int (*member)(void *, const struct tar_member *), void *ctx)
 {
 	unsigned char magic[6];
-	struct reader r = { .archive = archive };
+	struct reader r = { .archive = archive, .at = at };
 	const char *tool;
 	ssize_t n;
 	pid_t pid = -1;
+	struct stat st;
 	int fd, rc;
 
-	fd = open(archive, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named as an archive must not hang the build */
+	fd = open(archive, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return error("%s: %s", archive, strerror(errno));
+		return error_at(at, "%s: %s", archive, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_at(at, "%s: not a regular file (a FIFO or device cannot be an archive)", archive);
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		close(fd);
+		return error_at(at, "%s: %s", archive, strerror(errno));
+	}
 	n = pread(fd, magic, sizeof(magic), 0);
 	tool = decompressor(magic, n > 0 ? (size_t)n : 0);
 	r.fd = fd;
+	r.size = st.st_size;
 	if (tool) {
 		int fds[2];
 		char *argv[] = { (char *)tool, "-dc", NULL };
@@ -290,12 +419,12 @@ int tar_read(const char *archive, int blob_fd,
 		}
 		r.fd = fds[0];
 	}
-	rc = read_members(&r, blob_fd, member, ctx);
+	rc = read_members(&r, blob_fd, !tool, member, ctx);
 	close(r.fd);
 	if (pid > 0) {
 		int status = spawn_wait(pid, tool);
 		if (rc == 0 && status != 0)
-			rc = error("%s: %s could not decompress it", archive, tool);
+			rc = error_at(at, "%s: %s could not decompress it", archive, tool);
 	}
 	return rc;
 }

@@ -5,18 +5,25 @@
 
 #include <sys/types.h>
 
+#include "tree.h"
+
 struct tar_member {
 	char *path;
 	char *linkname;
 	char type; /* ustar typeflag: '0' file, '1' hard link, '2' symlink, ... */
 	unsigned mode, uid, gid, major, minor;
 	off_t size;
-	off_t blob_offset; /* regular files: where their bytes are in the blob */
+	long long mtime;
+	off_t blob_offset; /* regular files: where their bytes are, in the */
+	int in_archive;    /* archive itself (uncompressed) or in the blob */
+	struct xattr *xattrs; /* from pax SCHILY.xattr / LIBARCHIVE.xattr */
+	size_t nxattrs;
 };
 
-/* Calls member(ctx, m) for each member, after copying a regular file's bytes
- * to blob_fd. Returns 0, or -1 after printing an error naming archive. */
-int tar_read(const char *archive, int blob_fd,
+/* Calls member(ctx, m) for each member. A regular file's bytes are left in
+ * an uncompressed archive (in_archive) or copied to blob_fd. Sparse members
+ * are refused. Returns 0, or -1 after printing an error at the directive naming archive. */
+int tar_read(const char *archive, const struct origin *at, int blob_fd,
 	     int (*member)(void *ctx, const struct tar_member *m), void *ctx);
 
 #endif

@@ -59,13 +59,55 @@ static int write_long(int fd, char type, const char *s, long long mtime)
 	return 0;
 }
 
-static int write_entry(int fd, const struct entry *e, const struct entry *link_to, long long mtime)
+/* One pax record "LEN key=value\n", LEN counting itself. */
+static void pax_record(struct buf *b, const char *key, const char *value, size_t len)
+{
+	size_t body = strlen(key) + len + 3, total = body + 1;
+	while (total < body + (size_t)snprintf(NULL, 0, "%zu", total))
+		total++;
+	buf_addf(b, "%zu %s=", total, key);
+	buf_add(b, value, len);
+	buf_add(b, "\n", 1);
+}
+
+/* A pax extended header ('x') carrying e's extended attributes. */
+static int write_pax(int fd, const struct entry *e, long long mtime)
+{
+	unsigned char h[512] = { 0 };
+	struct buf b = { 0 };
+	int rc;
+	for (size_t i = 0; i < e->nxattrs; i++) {
+		char *key = xasprintf("SCHILY.xattr.%s", e->xattrs[i].name);
+		pax_record(&b, key, e->xattrs[i].value, e->xattrs[i].len);
+		free(key);
+	}
+	strcpy((char *)h, "././@PaxHeader");
+	set_octal((char *)h + 100, 8, 0644);
+	set_octal((char *)h + 108, 8, 0);
+	set_octal((char *)h + 116, 8, 0);
+	set_octal((char *)h + 124, 12, b.len);
+	set_octal((char *)h + 136, 12, (unsigned long long)mtime);
+	h[156] = 'x';
+	memcpy(h + 257, "ustar\0" "00", 8);
+	set_checksum(h);
+	rc = write_block(fd, h);
+	for (size_t off = 0; rc == 0 && off < b.len; off += 512) {
+		unsigned char block[512] = { 0 };
+		memcpy(block, b.data + off, b.len - off < 512 ? b.len - off : 512);
+		rc = write_block(fd, block);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+static int write_entry(int fd, const struct entry *e, const struct entry *link_to, long long epoch)
 {
 	unsigned char h[512] = { 0 };
 	char *name = xasprintf("./%s%s", e->path, e->type == ENTRY_DIR && e->path[0] ? "/" : "");
 	const struct entry *attr = e->type == ENTRY_HARDLINK ? e->link_primary : e;
 	const char *link = NULL;
 	unsigned long long size = 0;
+	long long mtime = entry_mtime(attr, epoch);
 	char type;
 	int rc = 0;
 
@@ -77,11 +119,13 @@ static int write_entry(int fd, const struct entry *e, const struct entry *link_t
 	case ENTRY_CHR: type = '3'; break;
 	case ENTRY_BLK: type = '4'; break;
 	case ENTRY_FIFO: type = '6'; break;
-	default: type = '0'; break; /* socket: retyped by the ext backend */
+	default: type = '0'; break; /* sockets: refused by the callers */
 	}
 	if (link_to)
 		link = xasprintf("./%s", link_to->path);
-	if (strlen(name) > 100 && write_long(fd, 'L', name, mtime) < 0)
+	if (attr->nxattrs && !link_to && write_pax(fd, attr, mtime) < 0)
+		rc = -1;
+	if (rc == 0 && strlen(name) > 100 && write_long(fd, 'L', name, mtime) < 0)
 		rc = -1;
 	if (rc == 0 && link && strlen(link) > 100 && write_long(fd, 'K', link, mtime) < 0)
 		rc = -1;
@@ -113,7 +157,7 @@ static int write_entry(int fd, const struct entry *e, const struct entry *link_t
 	return rc;
 }
 
-int tar_write(struct entry *const *entries, size_t count, long long mtime, int fd)
+int tar_write(struct entry *const *entries, size_t count, long long epoch, int fd)
 {
 	static const char zeros[1024];
 	/* the first name of a file in path order carries its data; later
@@ -135,9 +179,9 @@ int tar_write(struct entry *const *entries, size_t count, long long mtime, int f
 			/* write the data under this name, from the primary */
 			struct entry copy = *file;
 			copy.path = e->path;
-			rc = write_entry(fd, &copy, NULL, mtime);
+			rc = write_entry(fd, &copy, NULL, epoch);
 		} else {
-			rc = write_entry(fd, e, link_to, mtime);
+			rc = write_entry(fd, e, link_to, epoch);
 		}
 	}
 	free(first);

@@ -1,6 +1,6 @@
-/* Writing the image tree as a tar stream (GNU format), the input of
- * genext2fs -a. Sockets, which tar cannot hold, are written as empty files;
- * the ext backend retypes them afterwards. */
+/* Writing the image tree as a tar stream (GNU format with pax records for
+ * extended attributes), the input of tar2sqfs. Each entry's time is its
+ * own clamped to epoch. Tar cannot hold sockets: callers refuse them. */
 #ifndef MKIMAGE_TARW_H
 #define MKIMAGE_TARW_H
 
@@ -8,6 +8,6 @@
 
 #include "tree.h"
 
-int tar_write(struct entry *const *entries, size_t count, long long mtime, int fd);
+int tar_write(struct entry *const *entries, size_t count, long long epoch, int fd);
 
 #endif

@@ -11,8 +11,13 @@ void tree_init(struct tree *t)
 	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
 }
 
-static void entry_free(struct entry *e)
+void entry_free(struct entry *e)
 {
+	for (size_t i = 0; i < e->nxattrs; i++) {
+		free(e->xattrs[i].name);
+		free(e->xattrs[i].value);
+	}
+	free(e->xattrs);
 	free(e->path);
 	free(e->target);
 	free(e->content.host_path);
@@ -47,9 +52,34 @@ struct entry *entry_new(const char *path, enum entry_type type, unsigned mode,
 	e->mode = mode & 07777;
 	e->uid = uid;
 	e->gid = gid;
+	e->mtime = -1;
 	if (at)
 		e->origin = *at;
 	return e;
+}
+
+void entry_set_xattr(struct entry *e, const char *name, const void *value, size_t len)
+{
+	size_t i = 0;
+	while (i < e->nxattrs && strcmp(e->xattrs[i].name, name) < 0)
+		i++;
+	if (i == e->nxattrs || strcmp(e->xattrs[i].name, name)) {
+		e->xattrs = xrealloc(e->xattrs, (e->nxattrs + 1) * sizeof(*e->xattrs));
+		memmove(e->xattrs + i + 1, e->xattrs + i, (e->nxattrs - i) * sizeof(*e->xattrs));
+		e->nxattrs++;
+		e->xattrs[i].name = xstrdup(name);
+	} else {
+		free(e->xattrs[i].value);
+	}
+	e->xattrs[i].value = xmalloc(len + 1);
+	memcpy(e->xattrs[i].value, value, len);
+	e->xattrs[i].value[len] = '\0';
+	e->xattrs[i].len = len;
+}
+
+long long entry_mtime(const struct entry *e, long long epoch)
+{
+	return e->mtime < 0 || e->mtime > epoch ? epoch : e->mtime;
 }
 
 int path_normalize(char *path)
@@ -153,6 +183,152 @@ static void append(struct tree *t, struct entry *e)
 	*find_slot(t, e->path) = t->count;
 }
 
+/* Normalize a path inside the image root, where ".." at the root stays
+ * there, as it does for a process chrooted into it. */
+static void normalize_in_root(char *path)
+{
+	char *out = path;
+	const char *p = path;
+	while (*p) {
+		const char *start;
+		size_t len;
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - start);
+		if (len == 0 || (len == 1 && start[0] == '.'))
+			continue;
+		if (len == 2 && start[0] == '.' && start[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+			continue;
+		}
+		if (out != path)
+			*out++ = '/';
+		memmove(out, start, len);
+		out += len;
+	}
+	*out = '\0';
+}
+
+#define MAX_SYMLINKS 40
+
+/* Follow symlinks in the components of path (the last one too when
+ * follow_last). Returns the resolved path, or NULL with *why set: "loop",
+ * or the entry that is in the way (a non-directory used as a parent). */
+static char *resolve_path(const struct tree *t, const char *path, bool follow_last,
+			  const struct entry **in_way, int *loop)
+{
+	char *cur = xstrdup(path);
+	size_t pos = 0;
+	int links = 0;
+	*in_way = NULL;
+	*loop = 0;
+	while (cur[pos]) {
+		char *end = strchr(cur + pos, '/');
+		bool last = !end;
+		struct entry *e;
+		if (last && !follow_last)
+			break;
+		if (end)
+			*end = '\0';
+		e = tree_find(t, cur);
+		if (e && e->type == ENTRY_SYMLINK) {
+			char *base = xstrdup(cur), *slash = strrchr(base, '/'), *next;
+			if (++links > MAX_SYMLINKS) {
+				free(base);
+				free(cur);
+				*loop = 1;
+				return NULL;
+			}
+			if (slash)
+				*slash = '\0';
+			else
+				base[0] = '\0';
+			next = xasprintf("%s/%s%s%s", e->target[0] == '/' ? "" : base, e->target,
+					 end ? "/" : "", end ? end + 1 : "");
+			normalize_in_root(next);
+			free(base);
+			free(cur);
+			cur = next;
+			pos = 0;
+			continue;
+		}
+		if (end)
+			*end = '/';
+		if (!e)
+			break; /* nothing below a missing name exists either */
+		if (e->type != ENTRY_DIR && !last) {
+			*in_way = e;
+			free(cur);
+			return NULL;
+		}
+		pos = end ? (size_t)(end - cur) + 1 : strlen(cur);
+	}
+	return cur;
+}
+
+struct entry *tree_lookup(const struct tree *t, const char *path, bool follow_last)
+{
+	const struct entry *in_way;
+	int loop;
+	char *real = resolve_path(t, path, follow_last, &in_way, &loop);
+	struct entry *e = real ? tree_find(t, real) : NULL;
+	free(real);
+	return e;
+}
+
+/* Put e at its path with parent symlinks followed; -1 after an error. */
+static int place(struct tree *t, struct entry *e)
+{
+	const struct entry *in_way;
+	int loop;
+	char *real = resolve_path(t, e->path, false, &in_way, &loop);
+	if (real && e->type == ENTRY_DIR) {
+		const struct entry *old = tree_find(t, real);
+		if (old && old->type == ENTRY_SYMLINK) {
+			char *dir = resolve_path(t, real, true, &in_way, &loop);
+			const struct entry *target = dir ? tree_find(t, dir) : NULL;
+			if (target && target->type == ENTRY_DIR) {
+				free(real);
+				real = dir;
+			} else {
+				free(dir);
+			}
+		}
+	}
+	if (!real && loop)
+		return error_at(&e->origin, "'/%s': too many levels of symbolic links (over %d)",
+				e->path, MAX_SYMLINKS);
+	if (!real)
+		return error_at(&e->origin, "'/%s': '/%s' is a %s, not a directory", e->path,
+				in_way->path, entry_type_name(in_way->type));
+	free(e->path);
+	e->path = real;
+	return 0;
+}
+
+static int check_names(const struct entry *e)
+{
+	const char *p = e->path;
+	if (!p[0] && e->type != ENTRY_DIR)
+		return error_at(&e->origin, "the image root '/' can only be a directory, not a %s",
+				entry_type_name(e->type));
+	while (*p) {
+		size_t len = strcspn(p, "/");
+		if (len > 255)
+			return error_at(&e->origin, "'/%s': a name is %zu bytes long; the limit is 255",
+					e->path, len);
+		p += len + (p[len] == '/');
+	}
+	if (e->type == ENTRY_SYMLINK && strlen(e->target) > 4095)
+		return error_at(&e->origin, "'/%s': the symlink target is longer than 4095 bytes",
+				e->path);
+	return 0;
+}
+
 static int ensure_parents(struct tree *t, const char *path, const struct origin *at)
 {
 	char *parent = xstrdup(path);
@@ -176,6 +352,10 @@ static int ensure_parents(struct tree *t, const char *path, const struct origin 
 int tree_add(struct tree *t, struct entry *e)
 {
 	struct entry *old;
+	if (check_names(e) < 0 || place(t, e) < 0) {
+		entry_free(e);
+		return -1;
+	}
 	if (!tree_find(t, "") && e->path[0] != '\0')
 		append(t, entry_new("", ENTRY_DIR, 0755, 0, 0, &e->origin));
 	if (ensure_parents(t, e->path, &e->origin) < 0) {
@@ -194,12 +374,16 @@ int tree_add(struct tree *t, struct entry *e)
 
 int tree_remove(struct tree *t, const char *path)
 {
-	struct entry *e = tree_find(t, path);
-	if (!e)
-		return -1;
-	remove_below(t, path);
-	unlink_entry(t, e);
-	return 0;
+	const struct entry *in_way;
+	int loop;
+	char *real = resolve_path(t, path, false, &in_way, &loop);
+	struct entry *e = real ? tree_find(t, real) : NULL;
+	if (e) {
+		remove_below(t, real);
+		unlink_entry(t, e);
+	}
+	free(real);
+	return e ? 0 : -1;
 }
 
 /* Component-wise order: "a/b" sorts before "a-b" because '/' sorts first. */
@@ -238,7 +422,7 @@ int tree_finish(struct tree *t, struct entry ***out, size_t *count)
 		struct entry *e = list[i], *file;
 		if (e->type != ENTRY_HARDLINK)
 			continue;
-		file = tree_find(t, e->target);
+		file = tree_lookup(t, e->target, false);
 		if (!file) {
 			rc = error_at(&e->origin, "hard link '/%s' to '/%s': no such file in the image",
 				      e->path, e->target);

@@ -28,6 +28,13 @@ struct content {
 	char *data; /* inline data when host_path is NULL */
 };
 
+/* An extended attribute: value bytes, not a C string. */
+struct xattr {
+	char *name;
+	char *value;
+	size_t len;
+};
+
 struct entry {
 	char *path; /* normalized: no leading or trailing '/', "" is the root */
 	enum entry_type type;
@@ -36,6 +43,9 @@ struct entry {
 	char *target; /* symlink target, or hard link's file path */
 	unsigned major, minor;
 	struct content content;
+	long long mtime; /* -1: none known (SOURCE_DATE_EPOCH) */
+	struct xattr *xattrs; /* sorted by name */
+	size_t nxattrs;
 	struct origin origin;
 	bool removed;
 	/* filled in by tree_finish() */
@@ -59,14 +69,29 @@ void tree_free(struct tree *t);
  * would escape the image). */
 int path_normalize(char *path);
 
-/* Add or replace an entry (takes ownership of e). A replaced directory keeps
- * its children unless replaced by a non-directory. Missing parents are
- * created as 0755 root directories; a parent that exists but is not a
- * directory is an error reported at e->origin. */
+/* Add or replace an entry (takes ownership of e). Parent components that
+ * are symlinks in the image are followed as the guest's kernel would
+ * (relative and absolute targets, ".." stopping at the image root, at most
+ * 40 links), so "/sbin/x" lands in "/usr/sbin" on a merged-/usr tree; a
+ * directory added over a symlink to a directory applies to that directory.
+ * A replaced directory keeps its children unless replaced by a
+ * non-directory. Missing parents are created as 0755 root directories; a
+ * parent that exists but is not a directory is an error reported at
+ * e->origin, and so is a name component over 255 bytes. */
 int tree_add(struct tree *t, struct entry *e);
-/* Remove path and everything below it. Returns 0 if it existed, else -1. */
+/* Remove path (its parents resolved as above) and everything below it.
+ * Returns 0 if it existed, else -1. */
 int tree_remove(struct tree *t, const char *path);
 struct entry *tree_find(const struct tree *t, const char *path);
+/* The entry at path with parent symlinks followed (and a final symlink too
+ * when follow_last); NULL if none. */
+struct entry *tree_lookup(const struct tree *t, const char *path, bool follow_last);
+
+/* Set (replace) one extended attribute. */
+void entry_set_xattr(struct entry *e, const char *name, const void *value, size_t len);
+/* The time an image stores for e: its own, clamped to epoch (as tar
+ * --clamp-mtime does), or epoch when it has none. */
+long long entry_mtime(const struct entry *e, long long epoch);
 
 /* Resolve hard links, count links and number inodes; returns the live
  * entries sorted so that parents come before children (component-wise
@@ -75,6 +100,7 @@ int tree_finish(struct tree *t, struct entry ***out, size_t *count);
 
 struct entry *entry_new(const char *path, enum entry_type type, unsigned mode,
 			unsigned uid, unsigned gid, const struct origin *at);
+void entry_free(struct entry *e);
 const char *entry_type_name(enum entry_type type);
 
 #endif

@@ -33,7 +33,10 @@ void buf_addstr(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
-/* Read a whole file; returns -1 with errno set on failure. */
+/* Open a regular file for reading without blocking on a FIFO; -1 with
+ * errno set (EINVAL: not a regular file). */
+int open_regular(const char *path);
+/* Read a whole regular file; returns -1 with errno set on failure. */
 int read_file(const char *path, struct buf *out);
 /* Write all of len bytes, retrying on EINTR and short writes. */
 int write_all(int fd, const void *data, size_t len);

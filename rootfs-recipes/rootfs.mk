@@ -18,8 +18,9 @@ DATA_MOUNTPOINT := $(call qstrip,$(UMLKIT_DATA_DISK_MOUNTPOINT))
 
 GUEST_INIT := $(BUILD_DIR)/target/umlkit-init
 
-# Settings from the configuration, as a recipe read before the user's ones
-# (which may override any of it): hostname, fstab, the data disk's mount point.
+# Settings from the configuration, as a recipe read after the user's ones
+# (mkimage -c: it wins, with a note for each file of the recipes it
+# replaces): hostname, fstab, the data disk's mount point.
 CONFIG_RECIPE := $(BUILD_DIR)/config.recipe
 $(call write-if-changed,$(CONFIG_RECIPE),$(strip \
 	)# generated from $(CONFIG_FILE)$(newline)$(strip \
@@ -27,19 +28,25 @@ $(call write-if-changed,$(CONFIG_RECIPE),$(strip \
 	)text /etc/fstab 0644 0 0 "proc /proc proc defaults 0 0\nsysfs /sys sysfs defaults 0 0\ntmpfs /tmp tmpfs defaults 0 0\n$(if $(and $(DATA_IMAGE),$(DATA_MOUNTPOINT)),/dev/ubdb $(DATA_MOUNTPOINT) $(DATA_TYPE) defaults 0 0\n)"$(newline)$(strip \
 	)$(if $(and $(DATA_IMAGE),$(DATA_MOUNTPOINT)),dir $(DATA_MOUNTPOINT) 0755 0 0))
 
-# umlkit's guest init comes last: boot.sh relies on it.
+# umlkit's guest init comes last: boot.sh relies on it. On a merged-/usr
+# tree it lands in /usr/sbin, through the /sbin symlink.
 INIT_RECIPE := $(BUILD_DIR)/init.recipe
 $(call write-if-changed,$(INIT_RECIPE),file /sbin/umlkit-init $(GUEST_INIT) 0755 0 0)
 
+# Login mode hands over to the tree's /sbin/init: without one the guest
+# would panic, so the build stops.
+ROOTFS_REQUIRE_INIT := /sbin/init=login mode (BOOT_INTERACTIVE) starts it: add an init to ROOTFS_RECIPES or choose command mode (BOOT_COMMAND)
+
 ROOTFS_OPTS := $(BUILD_DIR)/rootfs.opts
-$(call write-if-changed,$(ROOTFS_OPTS),$(ROOTFS_TYPE) $(ROOTFS_SIZE) $(UMLKIT_ROOTFS_HEADROOM) $(ROOTFS_RECIPES) $(SOURCE_DATE_EPOCH))
+$(call write-if-changed,$(ROOTFS_OPTS),$(ROOTFS_TYPE) $(ROOTFS_SIZE) $(UMLKIT_ROOTFS_HEADROOM) $(ROOTFS_RECIPES) $(SOURCE_DATE_EPOCH) $(UMLKIT_BOOT_INTERACTIVE))
 
 $(ROOTFS_IMAGE): $(MKIMAGE) $(ROOTFS_OPTS) $(CONFIG_RECIPE) $(INIT_RECIPE) $(GUEST_INIT) $(ROOTFS_RECIPES)
 	$(call MESSAGE,rootfs: $(ROOTFS_TYPE))
 	$(Q)mkdir -p $(@D) && rm -rf $@.tmp-* $@.work-*
 	$(Q)$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/rootfs.d -L rootfs \
 		$(if $(ROOTFS_SIZE),-s $(ROOTFS_SIZE)) $(if $(UMLKIT_ROOTFS_HEADROOM),-H $(UMLKIT_ROOTFS_HEADROOM)) \
-		$(CONFIG_RECIPE) $(ROOTFS_RECIPES) $(INIT_RECIPE)
+		$(if $(UMLKIT_BOOT_INTERACTIVE),-r '$(ROOTFS_REQUIRE_INIT)') \
+		$(ROOTFS_RECIPES) -c $(CONFIG_RECIPE) -c $(INIT_RECIPE)
 
 DATA_OPTS := $(BUILD_DIR)/data.opts
 $(call write-if-changed,$(DATA_OPTS),$(DATA_TYPE) $(call qstrip,$(UMLKIT_DATA_DISK_SIZE)) $(DATA_RECIPE) $(SOURCE_DATE_EPOCH))

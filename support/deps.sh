@@ -5,7 +5,8 @@ set -eu
 
 # build pipeline, kernel build, image tools, bundle, tests
 PACKAGES="make gcc libc6-dev binutils flex bison bc perl xz-utils zstd gzip tar cpio dash bash
-kconfig-frontends genext2fs squashfs-tools e2fsprogs busybox-static
+kconfig-frontends genext2fs squashfs-tools squashfs-tools-ng e2fsprogs libext2fs-dev busybox-static
+mmdebstrap attr
 linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch ccache distcc clang libclang-rt-14-dev"
 
 missing=

@@ -149,3 +149,60 @@ list_ext() {
 	_join "$tmp/m" "$tmp/h"
 	rm -rf "$tmp"
 }
+
+# A tar archive, as GNU tar lists it (the source a "tar /" recipe reads):
+# hard-linked names count as files with their content; sizes and hashes
+# come from an extraction (owners need root there, so they come from the
+# listing).
+list_tar() {
+	img=$(readlink -f "$1") tmp=$(mktemp -d)
+	mkdir "$tmp/x"
+	tar -xf "$img" -C "$tmp/x" --no-same-owner --no-same-permissions 2>/dev/null || :
+	chmod -R u+rwX "$tmp/x"
+	_hashes "$tmp/x" >"$tmp/h"
+	tar -tvf "$img" --numeric-owner --quoting-style=literal 2>/dev/null | awk "$listing_perm_awk"'
+		{
+			t = ftype($1)
+			if (t == "h") t = "f"
+			split($2, o, "/")
+			if (t == "c" || t == "b") { size = $3; sub(/,/, ",", size) } else { size = $3 }
+			line = $0
+			for (k = 1; k < 6; k++) { sub(/^[ ]*[^ ]+[ ]+/, "", line) }
+			p = line
+			target = "-"
+			if (t == "l") { k = index(p, " -> "); target = substr(p, k + 4); p = substr(p, 1, k - 1) }
+			k = index(p, " link to ")
+			if (k) { p = substr(p, 1, k - 1); t = "f" }
+			sub(/^\.\//, "", p); sub(/\/$/, "", p)
+			p = (p == "." || p == "") ? "/" : "/" p
+			if (t != "f" && t != "c" && t != "b") size = "-"
+			print p "\t" t "\t" perm($1) "\t" o[1] "\t" o[2] "\t" size "\t" target
+		}' >"$tmp/m"
+	_join "$tmp/m" "$tmp/h" extracted-size
+	rm -rf "$tmp"
+}
+
+# "PATH NAME=HEX" for each extended attribute of PATH in an image; the
+# tools print printable values as text, the rest as hex bytes
+_xattr_lines() {
+	while IFS='=' read -r name value; do
+		case $value in
+		'"'*'"') value=${value#\"} value=${value%\"}
+			value=$(printf '%s' "$value" | od -An -v -tx1 | tr -d ' \n') ;;
+		0x*) value=${value#0x} ;;
+		*) value=$(printf '%s' "$value" | od -An -v -tx1 | tr -d ' \n') ;;
+		esac
+		printf '%s %s=%s\n' "$1" "$name" "$value"
+	done
+}
+
+xattrs_ext() {
+	# hex bytes come as "01 00 ...": 0x0100... like rdsquashfs's
+	debugfs -R "ea_list \"$2\"" "$1" 2>/dev/null |
+		sed -n 's/^  \([a-z][a-z]*\.[^ ]*\) ([0-9]*) = \(.*\) *$/\1=\2/p' | sed 's/ *$//' |
+		sed '/="/!{ s/=/=0x/; :a; s/\(=0x[0-9a-f]*\) /\1/; ta; }' | _xattr_lines "$2"
+}
+
+xattrs_squashfs() {
+	rdsquashfs -x "$2" "$1" 2>/dev/null | grep '=' | _xattr_lines "$2"
+}

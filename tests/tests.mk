@@ -3,7 +3,16 @@
 # in the tests reuse that kernel as a prebuilt one.
 
 CHECK_O := $(O)/check
-TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build accel boot runtime sandbox formats repro
+TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build accel boot runtime sandbox formats repro debian
+
+# A real Debian tree for the debian suite and the benchmarks, made once by
+# mmdebstrap (from Debian's archive) and kept in the user's cache.
+DEBIAN_TREE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/umlkit/debian-bookworm-minbase.tar
+export DEBIAN_TREE
+
+.PHONY: debian-tree
+debian-tree:
+	$(Q)sh $(TOPDIR)/support/debian-tree.sh $(DEBIAN_TREE)
 
 # The suites point XDG_CACHE_HOME at scratch space (boot.sh's cache); the
 # kernel cache stays the developer's, so the tests reuse its kernels.
@@ -13,6 +22,7 @@ check:
 	$(call MESSAGE,check: build the default configuration in $(CHECK_O))
 	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) defconfig >/dev/null
 	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) all mkimage-asan
+	$(Q)$(if $(filter debian,$(TESTS)),sh $(TOPDIR)/support/debian-tree.sh $(DEBIAN_TREE) || :)
 	$(Q)TOPDIR=$(TOPDIR) CHECK_O=$(CHECK_O) sh $(TOPDIR)/tests/run.sh $(TESTS)
 
 .PHONY: mkimage-check
