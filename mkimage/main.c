@@ -42,8 +42,10 @@ static const char usage[] =
 	"  -d, --depfile FILE    write a make dependency file listing every file read\n"
 	"  -h, --help            this help\n"
 	"\n"
-	"With no RECIPE the image is empty. Every timestamp in the image is\n"
-	"SOURCE_DATE_EPOCH (default 0): the same recipes give the same bytes.\n"
+	"With no RECIPE the image is empty. Times newer than SOURCE_DATE_EPOCH\n"
+	"(default 0) are clamped to it: the same inputs give the same bytes.\n"
+	"Killed by SIGINT, SIGTERM or SIGHUP, nothing is left behind.\n"
+	"Exit status: 0 done, 1 error (FILE:LINE: message), 2 bad options.\n"
 	"The recipe language is described in rootfs-recipes/README.md.\n";
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

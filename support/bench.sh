@@ -88,6 +88,39 @@ bench_mkimage() {
 	raw_squashfs() { mksquashfs "$tree" "$work/g.sqfs" -noappend -quiet -no-progress -no-xattrs -comp zstd; }
 	pair_row "ext2 (genext2fs)" mk_ext2 raw_ext2
 	pair_row "squashfs (mksquashfs)" mk_squashfs raw_squashfs
+	bench_debian
+}
+
+# A real Debian tree (support/debian-tree.sh, made once): mkimage reads the
+# tar as a recipe "tar / debian.tar"; the raw tools read the same tree
+# extracted (as root, with owners and xattrs), at the same image size.
+bench_debian() {
+	tar=${DEBIAN_TREE:?run through make bench}
+	if ! sh "$TOPDIR/support/debian-tree.sh" "$tar"; then
+		echo "(no Debian tree: the Debian rows are skipped)"
+		return 0
+	fi
+	header "mkimage: Debian 12 minbase tree, $(tar -tf "$tar" | wc -l) entries, $(($(wc -c <"$tar") / 1000000)) MB (raw: the tool on the extracted tree)"
+	tree=$work/debian
+	mkdir -p "$tree"
+	tar --xattrs --xattrs-include='*' -xpf "$tar" -C "$tree" 2>/dev/null
+	echo "tar / $tar" >"$work/debian.recipe"
+	"$MKIMAGE" -t ext4 -o "$work/d.ext4" "$work/debian.recipe"
+	"$MKIMAGE" -t ext2 -o "$work/d.ext2" "$work/debian.recipe"
+	ext4_bytes=$(wc -c <"$work/d.ext4")
+	ext2_blocks=$(($(wc -c <"$work/d.ext2") / 1024))
+	ext2_inodes=$(dumpe2fs -h "$work/d.ext2" 2>/dev/null | sed -n 's/^Inode count: *//p')
+	mk_d_ext4() { "$MKIMAGE" -t ext4 -o "$work/d.ext4" "$work/debian.recipe"; }
+	raw_d_ext4() { rm -f "$work/r.ext4"; truncate -s "$ext4_bytes" "$work/r.ext4" &&
+		mke2fs -q -F -t ext4 -d "$tree" "$work/r.ext4"; }
+	mk_d_ext2() { "$MKIMAGE" -t ext2 -o "$work/d.ext2" "$work/debian.recipe"; }
+	raw_d_ext2() { genext2fs -B 1024 -b "$ext2_blocks" -N "$ext2_inodes" -d "$tree" "$work/r.ext2"; }
+	mk_d_sqfs() { "$MKIMAGE" -t squashfs -o "$work/d.sqfs" "$work/debian.recipe"; }
+	raw_d_sqfs() { mksquashfs "$tree" "$work/r.sqfs" -noappend -quiet -no-progress -comp zstd; }
+	pair_row "ext4 (mke2fs -t ext4 -d)" mk_d_ext4 raw_d_ext4
+	pair_row "ext2 (genext2fs -d)" mk_d_ext2 raw_d_ext2
+	pair_row "squashfs, zstd (mksquashfs)" mk_d_sqfs raw_d_sqfs
+	rm -rf "$tree"
 }
 
 bench_boot() {

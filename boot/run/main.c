@@ -65,6 +65,9 @@ static int run(struct run *r)
 		say(r->prog, "note: this host has no Landlock: the guest's host file access is "
 		    "confined by hostfs only (--sandbox strict refuses to run so)");
 	}
+	code = rundir_check_memory(r);
+	if (code)
+		return code;
 	rundir_pick_tmpbase(r);
 	cache_sweep_runs(r->tmpbase);
 	rundir_create(r);

@@ -111,6 +111,7 @@ int cache_lock_entry(const char *entry);
 void rundir_pick_tmpbase(struct run *r);
 void rundir_create(struct run *r);
 int rundir_prepare(struct run *r);
+int rundir_check_memory(const struct run *r);
 int rundir_reset_cows(struct run *r);
 char **rundir_uml_argv(struct run *r, char **cons, int n_cons);
 

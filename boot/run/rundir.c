@@ -129,6 +129,56 @@ int rundir_prepare(struct run *r)
 	return rc;
 }
 
+/* The size an initramfs unpacks to: gzip records it (modulo 4 GiB) in its
+ * last four bytes, an uncompressed cpio is its own size; 0 if unknown. */
+static unsigned long long unpacked_size(const char *path, unsigned long long packed)
+{
+	unsigned char head[2], tail[4];
+	unsigned long long size = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, head, 2, 0) == 2 && head[0] == 0x1f && head[1] == 0x8b) {
+		if (packed >= 4 && pread(fd, tail, 4, (off_t)packed - 4) == 4)
+			size = tail[0] | tail[1] << 8 | (unsigned long long)tail[2] << 16 |
+			       (unsigned long long)tail[3] << 24;
+	} else if (pread(fd, head, 2, 0) == 2 && head[0] == '0' && head[1] == '7') {
+		size = packed;
+	}
+	close(fd);
+	return size;
+}
+
+/* An initramfs lives in guest memory twice for a while (the packed image
+ * and the unpacked files) beside the kernel: a root too big for --mem would
+ * end in a panic, so it is refused here with the size that would do. */
+int rundir_check_memory(const struct run *r)
+{
+	const unsigned long long reserve = 48ULL << 20; /* kernel, page tables, init */
+	unsigned long long mem = r->opt.mem, packed, unpacked, need;
+	char *path;
+	struct stat st;
+	if (!*r->conf.initrd)
+		return 0;
+	if (!mem && parse_size(r->conf.mem, &mem) < 0)
+		return 0;
+	path = xasprintf("%s/%s", r->entry, r->conf.initrd);
+	if (stat(path, &st) < 0) {
+		free(path);
+		return 0;
+	}
+	packed = (unsigned long long)st.st_size;
+	unpacked = unpacked_size(path, packed);
+	free(path);
+	need = packed + unpacked + reserve;
+	if (!unpacked || mem >= need)
+		return 0;
+	say(r->prog, "the initramfs root unpacks to %llu MiB and needs about %llu MiB of guest memory "
+	    "with its packed copy and the kernel; the guest has %llu MiB: run with --mem %lluM or more",
+	    unpacked >> 20, need >> 20, mem >> 20, (need >> 20) + 1);
+	return EX_USAGE;
+}
+
 /* Before a retry: fresh copy-on-write files. */
 int rundir_reset_cows(struct run *r)
 {
