@@ -42,6 +42,10 @@ include mkimage/mkimage.mk
 include rootfs-recipes/rootfs.mk
 include boot/boot.mk
 include tests/tests.mk
+include support/host-check.mk
+
+# The command lines of the last builds (if_changed, support/utils.mk).
+-include $(wildcard $(IMAGES_DIR)/.*.cmd $(BUILD_DIR)/.*.cmd $(BUILD_DIR)/*/.*.cmd)
 
 .PHONY: all
 all: $(BUNDLE)

@@ -11,6 +11,8 @@ usage() {
 Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL -r ROOT_IMAGE [options]
   -s SEGDIR    where mksegment.sh wrote NAME.seg and NAME.seg.info for
                umlkit-run and each image, and end.seg
+  -R HOW       how the guest mounts the root image: disk-rw (default),
+               disk-ro or initrd (mkimage --formats says for each format)
   -d IMAGE     a data disk image (repeatable, in ubd order after the root)
   -c ALG       payload compression: xz (default), gzip, zstd
   -m MEM       default guest memory
@@ -21,13 +23,15 @@ USAGE
 }
 
 out='' template='' kernel='' root='' datas='' comp=xz mem=64M append='' command='' name=umlkit segs=''
-while getopts o:t:s:k:r:d:c:m:a:x:n:h opt; do
+root_mount=disk-rw
+while getopts o:t:s:k:r:R:d:c:m:a:x:n:h opt; do
 	case $opt in
 	s) segs=$OPTARG ;;
 	o) out=$OPTARG ;;
 	t) template=$OPTARG ;;
 	k) kernel=$OPTARG ;;
 	r) root=$OPTARG ;;
+	R) root_mount=$OPTARG ;;
 	d) datas="$datas $OPTARG" ;;
 	c) comp=$OPTARG ;;
 	m) mem=$OPTARG ;;
@@ -56,10 +60,11 @@ trap 'rm -rf "$work"' EXIT
 
 root_name=${root##*/}
 images=$root_name
-case $root_name in
-*.cpio*) disk_images='' initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
-*.squashfs) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda ro init=/sbin/umlkit-init" ;;
-*) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
+case $root_mount in
+initrd) disk_images='' initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
+disk-ro) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda ro init=/sbin/umlkit-init" ;;
+disk-rw) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
+*) echo "mkbundle.sh: -R '$root_mount': use disk-rw, disk-ro or initrd" >&2; exit 2 ;;
 esac
 for d in $datas; do
 	images="$images ${d##*/}"

@@ -51,10 +51,10 @@ ifeq ($(UMLKIT_KERNEL_PREBUILT),y)
 
 KERNEL_PREBUILT := $(call qstrip,$(UMLKIT_KERNEL_PREBUILT_PATH))
 
-$(KERNEL_IMAGE): $(KERNEL_PREBUILT)
-	$(call MESSAGE,kernel: copy $<)
-	$(Q)mkdir -p $(@D)
-	$(Q)cp $< $@.tmp && mv $@.tmp $@
+quiet_cmd_kernel_copy = kernel: copy $<
+      cmd_kernel_copy = $(call write-then-rename,cp $< $@.tmp)
+$(KERNEL_IMAGE): $(KERNEL_PREBUILT) FORCE
+	$(call if_changed,kernel_copy)
 
 $(KERNEL_PREBUILT):
 	@echo "make: prebuilt UML kernel $@ not found: install Debian package user-mode-linux or set KERNEL_PREBUILT_PATH (make menuconfig)" >&2; exit 1
@@ -81,11 +81,10 @@ $(KERNEL_SOURCE_STAMP): $(KERNEL_TARBALL)
 # patch brings the tree to pristine plus the new series, and Kbuild
 # rebuilds what that touched.
 KERNEL_PATCHED := $(KERNEL_SRCDIR)/.umlkit-patched
-KERNEL_PATCH_OPTS := $(BUILD_DIR)/kernel-patches.opts
-$(call write-if-changed,$(KERNEL_PATCH_OPTS),$(KERNEL_PATCH_FILES))
-$(KERNEL_PATCHED): $(KERNEL_SOURCE_STAMP) $(KERNEL_PATCH_OPTS) $(KERNEL_PATCH_FILES) $(TOPDIR)/kernel/apply-patches.sh
-	$(Q)sh $(TOPDIR)/kernel/apply-patches.sh $(KERNEL_SRCDIR) $(KERNEL_PATCH_FILES)
-	$(Q)touch $@
+quiet_cmd_kernel_patch =
+      cmd_kernel_patch = sh $(TOPDIR)/kernel/apply-patches.sh $(KERNEL_SRCDIR) $(KERNEL_PATCH_FILES) && touch $@
+$(KERNEL_PATCHED): $(KERNEL_SOURCE_STAMP) $(KERNEL_PATCH_FILES) $(TOPDIR)/kernel/apply-patches.sh FORCE
+	$(call if_changed,kernel_patch)
 
 $(filter-out $(wildcard $(KERNEL_PATCH_FILES)),$(KERNEL_PATCH_FILES)):
 	@echo "make: kernel patch $@ not found: fix KERNEL_PATCHES (make menuconfig)" >&2; exit 1
@@ -98,61 +97,53 @@ $(error KERNEL_PATCHES is set, but a source directory is never patched: apply th
 endif
 endif
 
-# Inputs of the kernel configuration besides files: the defconfig name.
-KERNEL_CONFIG_OPTS := $(BUILD_DIR)/kernel-config.opts
-$(call write-if-changed,$(KERNEL_CONFIG_OPTS),$(KERNEL_DEFCONFIG) $(KERNEL_FRAGMENTS))
-
+# The configuration: the defconfig (a name, or a file of ours), the
+# fragments merged over it, every fragment option checked. Kbuild tracks
+# the rest, so the tracked inputs are the defconfig and the fragment list.
 KERNEL_CONFIGURED := $(KERNEL_OBJDIR)/.umlkit-configured
-$(KERNEL_CONFIGURED): $(KERNEL_PATCHED) $(KERNEL_CONFIG_OPTS) $(KERNEL_FRAGMENTS) \
-		$(KERNEL_DEFCONFIG_FILE) $(TOPDIR)/kernel/check-config.sh
-	$(call MESSAGE,kernel: configure $(KERNEL_DEFCONFIG) + $(notdir $(KERNEL_FRAGMENTS)))
-	$(Q)rm -f $@
-	$(Q)mkdir -p $(KERNEL_OBJDIR)
-ifeq ($(KERNEL_DEFCONFIG_FILE),)
-	$(Q)$(KERNEL_MAKE) $(KERNEL_DEFCONFIG) >/dev/null
-else
-	$(Q)cp $(KERNEL_DEFCONFIG_FILE) $(KERNEL_OBJDIR)/.config
-endif
-	$(Q)cd $(KERNEL_OBJDIR) && ARCH=um $(KERNEL_SRCDIR)/scripts/kconfig/merge_config.sh \
+quiet_cmd_kernel_config = kernel: configure $(KERNEL_DEFCONFIG) + $(notdir $(KERNEL_FRAGMENTS))
+      cmd_kernel_config = rm -f $@ && mkdir -p $(KERNEL_OBJDIR) && \
+	$(if $(KERNEL_DEFCONFIG_FILE),cp $(KERNEL_DEFCONFIG_FILE) $(KERNEL_OBJDIR)/.config,$(KERNEL_MAKE) $(KERNEL_DEFCONFIG) >/dev/null) && \
+	(cd $(KERNEL_OBJDIR) && ARCH=um $(KERNEL_SRCDIR)/scripts/kconfig/merge_config.sh \
 		-m -O $(KERNEL_OBJDIR) $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS) \
-		>$(KERNEL_OBJDIR)/merge_config.log 2>&1
-	$(Q)$(KERNEL_MAKE) olddefconfig >/dev/null
-	$(Q)sh $(TOPDIR)/kernel/check-config.sh $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS)
-	$(Q)touch $@
-
-# The build timestamp is an input too, so an incremental build gives the
-# bytes a clean one would.
-KERNEL_BUILD_OPTS := $(BUILD_DIR)/kernel-build.opts
-$(call write-if-changed,$(KERNEL_BUILD_OPTS),$(SOURCE_DATE_EPOCH))
+		>$(KERNEL_OBJDIR)/merge_config.log 2>&1) && \
+	$(KERNEL_MAKE) olddefconfig >/dev/null && \
+	sh $(TOPDIR)/kernel/check-config.sh $(KERNEL_OBJDIR)/.config $(KERNEL_FRAGMENTS) && touch $@
+      track_kernel_config = $(KERNEL_DEFCONFIG) $(KERNEL_FRAGMENTS)
+$(KERNEL_CONFIGURED): $(KERNEL_PATCHED) $(KERNEL_FRAGMENTS) $(KERNEL_DEFCONFIG_FILE) \
+		$(TOPDIR)/kernel/check-config.sh FORCE
+	$(call if_changed,kernel_config)
 
 # Only the configuration, the timestamp and the source are inputs: a no-op
 # make does not enter the kernel's own make. After editing a source
-# directory, run 'make kernel-rebuild'.
+# directory, run 'make kernel-rebuild'. The build timestamp is tracked, so
+# an incremental build gives the bytes a clean one would.
 # Kbuild regenerates the built-in initramfs when its command line changes,
 # but gen_initramfs.sh reads KBUILD_BUILD_TIMESTAMP from the environment:
-# a new timestamp alone would leave the old one in its file times.
-$(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config $(KERNEL_BUILD_OPTS) $(KERNEL_PATCHED)
-	$(call MESSAGE,kernel: build)
-	$(if $(filter $(KERNEL_BUILD_OPTS),$?),$(Q)rm -f $(KERNEL_OBJDIR)/usr/initramfs_data.cpio)
-	$(Q)$(KERNEL_MAKE) -j$(KERNEL_JOBS) linux
-	$(Q)touch $@
+# a new timestamp alone would leave the old one in its file times, so it
+# is removed (it is tiny) whenever this rule runs.
+quiet_cmd_kernel_build = kernel: build
+      cmd_kernel_build = rm -f $(KERNEL_OBJDIR)/usr/initramfs_data.cpio && \
+	$(KERNEL_MAKE) -j$(KERNEL_JOBS) linux && touch $@
+      track_kernel_build = $(SOURCE_DATE_EPOCH)
+$(KERNEL_OBJDIR)/linux: $(KERNEL_CONFIGURED) $(KERNEL_OBJDIR)/.config $(KERNEL_PATCHED) FORCE
+	$(call if_changed,kernel_build)
 
 $(KERNEL_OBJDIR)/.config: $(KERNEL_CONFIGURED)
 
 ifeq ($(KERNEL_CACHE),)
-$(KERNEL_IMAGE): $(KERNEL_OBJDIR)/linux
-	$(call MESSAGE,kernel: strip)
-	$(Q)mkdir -p $(@D)
-	$(Q)strip -o $@.tmp $< && mv $@.tmp $@
+quiet_cmd_kernel_strip = kernel: strip
+      cmd_kernel_strip = $(call write-then-rename,strip -o $@.tmp $<)
+$(KERNEL_IMAGE): $(KERNEL_OBJDIR)/linux FORCE
+	$(call if_changed,kernel_strip)
 else
 # A hit copies the cached kernel (no unpacking, no configuring); a miss
 # builds here (incrementally if this O= built before) and stores the result.
+# The tracked inputs are the cache key's.
 KERNEL_KEY_FILES := $(KERNEL_DEFCONFIG_FILE) $(KERNEL_FRAGMENTS) $(KERNEL_PATCH_FILES)
-$(KERNEL_IMAGE): $(KERNEL_TARBALL) $(KERNEL_KEY_FILES) $(KERNEL_CONFIG_OPTS) $(KERNEL_PATCH_OPTS) \
-		$(KERNEL_BUILD_OPTS) $(TOPDIR)/kernel/cache-key.sh $(TOPDIR)/kernel/check-config.sh \
-		$(TOPDIR)/kernel/apply-patches.sh
-	$(Q)mkdir -p $(@D) $(KERNEL_CACHE)
-	$(Q)key=$$(sh $(TOPDIR)/kernel/cache-key.sh $(KERNEL_TARBALL) '$(KERNEL_DEFCONFIG)' $(SOURCE_DATE_EPOCH) \
+quiet_cmd_kernel_cached =
+      track_kernel_cached = $(KERNEL_TARBALL) $(KERNEL_DEFCONFIG) $(SOURCE_DATE_EPOCH) $(KERNEL_KEY_FILES)
+      cmd_kernel_cached = mkdir -p $(KERNEL_CACHE) && key=$$(sh $(TOPDIR)/kernel/cache-key.sh $(KERNEL_TARBALL) '$(KERNEL_DEFCONFIG)' $(SOURCE_DATE_EPOCH) \
 		-- $(KERNEL_KEY_FILES)) && entry=$(KERNEL_CACHE)/$$key && \
 	if [ -f $$entry/linux ]; then \
 		printf '>>> kernel: from the kernel cache %s\n' "$$entry"; \
@@ -166,6 +157,9 @@ $(KERNEL_IMAGE): $(KERNEL_TARBALL) $(KERNEL_KEY_FILES) $(KERNEL_CONFIG_OPTS) $(K
 		{ mv -T $$entry.tmp.$$$$ $$entry 2>/dev/null || rm -rf $$entry.tmp.$$$$; } && \
 		mv $@.tmp $@; \
 	fi
+$(KERNEL_IMAGE): $(KERNEL_TARBALL) $(KERNEL_KEY_FILES) $(TOPDIR)/kernel/cache-key.sh \
+		$(TOPDIR)/kernel/check-config.sh $(TOPDIR)/kernel/apply-patches.sh FORCE
+	$(call if_changed,kernel_cached)
 endif
 
 .PHONY: kernel-menuconfig

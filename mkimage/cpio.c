@@ -97,31 +97,12 @@ static int write_archive(const struct image *img, long long epoch, int fd)
 	return rc;
 }
 
-/* newc has no extended attributes: say which files lose theirs. */
-static void warn_xattrs(const struct image *img)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < img->count; i++) {
-		const struct entry *e = img->entries[i];
-		if (!e->nxattrs || e->type == ENTRY_HARDLINK)
-			continue;
-		if (n++ < 5)
-			fprintf(stderr, "mkimage: warning: cpio cannot hold extended attributes: "
-				"/%s loses %s%s\n", e->path, e->xattrs[0].name,
-				e->nxattrs > 1 ? " and more" : "");
-	}
-	if (n > 5)
-		fprintf(stderr, "mkimage: warning: ... and %zu more files with extended attributes\n",
-			n - 5);
-}
-
 int write_cpio(const struct image *img, const struct image_opts *o)
 {
 	int out, fds[2], rc, status = 0;
 	pid_t pid = -1;
 	char *tool = NULL, *argv[6] = { 0 };
 
-	warn_xattrs(img);
 	out = open(o->tmp_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0)
 		return error("%s: %s", o->tmp_out, strerror(errno));

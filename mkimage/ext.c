@@ -132,47 +132,6 @@ static int plan_geometry(const struct image *img, const struct image_opts *o, st
 	return 0;
 }
 
-/* A UUID from the output's name and the timestamp: stable across builds,
- * different between images. */
-static void derive_uuid(const struct image_opts *o, unsigned char uuid[16], unsigned salt)
-{
-	const char *name = strrchr(o->out, '/') ? strrchr(o->out, '/') + 1 : o->out;
-	uint64_t h1 = 1469598103934665603ULL ^ salt, h2 = 0x9e3779b97f4a7c15ULL;
-	for (const char *p = name; *p; p++) {
-		h1 = (h1 ^ (unsigned char)*p) * 1099511628211ULL;
-		h2 = (h2 ^ (unsigned char)*p) * 0x100000001b3ULL + 7;
-	}
-	h1 ^= (uint64_t)o->epoch;
-	h2 ^= (uint64_t)o->epoch * 31;
-	for (int i = 0; i < 8; i++) {
-		uuid[i] = (unsigned char)(h1 >> (56 - 8 * i));
-		uuid[8 + i] = (unsigned char)(h2 >> (56 - 8 * i));
-	}
-	uuid[6] = (uuid[6] & 0x0f) | 0x40; /* version 4 */
-	uuid[8] = (uuid[8] & 0x3f) | 0x80; /* variant */
-}
-
-/* "01234567-89ab-..." to 16 bytes; -1 if malformed. */
-static int parse_uuid(const char *s, unsigned char out[16])
-{
-	static const char hex[] = "0123456789abcdef";
-	int n = 0;
-	for (; *s && n < 32; s++) {
-		const char *d;
-		if (*s == '-')
-			continue;
-		d = strchr(hex, *s | 0x20);
-		if (!d || !*d)
-			return -1;
-		if (n % 2 == 0)
-			out[n / 2] = (unsigned char)((d - hex) << 4);
-		else
-			out[n / 2] |= (unsigned char)(d - hex);
-		n++;
-	}
-	return n == 32 && !*s ? 0 : -1;
-}
-
 static int fail(errcode_t err, const char *what, const char *path)
 {
 	return error("%s%s%s: %s", what, path ? " /" : "", path ? path : "", error_message(err));
@@ -220,7 +179,7 @@ static int lay_out(ext2_filsys fs, const struct image_opts *o, const unsigned ch
 	unsigned size = 0;
 
 	memcpy(sb->s_uuid, uuid, 16);
-	derive_uuid(o, (unsigned char *)sb->s_hash_seed, 1);
+	derive_uuid(o, 1, (unsigned char *)sb->s_hash_seed);
 	sb->s_def_hash_version = EXT2_HASH_HALF_MD4;
 	sb->s_default_mount_opts = EXT2_DEFM_XATTR_USER | EXT2_DEFM_ACL;
 	sb->s_max_mnt_count = (uint16_t)-1;
@@ -535,10 +494,8 @@ int write_ext(const struct image *img, const struct image_opts *o)
 	errcode_t err;
 	int rc;
 
-	if (o->uuid && parse_uuid(o->uuid, uuid) < 0)
-		return error("bad UUID '%s': use the form 01234567-89ab-cdef-0123-456789abcdef", o->uuid);
-	if (!o->uuid)
-		derive_uuid(o, uuid, 0);
+	if (image_uuid(o, uuid) < 0)
+		return -1;
 	if (plan_geometry(img, o, &g) < 0 || create_sparse(o->tmp_out, g.blocks * g.block_size) < 0)
 		return -1;
 	fill_params(&params, &g, ext4);

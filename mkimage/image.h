@@ -25,8 +25,31 @@ struct image {
 	size_t count;
 };
 
+/* The backends: each writes o->tmp_out. */
 int write_ext(const struct image *img, const struct image_opts *o);
 int write_squashfs(const struct image *img, const struct image_opts *o);
 int write_cpio(const struct image *img, const struct image_opts *o);
+int write_erofs(const struct image *img, const struct image_opts *o);
+
+/* The image's UUID (uuid.c): -U, else derived; -1 after an error. */
+int image_uuid(const struct image_opts *o, unsigned char uuid[16]);
+/* Another stable value from the output's name (salt > 0: hash seeds). */
+void derive_uuid(const struct image_opts *o, unsigned salt, unsigned char uuid[16]);
+void uuid_text(const unsigned char uuid[16], char out[37]);
+
+/* What a format stores besides files, directories, symlinks, devices and
+ * FIFOs. */
+#define XATTRS 1u  /* extended attributes */
+#define SOCKETS 2u /* socket files */
+#define SIZED 4u   /* a fixed size (-s, -H) */
+
+struct format {
+	const char *name, *suffix, *root;
+	int (*write)(const struct image *img, const struct image_opts *o);
+	unsigned keeps;
+};
+extern const struct format formats[];
+extern const size_t format_count;
+const struct format *format_find(const char *name);
 
 #endif

@@ -1,5 +1,15 @@
 # mkimage, the image tool (host C program), and its sanitizer build for tests.
 
+# The image formats: mkimage/formats.def, one row each, which mkimage reads
+# too. Rows become "name|suffix|root|tool:package,..." words.
+MKIMAGE_FORMAT_ROWS := $(shell sed -n 's/^FORMAT(\([^,]*\),[ ]*\([^,]*\),[ ]*\([^,]*\),[^,]*,[^,]*,[ ]*\(.*\))[ ]*$$/\1|\2|\3|\4/p' \
+	$(TOPDIR)/mkimage/formats.def | sed 's/ *$$//; s/  */,/g')
+MKIMAGE_FORMATS := $(foreach r,$(MKIMAGE_FORMAT_ROWS),$(firstword $(subst |, ,$(r))))
+format-field = $(word $(2),$(subst |, ,$(filter $(1)|%,$(MKIMAGE_FORMAT_ROWS))) -)
+format-suffix = $(call format-field,$(1),2)
+format-root = $(call format-field,$(1),3)
+format-tools = $(filter-out -,$(subst $(comma), ,$(call format-field,$(1),4)))
+
 MKIMAGE_SRCS := $(wildcard $(TOPDIR)/mkimage/*.c)
 MKIMAGE_SRCS := $(filter-out %/fuzz.c,$(MKIMAGE_SRCS))
 HOST_CC ?= gcc
@@ -11,26 +21,29 @@ MKIMAGE_LIBS := -lext2fs -lcom_err
 MKIMAGE := $(BUILD_DIR)/host/mkimage
 MKIMAGE_ASAN := $(BUILD_DIR)/host-asan/mkimage
 
+MKIMAGE_ASAN_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer
+
 # $(call mkimage-objs,DIR)
 mkimage-objs = $(patsubst $(TOPDIR)/mkimage/%.c,$(1)/%.o,$(MKIMAGE_SRCS))
 
-$(BUILD_DIR)/host/%.o: $(TOPDIR)/mkimage/%.c
-	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -MMD -MP -c $< -o $@
+quiet_cmd_mkimage_cc = mkimage: compile $(notdir $<)
+      cmd_mkimage_cc = $(HOST_CC) $(MKIMAGE_CFLAGS) $(MKIMAGE_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD_DIR)/host/%.o: $(TOPDIR)/mkimage/%.c FORCE
+	$(call if_changed,mkimage_cc)
 
-$(BUILD_DIR)/host-asan/%.o: $(TOPDIR)/mkimage/%.c
-	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-		-MMD -MP -c $< -o $@
+$(BUILD_DIR)/host-asan/%.o: MKIMAGE_EXTRA_CFLAGS = $(MKIMAGE_ASAN_FLAGS)
+$(BUILD_DIR)/host-asan/%.o: $(TOPDIR)/mkimage/%.c FORCE
+	$(call if_changed,mkimage_cc)
 
-$(MKIMAGE): $(call mkimage-objs,$(BUILD_DIR)/host)
-	$(call MESSAGE,mkimage: build)
-	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -o $@.tmp $^ $(MKIMAGE_LIBS) && mv $@.tmp $@
+quiet_cmd_mkimage_link = mkimage: build$(if $(MKIMAGE_EXTRA_CFLAGS), with ASan/UBSan)
+      cmd_mkimage_link = $(call write-then-rename,$(HOST_CC) $(MKIMAGE_CFLAGS) $(MKIMAGE_EXTRA_CFLAGS) \
+	-o $@.tmp $(filter %.o,$^) $(MKIMAGE_LIBS))
+$(MKIMAGE): $(call mkimage-objs,$(BUILD_DIR)/host) FORCE
+	$(call if_changed,mkimage_link)
 
-$(MKIMAGE_ASAN): $(call mkimage-objs,$(BUILD_DIR)/host-asan)
-	$(call MESSAGE,mkimage: build with ASan/UBSan)
-	$(Q)$(HOST_CC) $(MKIMAGE_CFLAGS) -fsanitize=address,undefined -o $@.tmp $^ $(MKIMAGE_LIBS) \
-		&& mv $@.tmp $@
+$(MKIMAGE_ASAN): MKIMAGE_EXTRA_CFLAGS = $(MKIMAGE_ASAN_FLAGS)
+$(MKIMAGE_ASAN): $(call mkimage-objs,$(BUILD_DIR)/host-asan) FORCE
+	$(call if_changed,mkimage_link)
 
 -include $(wildcard $(BUILD_DIR)/host/*.d $(BUILD_DIR)/host-asan/*.d)
 
@@ -40,11 +53,10 @@ mkimage: $(MKIMAGE)
 # Fuzzing the recipe parser with libFuzzer (clang).
 FUZZ_SECONDS ?= 60
 MKIMAGE_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-recipe
-$(MKIMAGE_FUZZER): $(TOPDIR)/mkimage/fuzz.c $(TOPDIR)/mkimage/recipe.c $(TOPDIR)/mkimage/tree.c \
-		$(TOPDIR)/mkimage/util.c
+$(MKIMAGE_FUZZER): $(TOPDIR)/mkimage/fuzz.c $(filter-out %/main.c,$(MKIMAGE_SRCS))
 	$(call MESSAGE,mkimage: build fuzzer)
 	$(Q)mkdir -p $(@D)
-	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(MKIMAGE_LIBS)
 
 .PHONY: fuzz
 fuzz: $(MKIMAGE_FUZZER) $(RUNTIME_FUZZER)

@@ -7,31 +7,6 @@
 
 #include "tree.h"
 
-struct syntax {
-	const char *keyword;
-	enum directive_kind kind;
-	size_t min_args, max_args; /* max 0: any number from min up */
-	const char *usage;
-};
-
-static const struct syntax syntaxes[] = {
-	{ "file", D_FILE, 5, 0, "file <name> <location> <mode> <uid> <gid> [<hard links>...]" },
-	{ "dir", D_DIR, 4, 4, "dir <name> <mode> <uid> <gid>" },
-	{ "nod", D_NOD, 7, 7, "nod <name> <mode> <uid> <gid> <b|c> <maj> <min>" },
-	{ "slink", D_SLINK, 5, 5, "slink <name> <target> <mode> <uid> <gid>" },
-	{ "pipe", D_PIPE, 4, 4, "pipe <name> <mode> <uid> <gid>" },
-	{ "sock", D_SOCK, 4, 4, "sock <name> <mode> <uid> <gid>" },
-	{ "include", D_INCLUDE, 1, 1, "include <recipe>" },
-	{ "tree", D_TREE, 2, 4, "tree <path> <host-dir> [<uid> <gid>]" },
-	{ "tar", D_TAR, 2, 2, "tar <path> <archive>" },
-	{ "busybox", D_BUSYBOX, 1, 2, "busybox <host-busybox> [<dir>]" },
-	{ "text", D_TEXT, 5, 5, "text <path> <mode> <uid> <gid> <string>" },
-	{ "user", D_USER, 5, 6, "user <name> <uid> <gid> <home> <shell> [<password-hash>]" },
-	{ "group", D_GROUP, 2, 3, "group <name> <gid> [<member>,...]" },
-	{ "remove", D_REMOVE, 1, 1, "remove <path>" },
-	{ "xattr", D_XATTR, 3, 3, "xattr <path> <name> <value|0xHEX>" },
-};
-
 static void add_arg(struct directive *d, char *arg)
 {
 	d->argv = xrealloc(d->argv, (d->argc + 2) * sizeof(*d->argv));
@@ -168,23 +143,6 @@ static int parse_uint(const char *s, int base, unsigned long max, unsigned *out)
 	return 0;
 }
 
-static int parse_mode(const char *s, const struct origin *at, unsigned *out)
-{
-	if (parse_uint(s, 8, 07777, out) < 0)
-		return error_at(at, "bad mode '%s': use octal permission bits, at most 07777", s);
-	return 0;
-}
-
-static int parse_owner(const char *uid, const char *gid, const struct origin *at,
-		       struct directive *d)
-{
-	if (parse_uint(uid, 10, 4294967294UL, &d->uid) < 0)
-		return error_at(at, "bad uid '%s': use a number from 0 to 4294967294", uid);
-	if (parse_uint(gid, 10, 4294967294UL, &d->gid) < 0)
-		return error_at(at, "bad gid '%s': use a number from 0 to 4294967294", gid);
-	return 0;
-}
-
 /* Normalize argv[i] as an image path. */
 static int image_path(struct directive *d, size_t i)
 {
@@ -210,108 +168,129 @@ static int host_location(struct directive *d, size_t i)
 	return 0;
 }
 
-/* Per-directive field checks. */
-static int check_fields(struct directive *d)
+static int account_field(const char *s, const struct origin *at)
+{
+	if (strpbrk(s, ":\n"))
+		return error_at(at, "'%s' may not contain ':' or a newline", s);
+	return 0;
+}
+
+/* Check field i by its letter:
+ *   p image path      h host location     m mode       u uid    g gid
+ *   t b or c          M major             N minor      l symlink target
+ *   s any string      r string to the end of the line (escapes decoded)
+ *   a account name    f account field     x attribute name     v value */
+static int check_field(struct directive *d, size_t i, char letter)
 {
 	const struct origin *at = &d->origin;
-	char **a = d->argv;
-	switch (d->kind) {
-	case D_FILE:
-		for (size_t i = 5; i < d->argc; i++)
-			if (image_path(d, i) < 0)
-				return -1;
-		if (host_location(d, 1) < 0 || parse_mode(a[2], at, &d->mode) < 0)
-			return -1;
-		if (parse_owner(a[3], a[4], at, d) < 0)
-			return -1;
-		break;
-	case D_DIR: case D_PIPE: case D_SOCK:
-		if (parse_mode(a[1], at, &d->mode) < 0 || parse_owner(a[2], a[3], at, d) < 0)
-			return -1;
-		break;
-	case D_NOD:
-		if (parse_mode(a[1], at, &d->mode) < 0 || parse_owner(a[2], a[3], at, d) < 0)
-			return -1;
-		if (strcmp(a[4], "b") && strcmp(a[4], "c"))
-			return error_at(at, "bad device type '%s': use b (block) or c (character)", a[4]);
-		d->devtype = a[4][0];
-		if (parse_uint(a[5], 10, 4095, &d->major) < 0)
-			return error_at(at, "bad major number '%s': use 0 to 4095", a[5]);
-		if (parse_uint(a[6], 10, 1048575, &d->minor) < 0)
-			return error_at(at, "bad minor number '%s': use 0 to 1048575", a[6]);
-		break;
-	case D_SLINK:
-		if (!*a[1])
-			return error_at(at, "empty symlink target");
-		if (parse_mode(a[2], at, &d->mode) < 0 || parse_owner(a[3], a[4], at, d) < 0)
-			return -1;
-		break;
-	case D_INCLUDE: case D_BUSYBOX:
-		if (host_location(d, 0) < 0)
-			return -1;
-		if (d->argc == 2 && image_path(d, 1) < 0)
-			return -1;
+	const char *a = d->argv[i];
+	switch (letter) {
+	case 'p': return image_path(d, i);
+	case 'h': return host_location(d, i);
+	case 'm':
+		if (parse_uint(a, 8, 07777, &d->mode) < 0)
+			return error_at(at, "bad mode '%s': use octal permission bits, at most 07777", a);
 		return 0;
-	case D_TREE:
-		if (d->argc == 3)
-			return error_at(at, "'tree' takes a uid and a gid together: tree <path> <host-dir> [<uid> <gid>]");
-		if (host_location(d, 1) < 0)
-			return -1;
-		if (d->argc == 4) {
-			d->has_owner = 1;
-			if (parse_owner(a[2], a[3], at, d) < 0)
-				return -1;
-		}
-		break;
-	case D_TAR:
-		if (host_location(d, 1) < 0)
-			return -1;
-		break;
-	case D_TEXT:
-		if (parse_mode(a[1], at, &d->mode) < 0 || parse_owner(a[2], a[3], at, d) < 0)
-			return -1;
-		break;
-	case D_USER:
-		if (!*a[0] || strpbrk(a[0], ":\n"))
-			return error_at(at, "bad user name '%s'", a[0]);
-		if (parse_owner(a[1], a[2], at, d) < 0)
-			return -1;
-		for (size_t i = 3; i < d->argc; i++)
-			if (strpbrk(a[i], ":\n"))
-				return error_at(at, "'%s' may not contain ':' or a newline", a[i]);
+	case 'u':
+		if (parse_uint(a, 10, 4294967294UL, &d->uid) < 0)
+			return error_at(at, "bad uid '%s': use a number from 0 to 4294967294", a);
 		return 0;
-	case D_GROUP:
-		if (!*a[0] || strpbrk(a[0], ":\n"))
-			return error_at(at, "bad group name '%s'", a[0]);
-		if (parse_uint(a[1], 10, 4294967294UL, &d->gid) < 0)
-			return error_at(at, "bad gid '%s': use a number from 0 to 4294967294", a[1]);
-		if (d->argc == 3 && strpbrk(a[2], ":\n"))
-			return error_at(at, "'%s' may not contain ':' or a newline", a[2]);
+	case 'g':
+		if (parse_uint(a, 10, 4294967294UL, &d->gid) < 0)
+			return error_at(at, "bad gid '%s': use a number from 0 to 4294967294", a);
 		return 0;
-	case D_REMOVE:
-		break;
-	case D_XATTR:
-		if (strncmp(a[1], "user.", 5) && strncmp(a[1], "security.", 9) &&
-		    strncmp(a[1], "trusted.", 8))
+	case 't':
+		if (strcmp(a, "b") && strcmp(a, "c"))
+			return error_at(at, "bad device type '%s': use b (block) or c (character)", a);
+		d->devtype = a[0];
+		return 0;
+	case 'M':
+		if (parse_uint(a, 10, 4095, &d->major) < 0)
+			return error_at(at, "bad major number '%s': use 0 to 4095", a);
+		return 0;
+	case 'N':
+		if (parse_uint(a, 10, 1048575, &d->minor) < 0)
+			return error_at(at, "bad minor number '%s': use 0 to 1048575", a);
+		return 0;
+	case 'l':
+		return *a ? 0 : error_at(at, "empty symlink target");
+	case 'a':
+		if (!*a || strpbrk(a, ":\n"))
+			return error_at(at, "bad %s name '%s'", d->def->keyword, a);
+		return 0;
+	case 'f':
+		return account_field(a, at);
+	case 'x':
+		if (strncmp(a, "user.", 5) && strncmp(a, "security.", 9) && strncmp(a, "trusted.", 8))
 			return error_at(at, "bad attribute name '%s': use the user., security. or "
-					"trusted. namespace", a[1]);
-		if (!strncmp(a[2], "0x", 2)) {
-			size_t n = strlen(a[2] + 2);
-			if (n % 2 || strspn(a[2] + 2, "0123456789abcdefABCDEF") != n)
+					"trusted. namespace", a);
+		return 0;
+	case 'v':
+		if (!strncmp(a, "0x", 2)) {
+			size_t n = strlen(a + 2);
+			if (n % 2 || strspn(a + 2, "0123456789abcdefABCDEF") != n)
 				return error_at(at, "bad value '%s': after 0x give an even number of "
-						"hex digits", a[2]);
+						"hex digits", a);
 		}
-		break;
+		return 0;
+	default: /* 's', 'r' */
+		return 0;
 	}
-	return image_path(d, 0);
+}
+
+/* The letter of field i in a fields string ("phmug|p*"). */
+static char field_letter(const char *fields, size_t i)
+{
+	const char *p = fields;
+	char last = 0;
+	for (;;) {
+		if (*p == '|') {
+			p++;
+			continue;
+		}
+		if (*p == '*' || !*p)
+			return *p == '*' ? last : 0;
+		if (i-- == 0)
+			return *p;
+		last = *p++;
+	}
+}
+
+static void field_counts(const char *fields, size_t *min, size_t *max)
+{
+	const char *bar = strchr(fields, '|');
+	size_t letters = strlen(fields) - (bar != NULL);
+	*min = bar ? (size_t)(bar - fields) : letters;
+	*max = fields[strlen(fields) - 1] == '*' ? 0 : letters;
+}
+
+static const struct directive_def *lookup(const char *word, size_t len)
+{
+	for (size_t i = 0; i < directive_count; i++)
+		if (strlen(directive_defs[i].keyword) == len &&
+		    !strncmp(word, directive_defs[i].keyword, len))
+			return &directive_defs[i];
+	return NULL;
+}
+
+static int unknown_directive(const char *word, size_t len, const struct origin *at)
+{
+	struct buf names = { 0 };
+	int rc;
+	for (size_t i = 0; i < directive_count; i++)
+		buf_addf(&names, "%s%s", i ? (i + 1 == directive_count ? " or " : ", ") : "",
+			 directive_defs[i].keyword);
+	rc = error_at(at, "unknown directive '%.*s' (expected %s)", (int)len, word, names.data);
+	buf_free(&names);
+	return rc;
 }
 
 int recipe_parse_line(const char *line, const struct origin *at, struct directive *d)
 {
-	const struct syntax *syn = NULL;
+	const struct directive_def *def;
 	const char *p = line;
 	struct buf word = { 0 };
-	size_t keylen;
+	size_t keylen, min, max;
 
 	memset(d, 0, sizeof(*d));
 	d->origin = *at;
@@ -321,14 +300,11 @@ int recipe_parse_line(const char *line, const struct origin *at, struct directiv
 		return 0;
 	for (keylen = 0; p[keylen] && !isspace((unsigned char)p[keylen]); keylen++)
 		;
-	for (size_t i = 0; i < sizeof(syntaxes) / sizeof(syntaxes[0]); i++)
-		if (strlen(syntaxes[i].keyword) == keylen && !strncmp(p, syntaxes[i].keyword, keylen))
-			syn = &syntaxes[i];
-	if (!syn)
-		return error_at(at, "unknown directive '%.*s' (expected file, dir, nod, slink, pipe, "
-				"sock, include, tree, tar, busybox, text, user, group, remove or xattr)",
-				(int)keylen, p);
-	d->kind = syn->kind;
+	def = lookup(p, keylen);
+	if (!def)
+		return unknown_directive(p, keylen, at);
+	d->def = def;
+	field_counts(def->fields, &min, &max);
 	p += keylen;
 	d->argv = xcalloc(1, sizeof(*d->argv));
 	for (;;) {
@@ -336,9 +312,9 @@ int recipe_parse_line(const char *line, const struct origin *at, struct directiv
 			p++;
 		if (!*p)
 			break;
-		if (syn->max_args && d->argc == syn->max_args)
+		if (max && d->argc == max)
 			goto count;
-		if (read_field(&p, &word, d->kind == D_TEXT && d->argc == 4, at) < 0) {
+		if (read_field(&p, &word, field_letter(def->fields, d->argc) == 'r', at) < 0) {
 			buf_free(&word);
 			directive_free(d);
 			return -1;
@@ -347,17 +323,23 @@ int recipe_parse_line(const char *line, const struct origin *at, struct directiv
 		word.data = NULL;
 		word.len = word.cap = 0;
 	}
-	if (d->argc < syn->min_args)
+	if (d->argc < min)
 		goto count;
-	if (check_fields(d) < 0) {
+	for (size_t i = 0; i < d->argc; i++) {
+		if (check_field(d, i, field_letter(def->fields, i)) < 0) {
+			directive_free(d);
+			return -1;
+		}
+	}
+	if (def->check && def->check(d) < 0) {
 		directive_free(d);
 		return -1;
 	}
 	return 1;
 count:
-	error_at(at, "'%s' takes %s%zu field%s, got %s%zu: %s", syn->keyword,
-		 syn->max_args == syn->min_args ? "" : "at least ", syn->min_args,
-		 syn->min_args == 1 ? "" : "s", *p ? "more than " : "", d->argc, syn->usage);
+	error_at(at, "'%s' takes %s%zu field%s, got %s%zu: %s", def->keyword,
+		 max == min ? "" : "at least ", min, min == 1 ? "" : "s", *p ? "more than " : "",
+		 d->argc, def->usage);
 	directive_free(d);
 	return -1;
 }

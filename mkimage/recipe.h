@@ -1,5 +1,5 @@
-/* Recipe syntax: one directive a line, checked for field count and number
- * formats. No host file is touched here (see resolve.h). */
+/* Recipe syntax: one directive a line, its fields checked by the letters of
+ * its row in directives.c. No host file is touched here (see resolve.h). */
 #ifndef MKIMAGE_RECIPE_H
 #define MKIMAGE_RECIPE_H
 
@@ -7,14 +7,32 @@
 
 #include "util.h"
 
-enum directive_kind {
-	D_FILE, D_DIR, D_NOD, D_SLINK, D_PIPE, D_SOCK,	/* gen_init_cpio */
-	D_INCLUDE, D_TREE, D_TAR, D_BUSYBOX, D_TEXT,	/* extensions */
-	D_USER, D_GROUP, D_REMOVE, D_XATTR,
+struct directive;
+struct resolver;
+
+/* One directive, defined once: its syntax (the letters of its fields), any
+ * check the letters cannot say, and what it does to the image. */
+struct directive_def {
+	const char *keyword;
+	/* One letter a field (see recipe.c): fields after '|' are optional,
+	 * a final '*' repeats the letter before it. */
+	const char *fields;
+	const char *usage;
+	int (*check)(struct directive *d); /* NULL: the letters say it all */
+	int (*apply)(struct resolver *r, const struct directive *d);
+	unsigned flags;
 };
 
+/* The directive declares the entry at its first field (configuration
+ * recipes note what they replace). */
+#define DIRECTIVE_DECLARES 1u
+
+/* The table, in directives.c. */
+extern const struct directive_def directive_defs[];
+extern const size_t directive_count;
+
 struct directive {
-	enum directive_kind kind;
+	const struct directive_def *def;
 	struct origin origin;
 	char **argv; /* fields after the keyword, unquoted, ${VAR} expanded
 			in host locations, image paths normalized */
@@ -22,7 +40,6 @@ struct directive {
 	/* parsed numeric fields, where the directive has them */
 	unsigned mode, uid, gid, major, minor;
 	char devtype; /* 'b' or 'c' for nod */
-	int has_owner; /* tree: uid and gid were given */
 };
 
 /* Parse one line (without its newline). Returns 1 and fills *d for a

@@ -118,7 +118,7 @@ static int add_simple(struct resolver *r, const struct directive *d, enum entry_
 	return tree_add(r->tree, e);
 }
 
-static int add_file(struct resolver *r, const struct directive *d)
+int apply_file(struct resolver *r, const struct directive *d)
 {
 	struct stat st;
 	char *path = host_path(d, d->argv[1]);
@@ -160,14 +160,14 @@ fail:
 	return -1;
 }
 
-static int add_slink(struct resolver *r, const struct directive *d)
+int apply_slink(struct resolver *r, const struct directive *d)
 {
 	struct entry *e = entry_new(d->argv[0], ENTRY_SYMLINK, d->mode, d->uid, d->gid, &d->origin);
 	e->target = xstrdup(d->argv[1]);
 	return tree_add(r->tree, e);
 }
 
-static int add_text(struct resolver *r, const struct directive *d)
+int apply_text(struct resolver *r, const struct directive *d)
 {
 	struct entry *e = entry_new(d->argv[0], ENTRY_FILE, d->mode, d->uid, d->gid, &d->origin);
 	e->content.data = xstrdup(d->argv[4]);
@@ -238,7 +238,7 @@ static int walk_dir(struct walk *w, const char *host, const char *image)
 static int walk_entry(struct walk *w, const char *host, const char *image, const struct stat *st)
 {
 	const struct directive *d = w->d;
-	unsigned uid = d->has_owner ? d->uid : 0, gid = d->has_owner ? d->gid : 0;
+	unsigned uid = d->argc == 4 ? d->uid : 0, gid = d->argc == 4 ? d->gid : 0;
 	unsigned mode = st->st_mode & 07777;
 	struct entry *e;
 	char *path = join_image_path(image, "", &d->origin);
@@ -316,7 +316,7 @@ static int walk_entry(struct walk *w, const char *host, const char *image, const
 	return tree_add(w->r->tree, e);
 }
 
-static int add_tree(struct resolver *r, const struct directive *d)
+int apply_tree(struct resolver *r, const struct directive *d)
 {
 	struct walk w = { .r = r, .d = d };
 	char *host = host_path(d, d->argv[1]);
@@ -391,7 +391,7 @@ static int add_tar_member(void *ctx, const struct tar_member *m)
 	return tree_add(c->r->tree, e);
 }
 
-static int add_tar(struct resolver *r, const struct directive *d)
+int apply_tar(struct resolver *r, const struct directive *d)
 {
 	char *archive = host_path(d, d->argv[1]);
 	struct tar_ctx c = { r, d, archive };
@@ -407,7 +407,7 @@ static int add_tar(struct resolver *r, const struct directive *d)
 
 /* --- busybox: the binary plus one symlink per applet it reports --- */
 
-static int add_busybox(struct resolver *r, const struct directive *d)
+int apply_busybox(struct resolver *r, const struct directive *d)
 {
 	char *binary = host_path(d, d->argv[0]);
 	const char *dir = d->argc > 1 ? d->argv[1] : "";
@@ -476,24 +476,28 @@ static void set_account(struct strlist *l, const char *line)
 	strlist_add(l, line);
 }
 
-static int add_account(struct resolver *r, const struct directive *d)
+int apply_user(struct resolver *r, const struct directive *d)
 {
 	char **a = d->argv;
-	char *line;
-	if (d->kind == D_USER) {
-		line = xasprintf("%s:x:%u:%u:%s:%s:%s", a[0], d->uid, d->gid, a[0], a[3], a[4]);
-		set_account(&r->passwd, line);
-		free(line);
-		/* no date of last change: no password ageing */
-		line = xasprintf("%s:%s::0:99999:7:::", a[0], d->argc > 5 ? a[5] : "!");
-		set_account(&r->shadow, line);
-	} else {
-		line = xasprintf("%s:x:%u:%s", a[0], d->gid, d->argc > 2 ? a[2] : "");
-		set_account(&r->group, line);
-		free(line);
-		line = xasprintf("%s:!::%s", a[0], d->argc > 2 ? a[2] : "");
-		set_account(&r->gshadow, line);
-	}
+	char *line = xasprintf("%s:x:%u:%u:%s:%s:%s", a[0], d->uid, d->gid, a[0], a[3], a[4]);
+	set_account(&r->passwd, line);
+	free(line);
+	/* no date of last change: no password ageing */
+	line = xasprintf("%s:%s::0:99999:7:::", a[0], d->argc > 5 ? a[5] : "!");
+	set_account(&r->shadow, line);
+	free(line);
+	r->accounts_at = d->origin;
+	return 0;
+}
+
+int apply_group(struct resolver *r, const struct directive *d)
+{
+	char **a = d->argv;
+	char *line = xasprintf("%s:x:%u:%s", a[0], d->gid, d->argc > 2 ? a[2] : "");
+	set_account(&r->group, line);
+	free(line);
+	line = xasprintf("%s:!::%s", a[0], d->argc > 2 ? a[2] : "");
+	set_account(&r->gshadow, line);
 	free(line);
 	r->accounts_at = d->origin;
 	return 0;
@@ -555,7 +559,7 @@ int resolve_finish(struct resolver *r)
 
 /* --- xattr: one extended attribute on an entry already in the image --- */
 
-static int add_xattr(struct resolver *r, const struct directive *d)
+int apply_xattr(struct resolver *r, const struct directive *d)
 {
 	struct entry *e = tree_lookup(r->tree, d->argv[0], false);
 	const char *v = d->argv[2];
@@ -589,12 +593,8 @@ static int add_xattr(struct resolver *r, const struct directive *d)
 static void note_replacement(const struct resolver *r, const struct directive *d)
 {
 	const struct entry *old;
-	switch (d->kind) {
-	case D_FILE: case D_NOD: case D_SLINK: case D_PIPE: case D_SOCK: case D_TEXT:
-		break;
-	default:
+	if (!(d->def->flags & DIRECTIVE_DECLARES))
 		return;
-	}
 	old = tree_lookup(r->tree, d->argv[0], false);
 	if (old && old->origin.file)
 		fprintf(stderr, "mkimage: note: %s:%d: /%s replaces the %s from %s:%d\n",
@@ -602,35 +602,39 @@ static void note_replacement(const struct resolver *r, const struct directive *d
 			old->origin.file, old->origin.line);
 }
 
-static int apply(struct resolver *r, const struct directive *d)
+int apply_dir(struct resolver *r, const struct directive *d)
 {
-	if (r->note_replaced)
-		note_replacement(r, d);
-	switch (d->kind) {
-	case D_FILE: return add_file(r, d);
-	case D_DIR: return add_simple(r, d, ENTRY_DIR);
-	case D_NOD: return add_simple(r, d, d->devtype == 'b' ? ENTRY_BLK : ENTRY_CHR);
-	case D_PIPE: return add_simple(r, d, ENTRY_FIFO);
-	case D_SOCK: return add_simple(r, d, ENTRY_SOCK);
-	case D_SLINK: return add_slink(r, d);
-	case D_TEXT: return add_text(r, d);
-	case D_TREE: return add_tree(r, d);
-	case D_TAR: return add_tar(r, d);
-	case D_BUSYBOX: return add_busybox(r, d);
-	case D_USER: case D_GROUP: return add_account(r, d);
-	case D_XATTR: return add_xattr(r, d);
-	case D_REMOVE:
-		if (tree_remove(r->tree, d->argv[0]) < 0)
-			return error_at(&d->origin, "remove '/%s': nothing at that path", d->argv[0]);
-		return 0;
-	case D_INCLUDE: {
-		char *path = host_path(d, d->argv[0]);
-		int rc = resolve_recipe(r, path, &d->origin);
-		free(path);
-		return rc;
-	}
-	}
+	return add_simple(r, d, ENTRY_DIR);
+}
+
+int apply_nod(struct resolver *r, const struct directive *d)
+{
+	return add_simple(r, d, d->devtype == 'b' ? ENTRY_BLK : ENTRY_CHR);
+}
+
+int apply_pipe(struct resolver *r, const struct directive *d)
+{
+	return add_simple(r, d, ENTRY_FIFO);
+}
+
+int apply_sock(struct resolver *r, const struct directive *d)
+{
+	return add_simple(r, d, ENTRY_SOCK);
+}
+
+int apply_remove(struct resolver *r, const struct directive *d)
+{
+	if (tree_remove(r->tree, d->argv[0]) < 0)
+		return error_at(&d->origin, "remove '/%s': nothing at that path", d->argv[0]);
 	return 0;
+}
+
+int apply_include(struct resolver *r, const struct directive *d)
+{
+	char *path = host_path(d, d->argv[0]);
+	int rc = resolve_recipe(r, path, &d->origin);
+	free(path);
+	return rc;
 }
 
 #define MAX_INCLUDE_DEPTH 64
@@ -684,7 +688,9 @@ int resolve_recipe(struct resolver *r, const char *path, const struct origin *at
 			break;
 		}
 		if (got > 0) {
-			rc = apply(r, &d);
+			if (r->note_replaced)
+				note_replacement(r, &d);
+			rc = d.def->apply(r, &d);
 			directive_free(&d);
 		}
 	}

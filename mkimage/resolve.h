@@ -31,7 +31,26 @@ void resolver_init(struct resolver *r, struct tree *tree, const char *blob_path,
 void resolver_free(struct resolver *r);
 /* Read a recipe file (at: the include line, or NULL on the command line). */
 int resolve_recipe(struct resolver *r, const char *path, const struct origin *at);
-/* Add the generated account files; call once after all recipes. */
+/* Merge the user and group lines into the account files; call once after
+ * all recipes. */
 int resolve_finish(struct resolver *r);
+
+/* What each directive does to the image (its row in directives.c). */
+struct directive;
+int apply_file(struct resolver *r, const struct directive *d);
+int apply_dir(struct resolver *r, const struct directive *d);
+int apply_nod(struct resolver *r, const struct directive *d);
+int apply_slink(struct resolver *r, const struct directive *d);
+int apply_pipe(struct resolver *r, const struct directive *d);
+int apply_sock(struct resolver *r, const struct directive *d);
+int apply_include(struct resolver *r, const struct directive *d);
+int apply_tree(struct resolver *r, const struct directive *d);
+int apply_tar(struct resolver *r, const struct directive *d);
+int apply_busybox(struct resolver *r, const struct directive *d);
+int apply_text(struct resolver *r, const struct directive *d);
+int apply_user(struct resolver *r, const struct directive *d);
+int apply_group(struct resolver *r, const struct directive *d);
+int apply_remove(struct resolver *r, const struct directive *d);
+int apply_xattr(struct resolver *r, const struct directive *d);
 
 #endif

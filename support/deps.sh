@@ -9,6 +9,10 @@ kconfig-frontends genext2fs squashfs-tools squashfs-tools-ng e2fsprogs libext2fs
 mmdebstrap attr
 linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch ccache distcc clang libclang-rt-14-dev"
 
+# and what each image format's writer runs (mkimage/formats.def)
+formats=$(dirname "$0")/../mkimage/formats.def
+PACKAGES="$PACKAGES $(sed -n 's/^FORMAT(.*,[ ]*\([^,]*\))[ ]*$/\1/p' "$formats" | tr ' ' '\n' | sed -n 's/.*://p' | sort -u | tr '\n' ' ')"
+
 missing=
 for pkg in $PACKAGES; do
 	if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

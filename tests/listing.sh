@@ -102,6 +102,12 @@ _unhex() {
 	}')"
 }
 
+# one lister per format, named after it (list_FORMAT, xattrs_FORMAT)
+list_ext2() { list_ext "$@"; }
+list_ext4() { list_ext "$@"; }
+xattrs_ext2() { xattrs_ext "$@"; }
+xattrs_ext4() { xattrs_ext "$@"; }
+
 # ext2/ext4 through debugfs: "ls -p" per directory for metadata, "stat"
 # for devices and links, rdump for content.
 list_ext() {
@@ -205,4 +211,73 @@ xattrs_ext() {
 
 xattrs_squashfs() {
 	rdsquashfs -x "$2" "$1" 2>/dev/null | grep '=' | _xattr_lines "$2"
+}
+
+# EROFS: extracted by fsck.erofs inside a fakeroot session (owners and
+# device nodes without root), listed in the same session.
+list_erofs() {
+	img=$(readlink -f "$1") tmp=$(mktemp -d)
+	fakeroot -- sh -c '
+		fsck.erofs --extract="$2/x" "$1" >/dev/null 2>&1 || :
+		cd "$2/x" && find . -printf "%p\t%y\t%m\t%U\t%G\t%s\t%l\n" >"$2/find"
+		# (find -type trusts readdir, which fakeroot does not fake)
+		find . -exec stat -c "%n	%Hr,%Lr" {} + >"$2/dev"
+	' sh "$img" "$tmp"
+	chmod -R u+rwX "$tmp/x"
+	rm -rf "$tmp/x/lost+found"
+	_hashes "$tmp/x" >"$tmp/h"
+	awk -F'\t' 'FILENAME == ARGV[1] { dev[$1] = $2; next }
+		{
+			p = $1; sub(/^\./, "", p); if (p == "") p = "/"
+			t = $2; size = "-"; target = "-"
+			if (t == "f") size = $6
+			if (t == "c" || t == "b") size = dev[$1]
+			if (t == "l") target = $7
+			printf "%s\t%s\t%04o\t%s\t%s\t%s\t%s\n", p, t, ("0" $3) + 0 == 0 ? 0 : oct($3), $4, $5, size, target
+		}
+		function oct(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 8 + substr(s, i, 1); return v }
+	' "$tmp/dev" "$tmp/find" >"$tmp/m"
+	_join "$tmp/m" "$tmp/h"
+	rm -rf "$tmp"
+}
+
+# EROFS keeps xattrs after the inode, or in a shared area they point to
+# (fsck.erofs 1.5 does not extract them): read them from the image, at the
+# inode dump.erofs locates.
+_u8() { od -An -v -tu1 -j "$2" -N 1 "$1" | tr -d ' '; }
+_erofs_entry() { # IMAGE OFFSET: "name=hex" of one entry; its size on stdout's last line
+	len=$(_u8 "$1" "$2") idx=$(_u8 "$1" $(($2 + 1)))
+	vsize=$(od -An -v -tu2 -j $(($2 + 2)) -N 2 "$1" | tr -d ' ')
+	case $idx in 1) prefix=user. ;; 4) prefix=trusted. ;; 6) prefix=security. ;; *) prefix="?$idx." ;; esac
+	name=$(dd if="$1" bs=1 skip=$(($2 + 4)) count="$len" 2>/dev/null)
+	value=$(od -An -v -tx1 -j $(($2 + 4 + len)) -N "$vsize" "$1" | tr -d ' \n')
+	echo "$prefix$name=$value"
+	echo $(((4 + len + vsize + 3) / 4 * 4))
+}
+
+xattrs_erofs() {
+	info=$(dump.erofs --path="$2" "$1" 2>/dev/null)
+	sb=$(dump.erofs -s "$1" 2>/dev/null)
+	nid=$(printf '%s\n' "$info" | sed -n 's/^NID: \([0-9]*\).*/\1/p')
+	isize=$(printf '%s\n' "$info" | sed -n 's/^Inode size: \([0-9]*\).*/\1/p')
+	meta=$(printf '%s\n' "$sb" | sed -n 's/^Filesystem inode metadata start block: *//p')
+	shared=$(printf '%s\n' "$sb" | sed -n 's/^Filesystem shared xattr metadata start block: *//p')
+	[ -n "$nid" ] && [ -n "$isize" ] || return 0
+	at=$((${meta:-0} * 4096 + nid * 32))
+	icount=$(od -An -v -tu2 -j $((at + 2)) -N 2 "$1" | tr -d ' ')
+	[ "$icount" -gt 0 ] || return 0
+	body=$((at + isize)) end=$((at + isize + 12 + 4 * (icount - 1)))
+	nshared=$(_u8 "$1" $((body + 4)))
+	i=0
+	while [ "$i" -lt "$nshared" ]; do
+		id=$(od -An -v -tu4 -j $((body + 12 + 4 * i)) -N 4 "$1" | tr -d ' ')
+		_erofs_entry "$1" $((${shared:-0} * 4096 + id * 4)) | head -n 1 | sed "s|^|$2 |"
+		i=$((i + 1))
+	done
+	off=$((body + 12 + 4 * nshared))
+	while [ "$off" -lt "$end" ]; do
+		out=$(_erofs_entry "$1" "$off")
+		printf '%s\n' "$out" | head -n 1 | sed "s|^|$2 |"
+		off=$((off + $(printf '%s\n' "$out" | tail -n 1)))
+	done
 }
