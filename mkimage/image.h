@@ -25,11 +25,11 @@ struct image {
 	size_t count;
 };
 
-/* The backends: each writes o->tmp_out. */
-int write_ext(const struct image *img, const struct image_opts *o);
-int write_squashfs(const struct image *img, const struct image_opts *o);
-int write_cpio(const struct image *img, const struct image_opts *o);
-int write_erofs(const struct image *img, const struct image_opts *o);
+/* The backends, one per row of formats.def: each writes o->tmp_out. */
+#define FORMAT(name, suffix, root, writer, keeps, tools) \
+	int writer(const struct image *img, const struct image_opts *o);
+#include "formats.def"
+#undef FORMAT
 
 /* The image's UUID (uuid.c): -U, else derived; -1 after an error. */
 int image_uuid(const struct image_opts *o, unsigned char uuid[16]);

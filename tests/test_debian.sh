@@ -11,6 +11,8 @@ TAR=${DEBIAN_TREE:-}
 # tree was made (newer ones are clamped): see oneTimeSetUp
 EPOCH=
 PY=/usr/lib/python3.11/os.py
+FORMATS=$("$MKIMAGE" --formats | awk '{ print $1 }')
+keeps() { "$MKIMAGE" --formats | awk -v f="$1" -v k="$2" '$1 == f && $4 ~ k { y = 1 } END { exit !y }'; }
 CAP=0100000200200000000000000000000000000000 # cap_net_raw+ep
 
 # seconds since 1970 of PATH's mtime in the tree's tar
@@ -34,7 +36,7 @@ oneTimeSetUp() {
 	printf 'text /etc/hostname 0644 0 0 "guest\\n"\nfile /sbin/umlkit-probe %s/probe 0755 0 0\n' \
 		"$SCRATCH" >"$SCRATCH/config.recipe"
 	list_tar "$TAR" | grep -v '^/etc/hostname ' >"$SCRATCH/l.tar"
-	for t in ext4 ext2 squashfs cpio; do
+	for t in $FORMATS; do
 		# cpio uncompressed: gzip -9 of 200 MB would be most of the time
 		SOURCE_DATE_EPOCH=$EPOCH "$MKIMAGE" -t $t -z none -o "$SCRATCH/d.$t" "$SCRATCH/debian.recipe" \
 			-c "$SCRATCH/config.recipe" 2>"$SCRATCH/err.$t" || echo "$t failed: $(cat "$SCRATCH/err.$t")"
@@ -45,9 +47,9 @@ test_every_format_holds_the_tree_unchanged() {
 	need_tree || return
 	probe=$(sha256sum <"$SCRATCH/probe" | cut -d' ' -f1)
 	guest=$(printf 'guest\n' | sha256sum | cut -d' ' -f1)
-	for fmt in ext4 ext2 squashfs cpio; do
+	for fmt in $FORMATS; do
 		l=$SCRATCH/l.$fmt
-		case $fmt in ext*) list_ext "$SCRATCH/d.$fmt" ;; *) list_$fmt "$SCRATCH/d.$fmt" ;; esac >"$l"
+		list_$fmt "$SCRATCH/d.$fmt" >"$l"
 		assertTrue "$fmt: the added file is in /usr/sbin" \
 			"grep -qxF '/usr/sbin/umlkit-probe f 0755 0 0 6 - $probe' '$l'"
 		assertTrue "$fmt: /sbin is still the link" "grep -qxF '/sbin l 0777 0 0 - usr/sbin -' '$l'"
@@ -63,10 +65,11 @@ test_every_format_holds_the_tree_unchanged() {
 
 test_extended_attributes_survive() {
 	need_tree || return
-	assertEquals "ext4" "/usr/bin/ping security.capability=$CAP" "$(xattrs_ext "$SCRATCH/d.ext4" /usr/bin/ping)"
-	assertEquals "ext2" "/usr/bin/ping security.capability=$CAP" "$(xattrs_ext "$SCRATCH/d.ext2" /usr/bin/ping)"
-	assertEquals "squashfs" "/usr/bin/ping security.capability=$CAP" \
-		"$(xattrs_squashfs "$SCRATCH/d.squashfs" /usr/bin/ping)"
+	for fmt in $FORMATS; do
+		keeps "$fmt" xattrs || continue
+		assertEquals "$fmt" "/usr/bin/ping security.capability=$CAP" \
+			"$(xattrs_$fmt "$SCRATCH/d.$fmt" /usr/bin/ping)"
+	done
 	assertTrue "cpio names what it loses: $(cat "$SCRATCH/err.cpio")" \
 		"grep -q 'warning: cpio cannot hold extended attributes: /usr/bin/ping loses security.capability' '$SCRATCH/err.cpio'"
 }
@@ -160,6 +163,32 @@ test_boots_from_ext4() {
 	out=$(boot_debian EXT4)
 	assertEquals "$(stderr_of "$SCRATCH/boot.err")" "$(printf 'ping-ok\n42\numlkit')" "$out"
 	rm -rf "$SCRATCH/o-EXT4"
+}
+
+test_boots_from_erofs() {
+	need_tree || return
+	out=$(boot_debian EROFS)
+	assertEquals "$(stderr_of "$SCRATCH/boot.err")" "$(printf 'ping-ok\n42\numlkit')" "$out"
+	rm -rf "$SCRATCH/o-EROFS"
+}
+
+test_an_initramfs_root_too_big_for_memory_says_so() {
+	need_tree || return
+	debian_bundle CPIO 'UMLKIT_BOOT_COMMAND=y' || { fail "build: $(tail -5 "$SCRATCH/make.log")"; return; }
+	b=$SCRATCH/o-CPIO/images/boot.sh
+	# less than the unpacked tree: refused before booting
+	"$b" --mem 100M -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "refused: $(cat "$SCRATCH/err")" 125 $?
+	assertTrue "says so" "grep -q 'the initramfs root unpacks to [0-9]* MiB .* more than the guest.s 100 MiB of memory: run with --mem [0-9]*M or more' '$SCRATCH/err'"
+	# the configured 256M holds it packed and unpacked, but not with a
+	# kernel: out of memory while unpacking, and said so
+	"$b" -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "out of memory: $(cat "$SCRATCH/err")" 122 $?
+	assertTrue "says so" "grep -q 'the guest ran out of its 256 MiB of memory with an initramfs root of [0-9]* MiB (unpacked): run with --mem [0-9]*M or more' '$SCRATCH/err'"
+	# the size it names is enough
+	hint=$(sed -n 's/.*run with --mem \([0-9]*M\) or more.*/\1/p' "$SCRATCH/err")
+	assertEquals "with --mem $hint" "ok" "$("$b" --mem "$hint" -- echo ok </dev/null 2>"$SCRATCH/err")"
+	rm -rf "$SCRATCH/o-CPIO"
 }
 
 test_boots_from_squashfs() {

@@ -112,6 +112,8 @@ void rundir_pick_tmpbase(struct run *r);
 void rundir_create(struct run *r);
 int rundir_prepare(struct run *r);
 int rundir_check_memory(const struct run *r);
+int rundir_initrd_sizes(const struct run *r, unsigned long long *packed, unsigned long long *unpacked);
+unsigned long long rundir_initrd_mem_hint(unsigned long long packed, unsigned long long unpacked);
 int rundir_reset_cows(struct run *r);
 char **rundir_uml_argv(struct run *r, char **cons, int n_cons);
 

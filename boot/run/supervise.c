@@ -463,6 +463,20 @@ static int guest_status(struct session *s, int status)
 		    "files live there; free some or set TMPDIR", s->r->tmpbase);
 		return EX_HOST;
 	}
+	if (memmem(s->log.buf, s->log.len, "Out of memory", 13) ||
+	    memmem(s->log.buf, s->log.len, "deadlocked on memory", 20)) {
+		unsigned long long packed, unpacked, mem = s->r->opt.mem;
+		if (!mem)
+			parse_size(s->r->conf.mem, &mem);
+		if (rundir_initrd_sizes(s->r, &packed, &unpacked) == 0 && unpacked)
+			say(s->r->prog, "the guest ran out of its %llu MiB of memory with an initramfs root of "
+			    "%llu MiB (unpacked): run with --mem %lluM or more", mem >> 20, unpacked >> 20,
+			    rundir_initrd_mem_hint(packed, unpacked) >> 20);
+		else
+			say(s->r->prog, "the guest ran out of its %llu MiB of memory: run with a larger --mem",
+			    mem >> 20);
+		return EX_CRASH;
+	}
 	if (status >= 0 && WIFSIGNALED(status))
 		say(s->r->prog, "the guest kernel crashed or panicked (killed by signal %d)%s",
 		    WTERMSIG(status), s->r->opt.verbose ? "" : "; rerun with --verbose for its whole log");
