@@ -66,7 +66,7 @@ kernel-menuconfig kernel-savedefconfig kernel-rebuild:
 else
 
 $(KERNEL_TARBALL):
-	@echo "make: kernel source $@ not found: install Debian package linux-source-6.1 (make deps) or set KERNEL_TARBALL (make menuconfig)" >&2; exit 1
+	@echo "make: kernel source $@ not found: install Debian package $(or $(patsubst linux-source-%.tar.xz,linux-source-%,$(filter linux-source-%.tar.xz,$(notdir $@))),linux-source-6.12) (make deps) or set KERNEL_TARBALL (make menuconfig)" >&2; exit 1
 
 ifneq ($(UMLKIT_KERNEL_FROM_DIRECTORY),y)
 $(KERNEL_SOURCE_STAMP): $(KERNEL_TARBALL)

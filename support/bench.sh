@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [boot] [build]     (default: all three)
+# Usage: bench.sh [mkimage] [boot] [guest] [build]     (default: all)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
 set -eu
@@ -123,6 +123,58 @@ bench_debian() {
 	rm -rf "$tree"
 }
 
+# Guest workloads against the host, side by side: the time a loop takes
+# inside the guest (read from the guest's /proc/uptime, so boot is not
+# counted) and on the host, with the same BusyBox sh. A bundle with a
+# 256 MiB root disk and 256 MiB of memory, the kernel from the cache.
+bench_guest() {
+	header "guest workloads (umlkit: inside the guest; raw: the same on the host)"
+	g=$work/guest
+	make -C "$TOPDIR" O="$g" defconfig >/dev/null
+	sed -i -e '/^UMLKIT_ROOTFS_SIZE=/d' -e '/^UMLKIT_BOOT_MEM=/d' "$g/.config"
+	printf 'UMLKIT_ROOTFS_SIZE="256M"\nUMLKIT_BOOT_MEM="256M"\nUMLKIT_BUNDLE_ZSTD=y\n' >>"$g/.config"
+	make -C "$TOPDIR" O="$g" olddefconfig >/dev/null && make -C "$TOPDIR" O="$g" >/dev/null
+	# a 50 MB tree of 2,000 files to untar and checksum
+	mkdir -p "$work/share/tree"
+	i=0
+	while [ $i -lt 2000 ]; do
+		head -c 25000 /dev/urandom >"$work/share/tree/f$i"
+		i=$((i + 1))
+	done
+	tar -cf "$work/share/tree.tar" -C "$work/share" tree && rm -rf "$work/share/tree"
+	forks='i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i + 1)); done'
+	cpu='i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done'
+	files() { echo "mkdir -p $1/x && tar -xf $2/tree.tar -C $1/x && find $1/x -type f | xargs sha256sum >/dev/null && rm -rf $1/x"; }
+	# seconds a shell snippet takes in the guest (uptime before and after)
+	in_guest() {
+		"$g/images/boot.sh" --share "$work/share:/mnt/share" -- sh -c \
+			"read a _ </proc/uptime; $1; read b _ </proc/uptime; echo \$b \$a | awk '{ print \$1 - \$2 }'" </dev/null
+	}
+	on_host() {
+		t0=$(now)
+		busybox sh -c "$1" >/dev/null 2>&1 </dev/null
+		t1=$(now)
+		echo "$t1 - $t0" | bc -l
+	}
+	guest_row() {
+		: >"$work/times-a"
+		: >"$work/times-b"
+		i=0
+		while [ $i -lt "$RUNS" ]; do
+			in_guest "$2" >>"$work/times-a"
+			on_host "$3" >>"$work/times-b"
+			i=$((i + 1))
+		done
+		row "$1" "$(median_of "$work/times-a")" "$(median_of "$work/times-b")"
+	}
+	mkdir -p "$work/host"
+	guest_row "1,000 fork+exec of /bin/true" "$forks" "$forks"
+	guest_row "CPU: 200,000 shell loop iterations" "$cpu" "$cpu"
+	guest_row "untar + sha256 50 MB, root disk" "$(files /root /mnt/share)" "$(files "$work/host" "$work/share")"
+	guest_row "untar + sha256 50 MB, data disk" "$(files /mnt/data /mnt/share)" "$(files "$work/host" "$work/share")"
+	rm -rf "$g"
+}
+
 bench_boot() {
 	header "boot: boot.sh -- true, warm cache (raw: the extracted kernel booted directly)"
 	bundle=$O/images/boot.sh
@@ -210,5 +262,5 @@ bench_build() {
 	printf '%-44s %10s s\n' "kernel fragment edit rebuild" "$kedit"
 }
 
-[ $# -gt 0 ] || set -- mkimage boot build
+[ $# -gt 0 ] || set -- mkimage boot guest build
 for b in "$@"; do "bench_$b"; done

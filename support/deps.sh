@@ -7,7 +7,7 @@ set -eu
 PACKAGES="make gcc libc6-dev binutils flex bison bc perl xz-utils zstd gzip tar cpio dash bash
 kconfig-frontends genext2fs squashfs-tools squashfs-tools-ng e2fsprogs libext2fs-dev busybox-static
 mmdebstrap attr
-linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch ccache distcc clang libclang-rt-14-dev"
+linux-source-6.12 linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch ccache distcc clang libclang-rt-14-dev"
 
 # and what each image format's writer runs (mkimage/formats.def)
 formats=$(dirname "$0")/../mkimage/formats.def

@@ -25,7 +25,7 @@ test_missing_kernel_source_names_path_and_package() {
 	umlkit_make O="$O_DIR" kernel
 	assertEquals "make fails (2)" 2 $?
 	assertTrue "names the path and the package: $(cat "$SCRATCH/make.log")" \
-		"grep -q 'kernel source /nonexistent/linux.tar.xz not found: install Debian package linux-source-6.1' '$SCRATCH/make.log'"
+		"grep -q 'kernel source /nonexistent/linux.tar.xz not found: install Debian package linux-source-6.12' '$SCRATCH/make.log'"
 }
 
 test_recipe_with_missing_host_file_fails_with_file_and_line() {
