@@ -69,13 +69,14 @@ $(KERNEL_TARBALL):
 	@echo "make: kernel source $@ not found: install Debian package $(or $(patsubst linux-source-%.tar.xz,linux-source-%,$(filter linux-source-%.tar.xz,$(notdir $@))),linux-source-6.12) (make deps) or set KERNEL_TARBALL (make menuconfig)" >&2; exit 1
 
 ifneq ($(UMLKIT_KERNEL_FROM_DIRECTORY),y)
-$(KERNEL_SOURCE_STAMP): $(KERNEL_TARBALL)
-	$(call MESSAGE,kernel: unpack $<)
-	$(Q)rm -rf $(KERNEL_SRCDIR) $(KERNEL_SRCDIR).tmp
-	$(Q)mkdir -p $(KERNEL_SRCDIR).tmp
-	$(Q)tar -xf $< -C $(KERNEL_SRCDIR).tmp --strip-components=1
-	$(Q)touch $(KERNEL_SRCDIR).tmp/.umlkit-unpacked
-	$(Q)mv $(KERNEL_SRCDIR).tmp $(KERNEL_SRCDIR)
+# The tarball's path is tracked too: choosing another version (a tarball
+# older than the tree unpacked before) unpacks again.
+quiet_cmd_kernel_unpack = kernel: unpack $<
+      cmd_kernel_unpack = rm -rf $(KERNEL_SRCDIR) $(KERNEL_SRCDIR).tmp && mkdir -p $(KERNEL_SRCDIR).tmp && \
+	tar -xf $< -C $(KERNEL_SRCDIR).tmp --strip-components=1 && \
+	touch $(KERNEL_SRCDIR).tmp/.umlkit-unpacked && mv $(KERNEL_SRCDIR).tmp $(KERNEL_SRCDIR)
+$(KERNEL_SOURCE_STAMP): $(KERNEL_TARBALL) FORCE
+	$(call if_changed,kernel_unpack)
 
 # The series applied is an input: adding, editing, reordering or removing a
 # patch brings the tree to pristine plus the new series, and Kbuild

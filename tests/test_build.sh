@@ -28,6 +28,25 @@ test_missing_kernel_source_names_path_and_package() {
 		"grep -q 'kernel source /nonexistent/linux.tar.xz not found: install Debian package linux-source-6.12' '$SCRATCH/make.log'"
 }
 
+test_another_kernel_source_is_unpacked_again() {
+	# two tiny "kernel sources"; the second is older than the first tree
+	for v in a b; do
+		mkdir -p "$SCRATCH/src-$v/linux-$v" && echo "$v" >"$SCRATCH/src-$v/linux-$v/version"
+		tar -C "$SCRATCH/src-$v" -cf "$SCRATCH/linux-$v.tar" "linux-$v"
+	done
+	touch -d '2001-01-01' "$SCRATCH/linux-b.tar"
+	O_DIR=$SCRATCH/src
+	umlkit_make O="$O_DIR" defconfig
+	for v in a b; do
+		sed -i -e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_KERNEL_PATCHES=/d' -e '/^UMLKIT_KERNEL_SOURCE_/d' "$O_DIR/.config"
+		printf 'UMLKIT_KERNEL_SOURCE_OTHER=y\nUMLKIT_KERNEL_TARBALL="%s"\nUMLKIT_KERNEL_PATCHES=""\n' \
+			"$SCRATCH/linux-$v.tar" >>"$O_DIR/.config"
+		umlkit_make O="$O_DIR" olddefconfig
+		umlkit_make O="$O_DIR" "$O_DIR/build/linux-src/.umlkit-unpacked" || fail "unpack $v: $(cat "$SCRATCH/make.log")"
+		assertEquals "the tree is $v's" "$v" "$(cat "$O_DIR/build/linux-src/version")"
+	done
+}
+
 test_recipe_with_missing_host_file_fails_with_file_and_line() {
 	O_DIR=$SCRATCH/o
 	printf '# bad\ndir /etc 0755 0 0\nfile /etc/x %s/missing 0644 0 0\n' "$SCRATCH" >"$SCRATCH/bad.recipe"
