@@ -272,13 +272,37 @@ nl='
 test_bad_options_get_125_and_one_line() {
 	# shellcheck disable=SC2089 # the quote is meant for boot.sh
 	for args in "--mem 0" "--mem 1" "--mem 99999G" "--mem lots" "--disk /nonexistent" "--disk $SCRATCH" \
-		"--persist /dev/null/x" "--share /nonexistent" "--timeout -1" "--append a\"b" "--bogus"; do
+		"--persist /dev/null/x" "--share /nonexistent" "--timeout -1" "--append a\"b" "--bogus" \
+		"--cpu 99999" "--cpu -1" "--cpu x"; do
 		# shellcheck disable=SC2090 # the quote is meant for boot.sh
 		# shellcheck disable=SC2086 # the options are words
 		"$COPY" $args -- true </dev/null 2>"$SCRATCH/err"
 		assertEquals "$args" 125 $?
 		assertEquals "$args: one line: $(cat "$SCRATCH/err")" 1 "$(wc -l <"$SCRATCH/err")"
 	done
+}
+
+# the host CPUs the kernel process of the run with $1 in its command may use
+guest_cpus() {
+	pid=$(ps -eo pid=,args= | grep "$XDG_CACHE_HOME/umlkit/.*/linux" | grep -v grep | awk '{ print $1 }' | head -n 1)
+	sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null
+}
+
+test_the_guest_runs_on_one_cpu_unless_told() {
+	[ "$(nproc)" -gt 1 ] || { echo "SKIP: one CPU: nothing to pin"; startSkipping; return; }
+	"$COPY" -- sleep 3 </dev/null &
+	sleep 2
+	cpus=$(guest_cpus)
+	assertTrue "one CPU by default: '$cpus'" "echo '$cpus' | grep -qx '[0-9][0-9]*'"
+	wait
+	"$COPY" --cpu all -- sleep 3 </dev/null &
+	sleep 2
+	assertEquals "all CPUs with --cpu all" "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)" "$(guest_cpus)"
+	wait
+	"$COPY" --cpu 1 -- sleep 3 </dev/null &
+	sleep 2
+	assertEquals "--cpu 1" "1" "$(guest_cpus)"
+	wait
 }
 
 test_options_that_used_to_misbehave() {

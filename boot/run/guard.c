@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,34 @@ static void kill_tree(pid_t self)
 	walk_processes(kill_if_child, &self);
 }
 
+/* UML runs each guest process as a host process it drives with ptrace:
+ * every guest system call and page fault is a round trip between two host
+ * processes. On one CPU that round trip is a plain switch; across CPUs
+ * every wakeup is an interprocessor interrupt (a VM exit under a
+ * hypervisor). Pinned, 1,000 fork+exec in the guest took 2.9 s against
+ * 6.5-7.3 s. Concurrent runs are spread over the allowed CPUs by pid.
+ * Only the kernel and its helpers are pinned; the supervisor is not. */
+static void pin_cpu(const struct run *r)
+{
+	cpu_set_t allowed, one;
+	int n, pick, cpu = r->opt.cpu;
+	if (cpu == CPU_ALL || sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return;
+	n = CPU_COUNT(&allowed);
+	if (cpu == CPU_AUTO) {
+		if (n <= 1)
+			return;
+		pick = (int)(getpid() % n);
+		for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &allowed) && pick-- == 0)
+				break;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	/* a host that refuses (a cpuset changed under us) runs unpinned */
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_child_fds, int log_fd)
 {
 	sigset_t none;
@@ -88,6 +117,7 @@ static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_chi
 	/* UML's memory file: in the run directory, the one place it may write */
 	if (setenv("TMPDIR", r->dir, 1) < 0)
 		_exit(127);
+	pin_cpu(r);
 	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() > 0 && sandbox_apply(r) < 0) {
 		dprintf(2, "umlkit-run: cannot confine the kernel with Landlock: %s\n", strerror(errno));
 		_exit(126);

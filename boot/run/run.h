@@ -35,6 +35,7 @@ struct share {
 };
 
 enum sandbox_mode { SANDBOX_AUTO, SANDBOX_STRICT, SANDBOX_OFF };
+enum { CPU_AUTO = -1, CPU_ALL = -2 };
 
 /* why the guard ended the guest, besides the guest's own end */
 enum guard_reason { ENDED, CPU_LIMIT, DISK_LIMIT };
@@ -60,6 +61,7 @@ struct options {
 	long cpu_limit;			/* seconds of host CPU time; 0: none */
 	unsigned long long disk_limit;	/* bytes in the run directory; 0: none */
 	int sandbox;			/* enum sandbox_mode */
+	int cpu;			/* host CPU for the guest; CPU_AUTO, CPU_ALL */
 	int time_travel, verbose;
 	char **command;			/* NULL: the bundle's default */
 };
