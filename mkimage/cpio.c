@@ -38,18 +38,6 @@ static int write_header(int fd, const struct entry *attr, const char *name, unsi
 	return 0;
 }
 
-static unsigned type_bits(enum entry_type t)
-{
-	switch (t) {
-	case ENTRY_DIR: return S_IFDIR;
-	case ENTRY_SYMLINK: return S_IFLNK;
-	case ENTRY_CHR: return S_IFCHR;
-	case ENTRY_BLK: return S_IFBLK;
-	case ENTRY_FIFO: return S_IFIFO;
-	case ENTRY_SOCK: return S_IFSOCK;
-	default: return S_IFREG;
-	}
-}
 
 static int write_archive(const struct image *img, long long epoch, int fd)
 {
@@ -81,7 +69,7 @@ static int write_archive(const struct image *img, long long epoch, int fd)
 			if (--names_left[attr->ino] == 0)
 				size = (unsigned long long)attr->content.size;
 		}
-		rc = write_header(fd, attr, name, attr->ino, type_bits(attr->type), nlink, size,
+		rc = write_header(fd, attr, name, attr->ino, entry_type_bits(attr->type), nlink, size,
 				  e, entry_mtime(attr, epoch));
 		if (rc == 0 && size) {
 			rc = content_write(attr, fd);

@@ -45,18 +45,6 @@ static int stage_file(const struct entry *e, const char *dest, long long epoch, 
 	return *linked ? 0 : copy_into(e, dest);
 }
 
-static unsigned type_bits(enum entry_type t)
-{
-	switch (t) {
-	case ENTRY_DIR: return S_IFDIR;
-	case ENTRY_SYMLINK: return S_IFLNK;
-	case ENTRY_CHR: return S_IFCHR;
-	case ENTRY_BLK: return S_IFBLK;
-	case ENTRY_FIFO: return S_IFIFO;
-	case ENTRY_SOCK: return S_IFSOCK;
-	default: return S_IFREG;
-	}
-}
 
 /* Make one entry's name in the scratch tree. Special files are empty
  * regular files: fakeroot reports the type from the state file. */
@@ -92,7 +80,7 @@ static int add_state(struct buf *state, const struct entry *e, const char *dest)
 	nlink = attr->type == ENTRY_FILE ? attr->nlink : (unsigned)st.st_nlink;
 	buf_addf(state, "dev=%llx,ino=%llu,mode=%llo,uid=%u,gid=%u,nlink=%u,rdev=%llu\n",
 		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-		 (unsigned long long)(type_bits(attr->type) | attr->mode), attr->uid, attr->gid, nlink,
+		 (unsigned long long)(entry_type_bits(attr->type) | attr->mode), attr->uid, attr->gid, nlink,
 		 (unsigned long long)makedev(attr->major, attr->minor));
 	return 0;
 }

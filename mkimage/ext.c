@@ -236,18 +236,6 @@ static int file_type(enum entry_type type)
 	}
 }
 
-static unsigned mode_type(enum entry_type type)
-{
-	switch (type) {
-	case ENTRY_DIR: return LINUX_S_IFDIR;
-	case ENTRY_SYMLINK: return LINUX_S_IFLNK;
-	case ENTRY_CHR: return LINUX_S_IFCHR;
-	case ENTRY_BLK: return LINUX_S_IFBLK;
-	case ENTRY_FIFO: return LINUX_S_IFIFO;
-	case ENTRY_SOCK: return LINUX_S_IFSOCK;
-	default: return LINUX_S_IFREG;
-	}
-}
 
 /* Add a name in dir, growing the directory when it is full. */
 static errcode_t link_name(ext2_filsys fs, ext2_ino_t dir, const char *name, ext2_ino_t ino,
@@ -307,7 +295,7 @@ static errcode_t make_inode(ext2_filsys fs, ext2_ino_t dir, const char *name,
 			    const struct entry *e, ext2_ino_t *ino, char *chunk, size_t chunk_size)
 {
 	struct ext2_inode inode;
-	errcode_t err = ext2fs_new_inode(fs, dir, (int)(mode_type(e->type) | e->mode), 0, ino);
+	errcode_t err = ext2fs_new_inode(fs, dir, (int)(entry_type_bits(e->type) | e->mode), 0, ino);
 	if (err)
 		return err;
 	if (e->type == ENTRY_DIR) {
@@ -326,7 +314,7 @@ static errcode_t make_inode(ext2_filsys fs, ext2_ino_t dir, const char *name,
 		return err;
 	ext2fs_inode_alloc_stats2(fs, *ino, +1, 0);
 	memset(&inode, 0, sizeof(inode));
-	inode.i_mode = (uint16_t)(mode_type(e->type) | e->mode);
+	inode.i_mode = (uint16_t)(entry_type_bits(e->type) | e->mode);
 	inode.i_links_count = (uint16_t)(e->type == ENTRY_FILE ? e->nlink : 1);
 	if (e->type == ENTRY_CHR || e->type == ENTRY_BLK) {
 		if (e->major < 256 && e->minor < 256) {

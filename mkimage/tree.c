@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void tree_init(struct tree *t)
 {
@@ -32,6 +33,19 @@ void tree_free(struct tree *t)
 	free(t->entries);
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
+}
+
+unsigned entry_type_bits(enum entry_type type)
+{
+	switch (type) {
+	case ENTRY_DIR: return S_IFDIR;
+	case ENTRY_SYMLINK: return S_IFLNK;
+	case ENTRY_CHR: return S_IFCHR;
+	case ENTRY_BLK: return S_IFBLK;
+	case ENTRY_FIFO: return S_IFIFO;
+	case ENTRY_SOCK: return S_IFSOCK;
+	default: return S_IFREG;
+	}
 }
 
 const char *entry_type_name(enum entry_type type)
@@ -82,7 +96,10 @@ long long entry_mtime(const struct entry *e, long long epoch)
 	return e->mtime < 0 || e->mtime > epoch ? epoch : e->mtime;
 }
 
-int path_normalize(char *path)
+/* Strip leading, trailing and double slashes and "." components. A ".."
+ * is refused (-1) unless in_root, where it goes up one component and at
+ * the root stays there, as for a process chrooted into the image. */
+static int normalize(char *path, bool in_root)
 {
 	char *out = path;
 	const char *p = path;
@@ -97,8 +114,13 @@ int path_normalize(char *path)
 		len = (size_t)(p - start);
 		if (len == 0 || (len == 1 && start[0] == '.'))
 			continue;
-		if (len == 2 && start[0] == '.' && start[1] == '.')
-			return -1;
+		if (len == 2 && start[0] == '.' && start[1] == '.') {
+			if (!in_root)
+				return -1;
+			while (out > path && *--out != '/')
+				;
+			continue;
+		}
 		if (out != path)
 			*out++ = '/';
 		memmove(out, start, len);
@@ -106,6 +128,11 @@ int path_normalize(char *path)
 	}
 	*out = '\0';
 	return 0;
+}
+
+int path_normalize(char *path)
+{
+	return normalize(path, false);
 }
 
 static uint64_t hash_path(const char *s)
@@ -183,36 +210,6 @@ static void append(struct tree *t, struct entry *e)
 	*find_slot(t, e->path) = t->count;
 }
 
-/* Normalize a path inside the image root, where ".." at the root stays
- * there, as it does for a process chrooted into it. */
-static void normalize_in_root(char *path)
-{
-	char *out = path;
-	const char *p = path;
-	while (*p) {
-		const char *start;
-		size_t len;
-		while (*p == '/')
-			p++;
-		start = p;
-		while (*p && *p != '/')
-			p++;
-		len = (size_t)(p - start);
-		if (len == 0 || (len == 1 && start[0] == '.'))
-			continue;
-		if (len == 2 && start[0] == '.' && start[1] == '.') {
-			while (out > path && *--out != '/')
-				;
-			continue;
-		}
-		if (out != path)
-			*out++ = '/';
-		memmove(out, start, len);
-		out += len;
-	}
-	*out = '\0';
-}
-
 #define MAX_SYMLINKS 40
 
 /* Follow symlinks in the components of path (the last one too when
@@ -249,7 +246,7 @@ static char *resolve_path(const struct tree *t, const char *path, bool follow_la
 				base[0] = '\0';
 			next = xasprintf("%s/%s%s%s", e->target[0] == '/' ? "" : base, e->target,
 					 end ? "/" : "", end ? end + 1 : "");
-			normalize_in_root(next);
+			normalize(next, true);
 			free(base);
 			free(cur);
 			cur = next;

@@ -102,5 +102,7 @@ struct entry *entry_new(const char *path, enum entry_type type, unsigned mode,
 			unsigned uid, unsigned gid, const struct origin *at);
 void entry_free(struct entry *e);
 const char *entry_type_name(enum entry_type type);
+/* The S_IF* file type bits of an entry type (hard links: S_IFREG). */
+unsigned entry_type_bits(enum entry_type type);
 
 #endif

@@ -158,18 +158,21 @@ boot_debian() {
 		python3 -c "import os, sys; print(6 * 7)"; cat /etc/hostname' </dev/null 2>"$SCRATCH/boot.err"
 }
 
+# $1: the root format (ROOTFS_$1)
+assert_debian_boots() {
+	out=$(boot_debian "$1")
+	assertEquals "$1: $(stderr_of "$SCRATCH/boot.err")" "$(printf 'ping-ok\n42\numlkit')" "$out"
+	rm -rf "$SCRATCH/o-$1"
+}
+
 test_boots_from_ext4() {
 	need_tree || return
-	out=$(boot_debian EXT4)
-	assertEquals "$(stderr_of "$SCRATCH/boot.err")" "$(printf 'ping-ok\n42\numlkit')" "$out"
-	rm -rf "$SCRATCH/o-EXT4"
+	assert_debian_boots EXT4
 }
 
 test_boots_from_erofs() {
 	need_tree || return
-	out=$(boot_debian EROFS)
-	assertEquals "$(stderr_of "$SCRATCH/boot.err")" "$(printf 'ping-ok\n42\numlkit')" "$out"
-	rm -rf "$SCRATCH/o-EROFS"
+	assert_debian_boots EROFS
 }
 
 test_an_initramfs_root_too_big_for_memory_says_so() {
@@ -193,9 +196,7 @@ test_an_initramfs_root_too_big_for_memory_says_so() {
 
 test_boots_from_squashfs() {
 	need_tree || return
-	out=$(boot_debian SQUASHFS)
-	assertEquals "$(stderr_of "$SCRATCH/boot.err")" "$(printf 'ping-ok\n42\numlkit')" "$out"
-	rm -rf "$SCRATCH/o-SQUASHFS"
+	assert_debian_boots SQUASHFS
 }
 
 . shunit2
