@@ -139,7 +139,8 @@ int apply_file(struct resolver *r, const struct directive *d)
 	e = entry_new(d->argv[0], ENTRY_FILE, d->mode, d->uid, d->gid, &d->origin);
 	e->content.host_path = path;
 	e->content.size = st.st_size;
-	e->mtime = st.st_mtime;
+	/* no e->mtime: a single host file's time is when it was built or
+	 * checked out, which would make the image depend on that */
 	if (host_xattrs(path, e) < 0) {
 		entry_free(e);
 		return -1;

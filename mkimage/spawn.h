@@ -1,4 +1,4 @@
-/* Running host tools (genext2fs, mksquashfs, tune2fs, ...). */
+/* Running host tools (tar2sqfs, mkfs.erofs, compressors, ...). */
 #ifndef MKIMAGE_SPAWN_H
 #define MKIMAGE_SPAWN_H
 
