@@ -23,6 +23,8 @@ loop() {
 		"$BUNDLE" --timeout 120 -- true </dev/null 2>"$work/err.$1" || status=$?
 		hangs=$(grep -c 'hung before starting init' "$work/err.$1" || :)
 		echo "$status $hangs" >>"$work/results.$1"
+		# keep what a failed run said (the first of each status)
+		[ "$status" -eq 0 ] || [ -e "$work/said.$status" ] || cp "$work/err.$1" "$work/said.$status"
 	done
 }
 echo ">>> soak: $parallel parallel loops of 'boot.sh -- true' for ${seconds}s"
@@ -36,6 +38,10 @@ cat "$work"/results.* | awk '
 	{ runs++; hangs += $2; if ($1 == 0) ok++; else if ($1 == 122) crashes++; else other++ }
 	END { printf "runs %d, boots ok %d, hangs caught %d, crashes %d, other failures %d\n",
 		runs, ok, hangs, crashes, other }'
+for said in "$work"/said.*; do
+	[ -e "$said" ] || continue
+	echo "exit ${said##*.}: $(grep -c . "$said") line(s), first: $(head -n 1 "$said")"
+done
 sleep 1
 procs=$(ps -eo args= | grep -F "$work/cache" | grep -vc grep || :)
 dirs=$(find "$work/tmp" -mindepth 1 -maxdepth 1 | wc -l)

@@ -60,17 +60,22 @@ void rundir_pick_tmpbase(struct run *r)
 void rundir_create(struct run *r)
 {
 	int n = snprintf(r->dir, sizeof(r->dir), "%s/umlkit-run.XXXXXX", r->tmpbase);
-	char *lock;
+	char *lock, *locking;
 	if (n < 0 || (size_t)n >= sizeof(r->dir) || !mkdtemp(r->dir))
 		die(EX_HOST, r->prog, "cannot create a run directory in %s: %s", r->tmpbase, strerror(errno));
+	/* Locked under another name, then renamed: another run's sweep
+	 * (cache_sweep_runs) takes a directory whose "lock" is free as left
+	 * behind, and must never find this one's between open and flock. */
 	lock = xasprintf("%s/lock", r->dir);
-	r->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX) < 0) {
+	locking = xasprintf("%s/lock.new", r->dir);
+	r->lock_fd = open(locking, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX) < 0 || rename(locking, lock) < 0) {
 		int e = errno;
 		remove_tree(r->dir);
 		die(EX_HOST, r->prog, "cannot lock %s: %s", lock, strerror(e));
 	}
 	free(lock);
+	free(locking);
 }
 
 static int link_into_run(struct run *r, const char *target, const char *name)
