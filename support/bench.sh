@@ -131,7 +131,7 @@ bench_guest() {
 	header "guest workloads (umlkit: inside the guest; raw: the same on the host)"
 	g=$work/guest
 	make -C "$TOPDIR" O="$g" defconfig >/dev/null
-	sed -i -e '/^UMLKIT_ROOTFS_SIZE=/d' -e '/^UMLKIT_BOOT_MEM=/d' "$g/.config"
+	sed -i -e '/^UMLKIT_ROOTFS_SIZE=/d' -e '/^UMLKIT_BOOT_MEM=/d' -e '/UMLKIT_BUNDLE_/d' "$g/.config"
 	printf 'UMLKIT_ROOTFS_SIZE="256M"\nUMLKIT_BOOT_MEM="256M"\nUMLKIT_BUNDLE_ZSTD=y\n' >>"$g/.config"
 	make -C "$TOPDIR" O="$g" olddefconfig >/dev/null && make -C "$TOPDIR" O="$g" >/dev/null
 	# a 50 MB tree of 2,000 files to untar and checksum
