@@ -98,7 +98,8 @@ help:
 	@echo '  check                  run the test suites (TESTS="suite ..." for some)'
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
 	@echo '  fuzz                   fuzz the recipe parser (FUZZ_SECONDS=60)'
-	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot build")'
+	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest build")'
+	@echo '  debian-tree            make the Debian tree the debian suite and bench use (mmdebstrap, once)'
 	@echo '  soak                   parallel boots for a while: hangs, crashes, leftovers'
 	@echo '                         (SOAK_PARALLEL=4 SOAK_SECONDS=600)'
 	@echo
