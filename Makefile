@@ -21,7 +21,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 1)
 # Targets that work without a .config.
 NOCONFIG_TARGETS := help deps defconfig %_defconfig list-defconfigs \
 	menuconfig nconfig oldconfig olddefconfig savedefconfig \
-	clean distclean check-host check mkimage-check fuzz debian-tree
+	clean distclean check-host check mkimage-check fuzz fuzz-recipe fuzz-runtime net-helpers debian-tree
 
 all:
 
@@ -97,8 +97,8 @@ help:
 	@echo 'Tests and tools:'
 	@echo '  check                  run the test suites (TESTS="suite ..." for some)'
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
-	@echo '  fuzz                   fuzz the recipe parser (FUZZ_SECONDS=60)'
-	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest build")'
+	@echo '  fuzz                   fuzz the recipe and runtime parsers (FUZZ_SECONDS=60 each)'
+	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net build")'
 	@echo '  debian-tree            make the Debian tree the debian suite and bench use (mmdebstrap, once)'
 	@echo '  soak                   parallel boots for a while: hangs, crashes, leftovers'
 	@echo '                         (SOAK_PARALLEL=4 SOAK_SECONDS=600)'

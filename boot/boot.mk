@@ -9,8 +9,9 @@ BOOT_DEFAULT_COMMAND := $(if $(UMLKIT_BOOT_COMMAND),$(call qstrip,$(UMLKIT_BOOT_
 CONFIG_NAME := $(notdir $(or $(file <$(DEFCONFIG_ORIGIN)),custom))
 
 quiet_cmd_init = init: build
-      cmd_init = $(call write-then-rename,$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@.tmp $<)
-$(GUEST_INIT): $(TOPDIR)/boot/init.c FORCE
+      cmd_init = $(call write-then-rename,$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@.tmp \
+	$(filter %.c,$^))
+$(GUEST_INIT): $(TOPDIR)/boot/init.c $(TOPDIR)/boot/init-net.c $(TOPDIR)/boot/init-net.h FORCE
 	$(call if_changed,init)
 
 # Static, so the bundle needs no C library of the host's for it.
@@ -26,33 +27,86 @@ $(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h FORCE
 .PHONY: runtime
 runtime: $(RUNTIME)
 
-# make fuzz: the runtime's parsers (bundle.conf, command line words, sizes)
+# make fuzz: the runtime's parsers (bundle.conf, command line words, sizes,
+# network options)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
 $(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
-		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/run.h
+		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/run.h
 	$(call MESSAGE,runtime: build fuzzer)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
+
+.PHONY: fuzz-runtime fuzz
+fuzz-runtime: $(RUNTIME_FUZZER)
+	$(call MESSAGE,runtime: fuzz its parsers for $(FUZZ_SECONDS)s)
+	$(Q)mkdir -p $(BUILD_DIR)/fuzz-corpus-runtime
+	$(Q)printf 'name=x\nmode=command\ncmdline=root=/dev/ubda "a b" c\nmem=64M\n' \
+		>$(BUILD_DIR)/fuzz-corpus-runtime/seed
+	$(Q)printf 'udp:127.0.0.1:5353:53' >$(BUILD_DIR)/fuzz-corpus-runtime/forward
+	$(Q)printf '192.168.10.1/24' >$(BUILD_DIR)/fuzz-corpus-runtime/ip
+	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		$(BUILD_DIR)/fuzz-corpus-runtime
+
+# make fuzz: every parser, FUZZ_SECONDS each
+fuzz: fuzz-recipe fuzz-runtime
+
+# Network helpers (docs/net.md). umlkit-switch is static. umlkit-nat runs
+# on libslirp, which Debian ships as a shared library only: it travels with
+# the dynamic loader and the libraries it was linked with (closure.sh), and
+# the runtime starts it as LOADER --library-path ENTRY umlkit-nat.
+NET_DIR := $(BUILD_DIR)/net
+NET_SWITCH := $(NET_DIR)/umlkit-switch
+NET_NAT := $(NET_DIR)/umlkit-nat
+NET_CLOSURE := $(NET_DIR)/closure.list
+NET_MODE := $(if $(UMLKIT_NET_USER),user,none)
+NET_FORWARDS := $(if $(UMLKIT_NET_USER),$(call qstrip,$(UMLKIT_NET_FORWARDS)))
+NET_SWITCHES := $(call qstrip,$(UMLKIT_NET_SWITCHES))
+
+quiet_cmd_net_switch = net: build umlkit-switch
+      cmd_net_switch = $(call write-then-rename,$(HOST_CC) $(RUNTIME_CFLAGS) -o $@.tmp $<)
+$(NET_SWITCH): $(TOPDIR)/boot/net/switch.c FORCE
+	$(call if_changed,net_switch)
+
+quiet_cmd_net_nat = net: build umlkit-nat
+      cmd_net_nat = $(call write-then-rename,$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -O2 -s -o $@.tmp $< -lslirp)
+$(NET_NAT): $(TOPDIR)/boot/net/nat.c FORCE
+	$(call if_changed,net_nat)
+
+quiet_cmd_net_closure = net: collect umlkit-nat's loader and libraries
+      cmd_net_closure = $(call write-then-rename,sh $(TOPDIR)/boot/net/closure.sh $< $(NET_DIR) >$@.tmp)
+$(NET_CLOSURE): $(NET_NAT) $(TOPDIR)/boot/net/closure.sh FORCE
+	$(call if_changed,net_closure)
+
+.PHONY: net-helpers
+net-helpers: $(NET_SWITCH) $(NET_CLOSURE)
 
 # Each image is compressed into its own payload segment, so a rebuild
 # recompresses only the image that changed.
 SEGMENT_DIR := $(BUILD_DIR)/bundle
 BUNDLE_IMAGES := $(KERNEL_IMAGE) $(ROOTFS_IMAGE) $(DATA_IMAGE)
 BUNDLE_SEGMENTS := $(SEGMENT_DIR)/umlkit-run.seg \
-	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg
+	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg \
+	$(if $(UMLKIT_NET_HELPERS),$(SEGMENT_DIR)/net.seg)
 
 quiet_cmd_segment = bundle: compress $(notdir $<)
       cmd_segment = SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh $(TOPDIR)/boot/mksegment.sh \
 	-c $(BUNDLE_COMPRESSION) $(SEGMENT_FLAGS) -o $@ $<
 
 # the runtime and the kernel are rebuilt rarely: compress them hard
-$(SEGMENT_DIR)/umlkit-run.seg $(SEGMENT_DIR)/linux.seg: SEGMENT_FLAGS := -s
+$(SEGMENT_DIR)/umlkit-run.seg $(SEGMENT_DIR)/linux.seg $(SEGMENT_DIR)/net.seg: SEGMENT_FLAGS := -s
 
 $(SEGMENT_DIR)/umlkit-run.seg: $(RUNTIME) $(TOPDIR)/boot/mksegment.sh FORCE
 	$(call if_changed,segment)
 
 $(SEGMENT_DIR)/%.seg: $(IMAGES_DIR)/% $(TOPDIR)/boot/mksegment.sh FORCE
 	$(call if_changed,segment)
+
+# the switch, the NAT helper, then its loader and libraries
+quiet_cmd_net_segment = bundle: compress the network helpers
+      cmd_net_segment = SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh $(TOPDIR)/boot/mksegment.sh \
+	-c $(BUNDLE_COMPRESSION) $(SEGMENT_FLAGS) -o $@ $(NET_SWITCH) $(NET_NAT) $$(sed 's|^|$(NET_DIR)/|' $(NET_CLOSURE))
+$(SEGMENT_DIR)/net.seg: $(NET_SWITCH) $(NET_NAT) $(NET_CLOSURE) $(TOPDIR)/boot/mksegment.sh FORCE
+	$(call if_changed,net_segment)
 
 quiet_cmd_end_segment = bundle: end segment
       cmd_end_segment = SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh $(TOPDIR)/boot/mksegment.sh \
@@ -67,7 +121,9 @@ quiet_cmd_bundle = bundle: $(notdir $@)
 	sh $(TOPDIR)/boot/mkbundle.sh -o $@ -t $(TOPDIR)/boot/boot.sh.in -s $(SEGMENT_DIR) \
 	-k $(KERNEL_IMAGE) -r $(ROOTFS_IMAGE) -R $(ROOTFS_MOUNT) $(addprefix -d ,$(DATA_IMAGE)) \
 	-c $(BUNDLE_COMPRESSION) -m '$(BOOT_MEM)' -a '$(BOOT_CMDLINE)' \
-	-x '$(BOOT_DEFAULT_COMMAND)' -n '$(CONFIG_NAME)'
+	-x '$(BOOT_DEFAULT_COMMAND)' -n '$(CONFIG_NAME)' \
+	$(if $(UMLKIT_NET_HELPERS),-S net -C net=$(NET_MODE) -C 'net_forward=$(NET_FORWARDS)' \
+	-C 'net_switch=$(NET_SWITCHES)' -C "net_loader=$$(head -n 1 $(NET_CLOSURE))")
 $(BUNDLE): $(BUNDLE_SEGMENTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh FORCE
 	$(call if_changed,bundle)
 

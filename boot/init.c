@@ -8,6 +8,7 @@
  *   stdin    the host's standard input, spooled (when it is not a terminal)
  *   ttys     which host streams are terminals: "in out err" as 0/1
  *   shares   host directories to mount: "HOSTDIR\tGUESTDIR\tro|rw" lines
+ *   net      network interfaces to set up (init-net.c)
  * In command mode it mounts proc, sys, dev and the disks in /etc/fstab,
  * runs the command with stdin, stdout and stderr on the console lines
  * boot.sh wired to the host (tty1: terminal, tty2: stdout, tty3: stderr),
@@ -29,6 +30,8 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "init-net.h"
 
 #define RUN_DIR "/run/umlkit"
 
@@ -300,6 +303,7 @@ int main(void)
 	write_bytes(RUN_DIR "/booted", "", 0, 0);
 	mode = slurp(RUN_DIR "/mode", NULL);
 	mount_shares();
+	net_configure(RUN_DIR "/net");
 	if (!mode || strncmp(mode, "command", 7)) {
 		char *init[] = { "/sbin/init", NULL };
 		execv(init[0], init);

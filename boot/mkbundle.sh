@@ -19,12 +19,17 @@ Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL -r ROOT_IMAGE [options
   -a ARGS      extra kernel command line
   -x COMMAND   default command (command mode); without it: login prompt
   -n NAME      configuration name for --info
+  -S NAME      an extra segment SEGDIR/NAME.seg, of the files its .info lists
+               (repeatable; the network helpers)
+  -C KEY=VALUE an extra bundle.conf setting (repeatable)
 USAGE
 }
 
 out='' template='' kernel='' root='' datas='' comp=xz mem=64M append='' command='' name=umlkit segs=''
-root_mount=disk-rw
-while getopts o:t:s:k:r:R:d:c:m:a:x:n:h opt; do
+root_mount=disk-rw extra_segs='' nl='
+'
+extra_conf=''
+while getopts o:t:s:k:r:R:d:c:m:a:x:n:S:C:h opt; do
 	case $opt in
 	s) segs=$OPTARG ;;
 	o) out=$OPTARG ;;
@@ -38,6 +43,16 @@ while getopts o:t:s:k:r:R:d:c:m:a:x:n:h opt; do
 	a) append=$OPTARG ;;
 	x) command=$OPTARG ;;
 	n) name=$OPTARG ;;
+	S) extra_segs="$extra_segs $OPTARG" ;;
+	C)
+		key=${OPTARG%%=*}
+		case $key in '' | *[!a-z_]*) key=$OPTARG ;; esac
+		case $OPTARG in *"$nl"*) key=$OPTARG ;; esac
+		if [ "$key" = "$OPTARG" ]; then
+			echo "mkbundle.sh: -C '$OPTARG': use KEY=VALUE on one line" >&2
+			exit 2
+		fi
+		extra_conf=$extra_conf$OPTARG$nl ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -84,11 +99,19 @@ version=$("$kernel" --version 2>/dev/null | head -n 1 || echo unknown)
 	printf 'cmdline=%s\n' "$cmdline"
 	printf 'disks=%s\n' "$disk_images"
 	printf 'initrd=%s\n' "$initrd_image"
+	printf '%s' "$extra_conf"
 } >"$work/bundle.conf"
 sh "$(dirname "$0")/mksegment.sh" -c "$comp" -o "$work/bundle.conf.seg" "$work/bundle.conf"
 
+# a segment's files, as its .info lists them
+seg_files() { while read -r file _; do printf '%s ' "$file"; done <"$1.info"; }
+
 members="umlkit-run bundle.conf linux $images"
-for f in $members end; do
+for s in $extra_segs; do
+	[ -f "$segs/$s.seg.info" ] || { echo "mkbundle.sh: missing segment $segs/$s.seg" >&2; exit 1; }
+	members="$members $(seg_files "$segs/$s.seg")"
+done
+for f in umlkit-run bundle.conf linux $images $extra_segs end; do
 	seg=$segs/$f.seg
 	[ "$f" = bundle.conf ] && seg=$work/$f.seg
 	[ -f "$seg" ] || { echo "mkbundle.sh: missing segment $seg" >&2; exit 1; }
@@ -102,11 +125,12 @@ manifest=$(
 	printf 'cmdline:    %s\n' "$cmdline"
 	printf 'memory:     %s\n' "$mem"
 	printf 'payload:    %s, %s bytes\n' "$comp" "$(wc -c <"$work/payload.bin")"
-	for f in $members; do
+	for f in umlkit-run bundle.conf linux $images $extra_segs; do
 		info=$segs/$f.seg.info
 		[ "$f" = bundle.conf ] && info=$work/$f.seg.info
-		read -r _ size sum <"$info"
-		printf 'file:       %-20s %10s bytes  sha256 %s\n' "$f" "$size" "$sum"
+		while read -r file size sum; do
+			printf 'file:       %-20s %10s bytes  sha256 %s\n' "$file" "$size" "$sum"
+		done <"$info"
 	done
 )
 

@@ -3,8 +3,9 @@
 # blocks), compressed on its own. The payload is the segments one after the
 # other plus a compressed end block: decompressors read concatenated streams
 # and tar sees one archive, while a rebuild recompresses only what changed.
-# Writes OUT and OUT.info ("NAME SIZE SHA256") for the manifest.
-# Usage: mksegment.sh -c xz|gzip|zstd [-s] -o OUT FILE   (or -e: the end block)
+# Writes OUT and OUT.info ("NAME SIZE SHA256" a file) for the manifest.
+# Usage: mksegment.sh -c xz|gzip|zstd [-s] -o OUT FILE...   (or -e: the end block)
+# Several FILEs (all in one directory) make one segment, in that order.
 # -s compresses smaller but slower: for the kernel, rebuilt rarely; images,
 # rebuilt on every recipe edit, get the fast presets.
 set -eu
@@ -37,12 +38,19 @@ if [ -n "$end" ]; then
 	exit 0
 fi
 
-file=$1
-name=${file##*/}
-# 512-byte records, so the member ends right before the two zero blocks
-# shellcheck disable=SC2086
-tar -C "$(dirname "$file")" -b 1 --format=ustar --owner=0 --group=0 --numeric-owner \
-	--mtime="@${SOURCE_DATE_EPOCH:-0}" --mode=u=rwX,go=rX -cf - "$name" | head -c -1024 | $compress >"$out.tmp"
-printf '%s %s %s\n' "$name" "$(wc -c <"$file")" "$(sha256sum <"$file" | cut -d' ' -f1)" >"$out.info.tmp"
+[ $# -ge 1 ] || { echo "mksegment.sh: no file" >&2; exit 2; }
+dir=$(dirname "$1")
+: >"$out.info.tmp"
+names=
+for file in "$@"; do
+	[ "$(dirname "$file")" = "$dir" ] || { echo "mksegment.sh: $file is not in $dir" >&2; exit 2; }
+	case ${file##*/} in *[!A-Za-z0-9._+-]*) echo "mksegment.sh: '$file': a name with blanks or other odd characters" >&2; exit 2 ;; esac
+	names="$names ${file##*/}"
+	printf '%s %s %s\n' "${file##*/}" "$(wc -c <"$file")" "$(sha256sum <"$file" | cut -d' ' -f1)" >>"$out.info.tmp"
+done
+# 512-byte records, so the members end right before the two zero blocks
+# shellcheck disable=SC2086 # $names: plain names, checked above
+tar -C "$dir" -b 1 --format=ustar --owner=0 --group=0 --numeric-owner \
+	--mtime="@${SOURCE_DATE_EPOCH:-0}" --mode=u=rwX,go=rX -cf - $names | head -c -1024 | $compress >"$out.tmp"
 mv "$out.info.tmp" "$out.info"
 mv "$out.tmp" "$out"

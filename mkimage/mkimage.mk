@@ -58,19 +58,13 @@ $(MKIMAGE_FUZZER): $(TOPDIR)/mkimage/fuzz.c $(filter-out %/main.c,$(MKIMAGE_SRCS
 	$(Q)mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(MKIMAGE_LIBS)
 
-.PHONY: fuzz
-fuzz: $(MKIMAGE_FUZZER) $(RUNTIME_FUZZER)
+.PHONY: fuzz-recipe
+fuzz-recipe: $(MKIMAGE_FUZZER)
 	$(call MESSAGE,mkimage: fuzz the recipe parser for $(FUZZ_SECONDS)s)
 	$(Q)mkdir -p $(BUILD_DIR)/fuzz-corpus
 	$(Q)cp $(TOPDIR)/rootfs-recipes/*.recipe $(BUILD_DIR)/fuzz-corpus/
 	$(Q)$(MKIMAGE_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD_DIR)/fuzz-corpus
-	$(call MESSAGE,runtime: fuzz its parsers for $(FUZZ_SECONDS)s)
-	$(Q)mkdir -p $(BUILD_DIR)/fuzz-corpus-runtime
-	$(Q)printf 'name=x\nmode=command\ncmdline=root=/dev/ubda "a b" c\nmem=64M\n' \
-		>$(BUILD_DIR)/fuzz-corpus-runtime/seed
-	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		$(BUILD_DIR)/fuzz-corpus-runtime
 
 .PHONY: mkimage-asan
 mkimage-asan: $(MKIMAGE_ASAN)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [boot] [guest] [build]     (default: all)
+# Usage: bench.sh [mkimage] [boot] [guest] [net] [build]     (default: all)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
 set -eu
@@ -175,6 +175,111 @@ bench_guest() {
 	rm -rf "$g"
 }
 
+# Networking (docs/net.md): throughput in MB/s, medians of RUNS, timed
+# inside the guest (from /proc/uptime) or on the host around the transfer.
+# Traffic stays on 127.0.0.1 and between the bench's own guests.
+bench_net() {
+	bundle=$O/images/boot.sh
+	mb=200
+	mkdir -p "$work/www"
+	head -c $((mb * 1000000)) /dev/zero >"$work/www/big"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	busybox httpd -f -p "127.0.0.1:$port" -h "$work/www" &
+	httpd=$!
+	# seconds of a guest snippet, by the guest's clock
+	timed() { echo "read a _ </proc/uptime; $1; read b _ </proc/uptime; echo \$b \$a | awk '{ print \$1 - \$2 }'"; }
+	rate() { awk -v mb="$mb" -v t="$1" 'BEGIN { printf "%.0f", mb / t }'; }
+	net_row() { printf "%-44s %7s MB/s %7s MB/s %7.2f\n" "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"; }
+	fetch="wget -q -O /dev/null http://10.0.2.2:$port/big"
+	legacy_setup="ifconfig eth0 10.0.2.15 up && route add default gw 10.0.2.2"
+	: >"$work/a" && : >"$work/b"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		"$bundle" --net user -- sh -c "$(timed "$fetch")" </dev/null >>"$work/a"
+		# the floor: Debian's slirp (1.0.17, 2006) on UML's slirp transport
+		"$bundle" --sandbox off --append "eth0=slirp,,/usr/bin/slirp-fullbolt" -- \
+			sh -c "$legacy_setup && $(timed "$fetch")" </dev/null >>"$work/b" 2>/dev/null
+		i=$((i + 1))
+	done
+	header "network: $mb MB transfers (MB/s; the floor or ceiling beside it)"
+	net_row "guest fetches from host HTTP (raw: slirp)" "$(rate "$(median_of "$work/a")")" "$(rate "$(median_of "$work/b")")"
+	kill "$httpd"
+	# the host reads from the guest through --forward (raw: host loopback)
+	host_read() {
+		python3 - "$1" "$mb" <<'PY'
+import socket, sys, time
+# through --forward, a connection made before the guest listens ends
+# empty; the clock starts at the first byte (not at the guest's boot)
+for _ in range(200):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+        s.settimeout(60)
+    except OSError:
+        time.sleep(0.05)
+        continue
+    t0, n = None, 0
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        if t0 is None:
+            t0 = time.monotonic()
+        n += len(chunk)
+    if n:
+        break
+    time.sleep(0.05)
+assert n == int(sys.argv[2]) * 1000000, n
+t = time.monotonic() - t0
+print(t)
+PY
+	}
+	serve="nc -l -p 5000 -e dd if=/dev/zero bs=1000000 count=$mb"
+	: >"$work/a" && : >"$work/b"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		fport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		"$bundle" --net user --forward "$fport:5000" -- sh -c "$serve" </dev/null >/dev/null 2>&1 &
+		host_read "$fport" >>"$work/a"
+		wait $!
+		fport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		python3 -c "import socket
+s = socket.socket(); s.bind(('127.0.0.1', $fport)); s.listen(1); c = s.accept()[0]; buf = bytes(1000000)
+for _ in range($mb): c.sendall(buf)
+c.close()" &
+		host_read "$fport" >>"$work/b"
+		wait $!
+		i=$((i + 1))
+	done
+	net_row "host fetches via --forward (raw: loopback)" "$(rate "$(median_of "$work/a")")" "$(rate "$(median_of "$work/b")")"
+	# guest to guest over a switch (raw: the same nc pair on one guest's lo)
+	sw=bench$$
+	send="i=0; until nc 192.168.90.1 5000 -e dd if=/dev/zero bs=1000000 count=$mb 2>/dev/null; do
+		i=\$((i + 1)); [ \$i -lt 100 ] || exit 1; sleep 0.1; done"
+	: >"$work/a" && : >"$work/b"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		"$bundle" --switch "$sw" --ip 192.168.90.1/24 --timeout 120 -- nc -l -p 5000 -e dd of=/dev/null bs=1000000 \
+			</dev/null >/dev/null 2>&1 &
+		"$bundle" --switch "$sw" --ip 192.168.90.2/24 --timeout 120 -- sh -c "$(timed "$send")" </dev/null \
+			2>/dev/null | tail -n 1 >>"$work/a"
+		wait $!
+		"$bundle" -- sh -c "(nc -l -p 5000 -e dd of=/dev/null bs=1000000 2>/dev/null &);
+			$(timed "$(echo "$send" | sed 's/192.168.90.1/127.0.0.1/')")" </dev/null 2>/dev/null | tail -n 1 >>"$work/b"
+		i=$((i + 1))
+	done
+	net_row "guest to guest over a switch (raw: one guest's lo)" "$(rate "$(median_of "$work/a")")" "$(rate "$(median_of "$work/b")")"
+	header "network: boot cost (raw: boot.sh -- true)"
+	bundle_true() { "$bundle" -- true; }
+	bundle_user() { "$bundle" --net user -- true; }
+	bundle_switch() { "$bundle" --switch "$sw" -- true; }
+	# boots are short and noisy: at least 11 pairs
+	runs=$RUNS
+	[ "$RUNS" -ge 11 ] || RUNS=11
+	pair_row "boot.sh --net user -- true" bundle_user bundle_true
+	pair_row "boot.sh --switch NAME -- true" bundle_switch bundle_true
+	RUNS=$runs
+}
+
 bench_boot() {
 	header "boot: boot.sh -- true, warm cache (raw: the extracted kernel booted directly)"
 	bundle=$O/images/boot.sh
@@ -262,5 +367,5 @@ bench_build() {
 	printf '%-44s %10s s\n' "kernel fragment edit rebuild" "$kedit"
 }
 
-[ $# -gt 0 ] || set -- mkimage boot guest build
+[ $# -gt 0 ] || set -- mkimage boot guest net build
 for b in "$@"; do "bench_$b"; done

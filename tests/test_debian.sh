@@ -158,16 +158,46 @@ boot_debian() {
 		python3 -c "import os, sys; print(6 * 7)"; cat /etc/hostname' </dev/null 2>"$SCRATCH/boot.err"
 }
 
-# $1: the root format (ROOTFS_$1)
+# $1: the root format (ROOTFS_$1); $2 "keep": leave the build for more tests
 assert_debian_boots() {
 	out=$(boot_debian "$1")
 	assertEquals "$1: $(stderr_of "$SCRATCH/boot.err")" "$(printf 'ping-ok\n42\numlkit')" "$out"
-	rm -rf "$SCRATCH/o-$1"
+	[ "${2:-}" = keep ] || rm -rf "$SCRATCH/o-$1"
 }
 
 test_boots_from_ext4() {
 	need_tree || return
-	assert_debian_boots EXT4
+	assert_debian_boots EXT4 keep
+	# user networking with Debian's userland: iproute2 sees what init set
+	# up, and python3 fetches a file from a server on the host's 127.0.0.1
+	mkdir -p "$SCRATCH/www"
+	head -c 1000000 /dev/urandom >"$SCRATCH/www/f"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server --bind 127.0.0.1 --directory "$SCRATCH/www" "$port" >/dev/null 2>&1 &
+	server=$!
+	out=$("$SCRATCH/o-EXT4/images/boot.sh" --net user -- sh -c "ip -4 -o addr show eth0 | awk '{print \$4}'
+		python3 -c '
+import hashlib, socket, time
+for _ in range(50):
+    try:
+        s = socket.create_connection((\"10.0.2.2\", $port), 5)
+        break
+    except OSError:
+        time.sleep(0.2)
+s.sendall(b\"GET /f HTTP/1.0\\r\\n\\r\\n\")
+data = b\"\"
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(hashlib.sha256(data.split(b\"\\r\\n\\r\\n\", 1)[1]).hexdigest())
+'" </dev/null 2>"$SCRATCH/boot.err")
+	kill $server
+	wait $server
+	assertEquals "eth0, and the host's file: $(stderr_of "$SCRATCH/boot.err")" \
+		"$(printf '10.0.2.15/24\n%s' "$(sha256sum <"$SCRATCH/www/f" | cut -d' ' -f1)")" "$out"
+	rm -rf "$SCRATCH/o-EXT4"
 }
 
 test_boots_from_erofs() {

@@ -18,6 +18,10 @@ static const struct {
 	{ "cmdline", offsetof(struct bundle_conf, cmdline) },
 	{ "disks", offsetof(struct bundle_conf, disks) },
 	{ "initrd", offsetof(struct bundle_conf, initrd) },
+	{ "net", offsetof(struct bundle_conf, net) },
+	{ "net_forward", offsetof(struct bundle_conf, net_forward) },
+	{ "net_switch", offsetof(struct bundle_conf, net_switch) },
+	{ "net_loader", offsetof(struct bundle_conf, net_loader) },
 };
 
 /* Parses DATA in place; CONF's strings point into it. */

@@ -1,11 +1,13 @@
 /* libFuzzer target for the runtime's parsers: bundle.conf, the kernel
- * command line splitter (--append, the bundle's cmdline) and sizes
- * (--mem, --disk-limit). None may crash, leak or read out of bounds,
+ * command line splitter (--append, the bundle's cmdline), sizes (--mem,
+ * --disk-limit) and the network options (--forward, --switch, --ip). None may crash, leak or read out of bounds,
  * whatever the bytes. Built and run by "make fuzz". */
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run.h"
 
@@ -31,6 +33,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(copy);
 	}
 	parse_size(text, &bytes);
+	{
+		/* their usage errors go to stderr: not the fuzzer's output */
+		struct options opt;
+		int saved = dup(2), null = open("/dev/null", O_WRONLY);
+		memset(&opt, 0, sizeof(opt));
+		dup2(null, 2);
+		if (net_add_forward(&opt, text, "fuzz") == 0)
+			free(opt.forwards[0]);
+		if (net_add_switch(&opt, text, "fuzz") == 0)
+			net_set_ip(&opt, text, "fuzz");
+		dup2(saved, 2);
+		close(saved);
+		close(null);
+	}
 	free(text);
 	return 0;
 }

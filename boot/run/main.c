@@ -54,6 +54,9 @@ static int run(struct run *r)
 {
 	int code;
 	r->command_mode = r->opt.command || !strcmp(r->conf.mode, "command");
+	code = net_plan(r);
+	if (code)
+		return code;
 	r->entry_lock_fd = cache_lock_entry(r->entry);
 	if (r->entry_lock_fd < 0)
 		die(EX_HOST, r->prog, "cannot lock the cache entry %s: %s", r->entry, strerror(errno));

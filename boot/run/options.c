@@ -312,6 +312,14 @@ static const struct optdef {
 	{ "--sandbox", "MODE", set_sandbox, "auto: confine the guest with Landlock where the host has it\n"
 	  "                         (default); strict: refuse to run without; off: none (the\n"
 	  "                         guest can reach all your files through hostfs)" },
+	{ "--net", "user|none", net_set_mode, "user: NAT to the host (guest 10.0.2.15/24, the host's\n"
+	  "                         127.0.0.1 is 10.0.2.2); none: no network (default: %s)" },
+	{ "--forward", "[tcp:|udp:][ADDR:]HOSTPORT:GUESTPORT", net_add_forward,
+	  "forward host ADDR:HOSTPORT (default ADDR 127.0.0.1) to\n"
+	  "                         the guest's GUESTPORT (with --net user; repeatable)" },
+	{ "--switch", "NAME", net_add_switch, "put the guest on virtual switch NAME, shared by every\n"
+	  "                         guest of yours on it (repeatable: eth1, eth2, ...)" },
+	{ "--ip", "ADDR/PREFIX", net_set_ip, "the guest's address on the --switch before it" },
 	{ "--time-travel", NULL, set_time_travel, "UML time-travel: boots faster, 'sleep' returns at once" },
 	{ "--cpu", "N|all", set_cpu, "host CPU the guest runs on (default: one per run, which makes\n"
 	  "                         process creation in the guest 2-2.5x faster); all: any" },
@@ -341,8 +349,13 @@ void options_usage(const struct bundle_conf *conf, const char *prog)
 			continue;
 		snprintf(left, sizeof(left), "%s%s%s", optdefs[i].name, optdefs[i].arg ? " " : "",
 			 optdefs[i].arg ? optdefs[i].arg : "");
-		printf("  %-22s ", left);
-		printf(optdefs[i].help, conf->mem);
+		if (strlen(left) > 22)
+			printf("  %s\n%25s", left, "");
+		else
+			printf("  %-22s ", left);
+		/* the rows with a default from bundle.conf */
+		printf(optdefs[i].help, !strcmp(optdefs[i].name, "--net") ? (*conf->net ? conf->net : "none")
+									      : conf->mem);
 		printf("\n");
 	}
 	printf("\nExit status: COMMAND's, else 0 after 'poweroff'; %d corrupt bundle, %d host\n"

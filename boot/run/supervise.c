@@ -322,9 +322,9 @@ static struct guard_report boot_once(struct session *s)
 {
 	struct run *r = s->r;
 	int logp[2], outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, st[2];
-	int child_fds[6], n_child = 0, got_status = 0, n_cons = 0;
+	int child_fds[6 + MAX_NETIFS], n_child = 0, got_status = 0, n_cons = 0, code;
 	struct guard_report report = { -1, ENDED }, failed = { -1, ENDED };
-	char *cons[4], **argv;
+	char *cons[4 + MAX_NETIFS], **argv;
 	pid_t guard;
 
 	if (make_pipe(logp) < 0 || make_pipe(st) < 0)
@@ -359,6 +359,20 @@ static struct guard_report boot_once(struct session *s)
 		add_relay(s, s->master, s->out_tty || !r->command_mode ? 1 : -1, 0);
 	}
 	add_relay(s, logp[0], r->opt.verbose ? 2 : -1, 1)->keep_log = 1;
+	/* the network helpers log to the boot log too */
+	code = net_up(r, logp[1], child_fds, &n_child, cons, &n_cons);
+	if (code) {
+		s->end_code = code;
+		for (int i = 0; i < n_child; i++)
+			if (child_fds[i] != s->slave)
+				close(child_fds[i]);
+		for (int i = 0; i < s->n_relays; i++)
+			if (s->relays[i].in != 0 && s->relays[i].in != s->master)
+				close(s->relays[i].in);
+		close(st[0]);
+		close(st[1]);
+		return failed;
+	}
 
 	argv = rundir_uml_argv(r, cons, n_cons);
 	guard = guard_start(r, argv, child_fds, n_child, st[1], &s->saved, s->in_tty ? 0 : -1);
@@ -406,6 +420,8 @@ static struct guard_report boot_once(struct session *s)
 					got_status = 1, report = failed;	/* the guard itself died */
 				else if (k == (ssize_t)sizeof(report))
 					got_status = 1;
+				if (got_status)
+					net_down(r);	/* its stderr is the log's: let the log end */
 			} else if (pfd[i].events & POLLOUT) {
 				int code = relay_write(s, rl, 0);
 				if (code)
@@ -433,6 +449,7 @@ static struct guard_report boot_once(struct session *s)
 	close(st[0]);
 	while (waitpid(guard, NULL, 0) < 0 && errno == EINTR)
 		;
+	net_down(r);
 	s->boot_deadline = 0;
 	return report;
 }
