@@ -155,10 +155,16 @@ test_each_option_rebuilds_exactly_what_it_affects() {
 	expect_rebuild 'UMLKIT_BOOT_DEFAULT_COMMAND="uname"' 'bundle: boot.sh;'
 	expect_rebuild 'UMLKIT_ROOTFS_EXT4=y UMLKIT_ROOTFS_EXT2=' \
 		'bundle: boot.sh;bundle: compress rootfs.ext4;rootfs: ext4;'
-	expect_rebuild 'UMLKIT_BUNDLE_GZIP=y UMLKIT_BUNDLE_XZ=' \
-		'bundle: boot.sh;bundle: compress data.ext4;bundle: compress linux;bundle: compress rootfs.ext4;bundle: compress umlkit-run;bundle: end segment;'
-	expect_rebuild 'UMLKIT_SOURCE_DATE_EPOCH="1700000000"' \
-		'bundle: boot.sh;bundle: compress data.ext4;bundle: compress linux;bundle: compress rootfs.ext4;bundle: compress umlkit-run;bundle: end segment;data disk: data.ext4;rootfs: ext4;'
+	# the network defaults are bundle.conf lines; without the helpers
+	# their segment is left out, and back in, reused
+	expect_rebuild 'UMLKIT_NET_USER=y UMLKIT_NET_NONE=' 'bundle: boot.sh;'
+	expect_rebuild 'UMLKIT_NET_FORWARDS="8080:80"' 'bundle: boot.sh;'
+	expect_rebuild 'UMLKIT_NET_SWITCHES="lan=10.1.0.1/24"' 'bundle: boot.sh;'
+	expect_rebuild 'UMLKIT_NET_HELPERS=' 'bundle: boot.sh;'
+	expect_rebuild 'UMLKIT_NET_HELPERS=y' 'bundle: boot.sh;'
+	all='bundle: boot.sh;bundle: compress data.ext4;bundle: compress linux;bundle: compress rootfs.ext4;bundle: compress the network helpers;bundle: compress umlkit-run;bundle: end segment;'
+	expect_rebuild 'UMLKIT_BUNDLE_GZIP=y UMLKIT_BUNDLE_XZ=' "$all"
+	expect_rebuild 'UMLKIT_SOURCE_DATE_EPOCH="1700000000"' "${all}data disk: data.ext4;rootfs: ext4;"
 	# a compiler flag reaches mkimage, and through it the image
 	umlkit_make O="$O_DIR" HOST_CFLAGS=-O1 || fail "HOST_CFLAGS"
 	assertTrue "mkimage recompiled" "grep -q '^>>> mkimage: compile main.c' '$SCRATCH/make.log'"
