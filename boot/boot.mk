@@ -23,7 +23,7 @@ RUNTIME_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -static -s
 
 quiet_cmd_runtime = runtime: build
       cmd_runtime = $(call write-then-rename,$(HOST_CC) $(RUNTIME_CFLAGS) -o $@.tmp $(RUNTIME_SRCS))
-$(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h FORCE
+$(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h $(TOPDIR)/boot/agent-proto.h FORCE
 	$(call if_changed,runtime)
 
 .PHONY: runtime
@@ -33,7 +33,8 @@ runtime: $(RUNTIME)
 # network options)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
 $(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
-		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/run.h
+		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/labconf.c \
+		$(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h
 	$(call MESSAGE,runtime: build fuzzer)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
@@ -46,6 +47,7 @@ fuzz-runtime: $(RUNTIME_FUZZER)
 		>$(BUILD_DIR)/fuzz-corpus-runtime/seed
 	$(Q)printf 'udp:127.0.0.1:5353:53' >$(BUILD_DIR)/fuzz-corpus-runtime/forward
 	$(Q)printf '192.168.10.1/24' >$(BUILD_DIR)/fuzz-corpus-runtime/ip
+	$(Q)cp $(TOPDIR)/configs/lab/lab.conf $(BUILD_DIR)/fuzz-corpus-runtime/lab.conf
 	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD_DIR)/fuzz-corpus-runtime
 

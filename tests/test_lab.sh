@@ -130,6 +130,7 @@ a[image]="kathara/base"
 b[0]=lan   # unquoted, with a comment
 b[env]="GREETING=hi there"
 b[mem]="96m"
+b[bridged]=true
 EOF
 	printf 'b: a\n' >"$l/lab.dep"
 	printf 'from a/\n' >"$l/a/etc/motd"
@@ -153,11 +154,46 @@ EOF
 	assertEquals "writes to /shared are seen by all" "from-b" "$("$b" exec a -- cat /shared/b </dev/null 2>&1)"
 	mem=$("$b" exec b -- awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo </dev/null)
 	assertTrue "b[mem]: $mem MiB" "[ '$mem' -gt 64 ] && [ '$mem' -le 96 ]"
+	# bridged: NAT toward the host, here to a server on its 127.0.0.1
+	mkdir -p "$SCRATCH/www" && echo from-the-host >"$SCRATCH/www/f"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server --bind 127.0.0.1 --directory "$SCRATCH/www" "$port" >/dev/null 2>&1 &
+	server=$!
+	out=$("$b" exec b -- sh -c "i=0; until wget -q -O - http://10.0.2.2:$port/f 2>/dev/null; do
+		i=\$((i + 1)); [ \$i -lt 50 ] || exit 9; sleep 0.1; done" </dev/null 2>&1)
+	kill $server
+	wait $server
+	assertEquals "a bridged machine reaches the host" "from-the-host" "$out"
+	assertEquals "a lab machine without bridged has no NAT" "" \
+		"$("$b" exec a -- sh -c 'ip route | grep ^default' </dev/null 2>&1)"
 	out=$("$b" test </dev/null 2>&1)
 	assertEquals "a failing check fails the run: $out" 1 $?
 	assertEquals "TAP" "$(printf '1..2\nnot ok 1 - a.test (exit 3)\n# a checks something that fails\nok 2 - b.test\n# reached a')" "$out"
 	"$b" stop
 	assertEquals "nothing left" "" "$(lab_processes)"
+}
+
+test_connect_attaches_a_terminal_and_detaches() {
+	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
+	tmux -L umlkit-lab new-session -d -x 80 -y 24 -s t "'$LAB' connect pc2; echo detached=\$?; sleep 600"
+	wait_screen() {
+		i=0
+		until tmux -L umlkit-lab capture-pane -p -t t | grep -q -- "$1"; do
+			i=$((i + 1)); [ $i -lt 300 ] || return 1; sleep 0.1
+		done
+	}
+	# what the console printed lately comes first: its login prompt
+	tmux -L umlkit-lab send-keys -t t Enter
+	assertTrue "a login prompt: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen 'pc2 login:'"
+	tmux -L umlkit-lab send-keys -t t root Enter
+	sleep 1
+	tmux -L umlkit-lab send-keys -t t 'echo on-$(hostname)-$((6*7))' Enter
+	assertTrue "a shell on pc2: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen on-pc2-42"
+	tmux -L umlkit-lab send-keys -t t C-]
+	assertTrue "Ctrl-] detaches: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen detached=0"
+	assertEquals "pc2 keeps running" "alive" "$("$LAB" exec pc2 -- echo alive </dev/null 2>&1)"
+	tmux -L umlkit-lab kill-server 2>/dev/null
+	"$LAB" stop
 }
 
 test_test_starts_and_stops_a_lab_that_is_not_running() {

@@ -58,7 +58,7 @@ static int write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = write(fd, p, len);	/* sockets and the console pty */
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
@@ -363,6 +363,7 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 
 	if (!lab || !(lm = lab_find(lab, name)))
 		return EX_USAGE;
+	signal(SIGPIPE, SIG_IGN);	/* a client that went is seen as such */
 	m.r = r;
 	m.instance = instance;
 	m.name = name;
