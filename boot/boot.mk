@@ -11,7 +11,9 @@ CONFIG_NAME := $(notdir $(or $(file <$(DEFCONFIG_ORIGIN)),custom))
 quiet_cmd_init = init: build
       cmd_init = $(call write-then-rename,$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@.tmp \
 	$(filter %.c,$^))
-$(GUEST_INIT): $(TOPDIR)/boot/init.c $(TOPDIR)/boot/init-net.c $(TOPDIR)/boot/init-net.h FORCE
+$(GUEST_INIT): $(TOPDIR)/boot/init.c $(TOPDIR)/boot/init-net.c $(TOPDIR)/boot/init-net.h \
+		$(TOPDIR)/boot/init-lab.c $(TOPDIR)/boot/init-lab.h $(TOPDIR)/boot/init-agent.c \
+		$(TOPDIR)/boot/init-agent.h $(TOPDIR)/boot/agent-proto.h FORCE
 	$(call if_changed,init)
 
 # Static, so the bundle needs no C library of the host's for it.
@@ -21,7 +23,7 @@ RUNTIME_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -static -s
 
 quiet_cmd_runtime = runtime: build
       cmd_runtime = $(call write-then-rename,$(HOST_CC) $(RUNTIME_CFLAGS) -o $@.tmp $(RUNTIME_SRCS))
-$(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h FORCE
+$(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h $(TOPDIR)/boot/agent-proto.h FORCE
 	$(call if_changed,runtime)
 
 .PHONY: runtime
@@ -31,7 +33,8 @@ runtime: $(RUNTIME)
 # network options)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
 $(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
-		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/run.h
+		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/labconf.c \
+		$(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h
 	$(call MESSAGE,runtime: build fuzzer)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
@@ -44,6 +47,7 @@ fuzz-runtime: $(RUNTIME_FUZZER)
 		>$(BUILD_DIR)/fuzz-corpus-runtime/seed
 	$(Q)printf 'udp:127.0.0.1:5353:53' >$(BUILD_DIR)/fuzz-corpus-runtime/forward
 	$(Q)printf '192.168.10.1/24' >$(BUILD_DIR)/fuzz-corpus-runtime/ip
+	$(Q)cp $(TOPDIR)/configs/lab/lab.conf $(BUILD_DIR)/fuzz-corpus-runtime/lab.conf
 	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD_DIR)/fuzz-corpus-runtime
 
@@ -80,13 +84,32 @@ $(NET_CLOSURE): $(NET_NAT) $(TOPDIR)/boot/net/closure.sh FORCE
 .PHONY: net-helpers
 net-helpers: $(NET_SWITCH) $(NET_CLOSURE)
 
+# A lab (docs/lab.md): the lab directory, checked by the runtime's own
+# parser (errors with file and line) and carried as lab.tar; the runtime
+# unpacks it per instance.
+LAB_DIR := $(call qstrip,$(UMLKIT_LAB_DIR))
+LAB_SRC := $(if $(LAB_DIR),$(abspath $(if $(filter /%,$(LAB_DIR)),$(LAB_DIR),$(TOPDIR)/$(LAB_DIR))))
+LAB_TAR := $(BUILD_DIR)/lab/lab.tar
+LAB_NAME_FILE := $(BUILD_DIR)/lab/name
+LAB_FILES := $(if $(LAB_SRC),$(sort $(shell find '$(LAB_SRC)' -type f -o -type l 2>/dev/null)))
+
+quiet_cmd_lab_tar = lab: $(LAB_DIR)
+      cmd_lab_tar = $(RUNTIME) --lab-check $(LAB_SRC) >$(LAB_NAME_FILE) && \
+	$(call write-then-rename,tar --sort=name --format=gnu --owner=0 --group=0 --numeric-owner \
+	--mtime=@$(SOURCE_DATE_EPOCH) --mode=u+rw$(comma)go+r$(comma)go-w -C $(dir $(LAB_SRC)) \
+	--transform='s$(comma)^$(notdir $(LAB_SRC))$(comma)lab$(comma)S' -cf $@.tmp $(notdir $(LAB_SRC)))
+track_lab_tar = $(cmd_lab_tar) $(LAB_FILES)
+$(LAB_TAR): $(RUNTIME) $(LAB_FILES) FORCE
+	$(if $(wildcard $(LAB_SRC)/lab.conf),,$(error UMLKIT_LAB_DIR: no lab.conf in $(LAB_SRC)))
+	$(call if_changed,lab_tar)
+
 # Each image is compressed into its own payload segment, so a rebuild
 # recompresses only the image that changed.
 SEGMENT_DIR := $(BUILD_DIR)/bundle
 BUNDLE_IMAGES := $(KERNEL_IMAGE) $(ROOTFS_IMAGE) $(DATA_IMAGE)
 BUNDLE_SEGMENTS := $(SEGMENT_DIR)/umlkit-run.seg \
 	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg \
-	$(if $(UMLKIT_NET_HELPERS),$(SEGMENT_DIR)/net.seg)
+	$(if $(UMLKIT_NET_HELPERS),$(SEGMENT_DIR)/net.seg) $(if $(LAB_SRC),$(SEGMENT_DIR)/lab.seg)
 
 quiet_cmd_segment = bundle: compress $(notdir $<)
       cmd_segment = SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh $(TOPDIR)/boot/mksegment.sh \
@@ -108,6 +131,9 @@ quiet_cmd_net_segment = bundle: compress the network helpers
 $(SEGMENT_DIR)/net.seg: $(NET_SWITCH) $(NET_NAT) $(NET_CLOSURE) $(TOPDIR)/boot/mksegment.sh FORCE
 	$(call if_changed,net_segment)
 
+$(SEGMENT_DIR)/lab.seg: $(LAB_TAR) $(TOPDIR)/boot/mksegment.sh FORCE
+	$(call if_changed,segment)
+
 quiet_cmd_end_segment = bundle: end segment
       cmd_end_segment = SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh $(TOPDIR)/boot/mksegment.sh \
 	-c $(BUNDLE_COMPRESSION) -o $@ -e
@@ -123,7 +149,8 @@ quiet_cmd_bundle = bundle: $(notdir $@)
 	-c $(BUNDLE_COMPRESSION) -m '$(BOOT_MEM)' -a '$(BOOT_CMDLINE)' \
 	-x '$(BOOT_DEFAULT_COMMAND)' -n '$(CONFIG_NAME)' \
 	$(if $(UMLKIT_NET_HELPERS),-S net -C net=$(NET_MODE) -C 'net_forward=$(NET_FORWARDS)' \
-	-C 'net_switch=$(NET_SWITCHES)' -C "net_loader=$$(head -n 1 $(NET_CLOSURE))")
+	-C 'net_switch=$(NET_SWITCHES)' -C "net_loader=$$(head -n 1 $(NET_CLOSURE))") \
+	$(if $(LAB_SRC),-S lab -C "lab=$$(cat $(LAB_NAME_FILE))")
 $(BUNDLE): $(BUNDLE_SEGMENTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh FORCE
 	$(call if_changed,bundle)
 

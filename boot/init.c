@@ -9,6 +9,7 @@
  *   ttys     which host streams are terminals: "in out err" as 0/1
  *   shares   host directories to mount: "HOSTDIR\tGUESTDIR\tro|rw" lines
  *   net      network interfaces to set up (init-net.c)
+ *   mode     also "lab NAME": a lab machine (init-lab.c), then login mode
  * In command mode it mounts proc, sys, dev and the disks in /etc/fstab,
  * runs the command with stdin, stdout and stderr on the console lines
  * boot.sh wired to the host (tty1: terminal, tty2: stdout, tty3: stderr),
@@ -31,6 +32,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "init-lab.h"
 #include "init-net.h"
 
 #define RUN_DIR "/run/umlkit"
@@ -304,6 +306,11 @@ int main(void)
 	mode = slurp(RUN_DIR "/mode", NULL);
 	mount_shares();
 	net_configure(RUN_DIR "/net");
+	if (mode && !strncmp(mode, "lab ", 4)) {
+		/* "lab NAME": a lab machine, started, then as in login mode */
+		mode[strcspn(mode, "\n")] = '\0';
+		lab_start(RUN_DIR, mode + 4);
+	}
 	if (!mode || strncmp(mode, "command", 7)) {
 		char *init[] = { "/sbin/init", NULL };
 		execv(init[0], init);

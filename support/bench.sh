@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [boot] [guest] [net] [build]     (default: all)
+# Usage: bench.sh [mkimage] [boot] [guest] [net] [lab] [build]     (default: all)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
 set -eu
@@ -280,6 +280,91 @@ c.close()" &
 	RUNS=$runs
 }
 
+# Labs (docs/lab.md): a generated lab of N machines on one collision
+# domain (a router and N-1 hosts, addresses from their startup scripts).
+lab_of() {
+	d=$work/lab$1
+	mkdir -p "$d"
+	printf 'LAB_NAME="bench%s"\n' "$1" >"$d/lab.conf"
+	i=1
+	while [ "$i" -le "$1" ]; do
+		printf 'm%s[0]="lan"\n' "$i" >>"$d/lab.conf"
+		printf 'ip addr add 10.77.%s.%s/16 dev eth0\n' $((i / 200)) $((i % 200 + 1)) >"$d/m$i.startup"
+		i=$((i + 1))
+	done
+	make -C "$TOPDIR" O="$work/o-lab$1" lab_defconfig >/dev/null
+	sed -i -e '/^UMLKIT_LAB_DIR=/d' -e '/UMLKIT_BUNDLE_/d' "$work/o-lab$1/.config"
+	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_BUNDLE_ZSTD=y\n' "$d" >>"$work/o-lab$1/.config"
+	make -C "$TOPDIR" O="$work/o-lab$1" olddefconfig >/dev/null && make -C "$TOPDIR" O="$work/o-lab$1" >/dev/null
+	echo "$work/o-lab$1/images/boot.sh"
+}
+
+# proportional set size, in KiB, of process $1 and all its descendants;
+# UML's helper threads are processes sharing its memory (CLONE_VM), so
+# processes with one memory map (kcmp KCMP_VM) count once
+pss_tree() {
+	python3 - "$1" <<'PY'
+import ctypes, os, sys
+root = int(sys.argv[1])
+parent = {}
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            parent[int(p)] = int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            pass
+def under(p):
+    while p not in (0, 1, root) and p in parent:
+        p = parent[p]
+    return p == root
+libc = ctypes.CDLL(None, use_errno=True)
+seen, total = [], 0
+for p in sorted(q for q in parent if under(q)):
+    if any(libc.syscall(312, p, q, 1, 0, 0) == 0 for q in seen):
+        continue
+    try:
+        total += next(int(l.split()[1]) for l in open(f"/proc/{p}/smaps_rollup") if l.startswith("Pss:"))
+        seen.append(p)
+    except (OSError, StopIteration):
+        pass
+print(total)
+PY
+}
+
+bench_lab() {
+	header "labs (umlkit: boot.sh start to every startup script done)"
+	b=$(lab_of 10)
+	start10() { "$b" start && "$b" stop; }
+	printf '%-44s %10s s\n' "10-machine lab: start + stop" "$(median "$RUNS" start10)"
+	t0=$(now)
+	"$b" start >/dev/null
+	t1=$(now)
+	printf '%-44s %10s s\n' "10-machine lab: start alone" "$(echo "$t1 - $t0" | bc -l | awk '{ printf "%.3f", $1 }')"
+	sleep 5
+	inst=$(ls -d "${XDG_RUNTIME_DIR:-/nonexistent}"/umlkit-labs/bench10.default \
+		/tmp/umlkit-labs-"$(id -u)"/bench10.default 2>/dev/null | head -n 1)
+	mem=0
+	for m in $(seq 1 10); do
+		mem=$((mem + $(pss_tree "$(cat "$inst/m$m.pid")")))
+	done
+	mem=$((mem / 1024))
+	printf '%-44s %10s MiB\n' "idle memory a machine (PSS; 64M guests)" $((mem / 10))
+	"$b" stop
+	b=$(lab_of 50)
+	t0=$(now)
+	"$b" start >/dev/null
+	t1=$(now)
+	ok=0
+	for m in $(seq 1 50); do
+		[ "$("$b" exec "m$m" -- hostname </dev/null)" = "m$m" ] && ok=$((ok + 1))
+	done
+	t2=$(now)
+	printf '%-44s %10s s\n' "50-machine lab: start" "$(echo "$t1 - $t0" | bc -l | awk '{ printf "%.3f", $1 }')"
+	printf '%-44s %10s s  (%d of 50 answered)\n' "50-machine lab: exec hostname on each" \
+		"$(echo "$t2 - $t1" | bc -l | awk '{ printf "%.3f", $1 }')" "$ok"
+	"$b" stop
+}
+
 bench_boot() {
 	header "boot: boot.sh -- true, warm cache (raw: the extracted kernel booted directly)"
 	bundle=$O/images/boot.sh
@@ -367,5 +452,5 @@ bench_build() {
 	printf '%-44s %10s s\n' "kernel fragment edit rebuild" "$kedit"
 }
 
-[ $# -gt 0 ] || set -- mkimage boot guest net build
+[ $# -gt 0 ] || set -- mkimage boot guest net lab build
 for b in "$@"; do "bench_$b"; done

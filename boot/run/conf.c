@@ -22,6 +22,7 @@ static const struct {
 	{ "net_forward", offsetof(struct bundle_conf, net_forward) },
 	{ "net_switch", offsetof(struct bundle_conf, net_switch) },
 	{ "net_loader", offsetof(struct bundle_conf, net_loader) },
+	{ "lab", offsetof(struct bundle_conf, lab) },
 };
 
 /* Parses DATA in place; CONF's strings point into it. */

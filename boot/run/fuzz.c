@@ -1,6 +1,7 @@
 /* libFuzzer target for the runtime's parsers: bundle.conf, the kernel
  * command line splitter (--append, the bundle's cmdline), sizes (--mem,
- * --disk-limit) and the network options (--forward, --switch, --ip). None may crash, leak or read out of bounds,
+ * --disk-limit), the network options (--forward, --switch, --ip) and
+ * a lab's lab.conf and lab.dep. None may crash, leak or read out of bounds,
  * whatever the bytes. Built and run by "make fuzz". */
 #include <fcntl.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lab.h"
 #include "run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,6 +48,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dup2(saved, 2);
 		close(saved);
 		close(null);
+	}
+	{
+		/* a lab: lab.conf, then the same bytes as its lab.dep */
+		static struct lab lab;
+		static struct lab_diag diag;
+		memset(&lab, 0, sizeof(lab));
+		memset(&diag, 0, sizeof(diag));
+		copy = strdup(text);
+		if (copy && lab_parse_conf(copy, "lab.conf", &lab, &diag) == 0) {
+			free(copy);
+			copy = strdup(text);
+			if (copy)
+				lab_parse_dep(copy, "lab.dep", &lab, &diag);
+		}
+		free(copy);
 	}
 	free(text);
 	return 0;

@@ -90,6 +90,8 @@ int main(int argc, char **argv)
 	char *conf_path, *slash;
 
 	memset(&r, 0, sizeof(r));
+	if (argc == 3 && !strcmp(argv[1], "--lab-check"))
+		return lab_check(argv[2]);
 	if (argc < 3) {
 		dprintf(2, "usage: umlkit-run BUNDLE CACHE-ENTRY [OPTIONS] [-- COMMAND...]\n"
 			   "(started by boot.sh; run boot.sh --help)\n");
@@ -104,6 +106,13 @@ int main(int argc, char **argv)
 		die(EX_CORRUPT, r.prog, "cannot read %s: %s: remove that directory and run again", conf_path,
 		    strerror(errno));
 	free(conf_path);
+	if (argc == 6 && !strcmp(argv[3], "--lab-machine")) {
+		/* a lab machine's supervisor, started by boot.sh start */
+		r.entry_lock_fd = cache_lock_entry(r.entry);
+		return lab_machine(&r, argv[4], argv[5]);
+	}
+	if (*r.conf.lab)
+		return lab_main(&r, argc - 3, argv + 3);
 	if (options_parse(argc - 3, argv + 3, &r.opt, r.prog) < 0)
 		return EX_USAGE;
 	if (!strcmp(r.opt.action, "help")) {

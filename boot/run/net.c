@@ -152,14 +152,13 @@ static void random_mac(unsigned char mac[6])
 	mac[0] = 0x02;
 }
 
-static int add_if(struct net *net, int kind, const char *name, const char *ip)
+void net_add_if(struct net *net, int kind, const char *name, const char *ip)
 {
 	struct netif *nif = &net->ifs[net->n_ifs++];
 	nif->kind = kind;
 	nif->name = name;
 	nif->ip = ip;
 	random_mac(nif->mac);
-	return 0;
 }
 
 /* "NAME[=ADDR/PREFIX] ..." from bundle.conf's net_switch */
@@ -179,7 +178,7 @@ static int plan_config_switches(struct run *r)
 			say(r->prog, "bundle.conf: bad switch '%s' in net_switch", words[i]);
 			return EX_CORRUPT;
 		}
-		add_if(&r->net, NETIF_SWITCH, words[i], eq);
+		net_add_if(&r->net, NETIF_SWITCH, words[i], eq);
 	}
 	return 0;
 }
@@ -198,7 +197,7 @@ int net_plan(struct run *r)
 		return EX_USAGE;
 	}
 	if (user) {
-		add_if(net, NETIF_NAT, NULL, NAT_ADDR);
+		net_add_if(net, NETIF_NAT, NULL, NAT_ADDR);
 		/* the bundle's forwards, then the command line's */
 		n = opt->net == NET_CONFIG ? split_words(xstrdup(r->conf.net_forward), words, MAX_FORWARDS) : 0;
 		for (int i = 0; i < n; i++) {
@@ -220,7 +219,7 @@ int net_plan(struct run *r)
 			say(r->prog, "--switch '%s': at most %d interfaces", opt->switches[i].name, MAX_NETIFS);
 			return EX_USAGE;
 		}
-		add_if(net, NETIF_SWITCH, opt->switches[i].name, opt->switches[i].ip);
+		net_add_if(net, NETIF_SWITCH, opt->switches[i].name, opt->switches[i].ip);
 	}
 	if (net->n_ifs && access(xasprintf("%s/umlkit-switch", r->entry), X_OK) < 0) {
 		say(r->prog, "this bundle has no network helpers: rebuild it with UMLKIT_NET_HELPERS=y");
@@ -229,29 +228,12 @@ int net_plan(struct run *r)
 	return 0;
 }
 
-/* The directory of this user's switches: $XDG_RUNTIME_DIR/umlkit-switches,
- * else /tmp/umlkit-switches-UID; this user's own, closed to others. */
 static int switch_dir(struct run *r, char *dir, size_t size)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	if (xdg && *xdg == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
-		snprintf(dir, size, "%s/umlkit-switches", xdg);
-	else
-		snprintf(dir, size, "/tmp/umlkit-switches-%u", (unsigned)getuid());
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		say(r->prog, "cannot create the switch directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
-		say(r->prog, "the switch directory %s is not yours alone (a symlink, another owner, or open "
-		    "to others): remove it", dir);
-		return -1;
-	}
-	return 0;
+	return private_dir(r->prog, "umlkit-switches", dir, size);
 }
 
-static void child_defaults(void)
+void child_defaults(void)
 {
 	sigset_t none;
 	sigemptyset(&none);

@@ -36,6 +36,7 @@ enum {
 struct bundle_conf {
 	char *name, *kernel, *mode, *command, *mem, *cmdline, *disks, *initrd;
 	char *net, *net_forward, *net_switch, *net_loader;
+	char *lab;		/* a lab bundle: the lab's name */
 };
 
 struct share {
@@ -131,6 +132,7 @@ char *read_file(const char *path, size_t *len);
 int remove_tree(const char *path);
 int copy_sparse(const char *from, const char *to);
 int path_is_plain(const char *path);
+int private_dir(const char *prog, const char *name, char *dir, size_t size);
 
 /* conf.c */
 void conf_parse(char *data, struct bundle_conf *conf);
@@ -182,6 +184,19 @@ int net_set_ip(struct options *opt, char *val, const char *prog);
 int net_plan(struct run *r);
 int net_up(struct run *r, int log_fd, int *child_fds, int *n_child, char **words, int *n_words);
 void net_down(struct run *r);
+void net_add_if(struct net *net, int kind, const char *name, const char *ip);
+void child_defaults(void);
+
+/* lab.c, labmachine.c (lab.h: the lab.conf parser) */
+struct lab;
+struct lab_machine;
+int lab_main(struct run *r, int argc, char **argv);
+void lab_usage(struct run *r);
+struct lab *lab_load(struct run *r, const char *instance);
+const struct lab_machine *lab_find(const struct lab *lab, const char *name);
+const char *lab_switch_prefix(const char *instance);
+int lab_machine(struct run *r, const char *instance, const char *name);
+int lab_check(const char *dir);
 
 /* supervise.c */
 int supervise(struct run *r);

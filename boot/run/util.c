@@ -225,3 +225,25 @@ int path_is_plain(const char *path)
 {
 	return !strpbrk(path, " \t\n,\"");
 }
+
+/* This user's directory NAME for sockets and state: $XDG_RUNTIME_DIR/NAME,
+ * else /tmp/NAME-UID; made if missing, and refused (-1, said why) unless
+ * it is a real directory of this user's, closed to others. */
+int private_dir(const char *prog, const char *name, char *dir, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	if (xdg && *xdg == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+		snprintf(dir, size, "%s/%s", xdg, name);
+	else
+		snprintf(dir, size, "/tmp/%s-%u", name, (unsigned)getuid());
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		say(prog, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
+		say(prog, "%s is not yours alone (a symlink, another owner, or open to others): remove it", dir);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* The lab agent's protocol (docs/lab.md): frames on a raw console line
+ * between a lab machine's supervisor on the host and umlkit-init's agent
+ * in the guest, and the same frames on a machine's control socket between
+ * the supervisor and boot.sh exec. A frame: type, session, payload length
+ * (big-endian), payload. Shared by the guest init and the host runtime. */
+#ifndef UMLKIT_AGENT_PROTO_H
+#define UMLKIT_AGENT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGENT_HEADER 4
+#define AGENT_MAX_PAYLOAD 4096
+#define AGENT_MAX_SESSIONS 32
+/* Flow control toward the guest: the host keeps at most AGENT_WINDOW bytes
+ * unacknowledged on the line, so the guest's tty buffer (4 KiB) never
+ * fills. A full buffer throttles UML's console line, and UML does not
+ * always resume reading it (seen: after 20 KB of stdin, the line took no
+ * more input). Frames toward the guest carry at most AGENT_MAX_IN. */
+#define AGENT_WINDOW 3072
+#define AGENT_MAX_IN 1024
+#define AGENT_MAX_ARGV (AGENT_WINDOW - AGENT_HEADER)
+
+enum agent_frame {
+	AGENT_EXEC = 'E',	/* host: argv, NUL-separated */
+	AGENT_STDIN = 'I',	/* host: data for the command's stdin */
+	AGENT_STDIN_EOF = 'i',	/* host: its stdin ended */
+	AGENT_KILL = 'K',	/* host: the client went; payload: signal number (1 byte) */
+	AGENT_STDOUT = 'O',	/* guest: the command's stdout */
+	AGENT_STDERR = 'R',	/* guest: its stderr */
+	AGENT_EXIT = 'X',	/* guest: its status, 1 byte (128+N: signal N) */
+	AGENT_ACK = 'A',	/* guest: bytes taken off the line, 4 bytes big-endian */
+};
+
+static inline void agent_header(unsigned char *h, int type, int session, size_t len)
+{
+	h[0] = (unsigned char)type;
+	h[1] = (unsigned char)session;
+	h[2] = (unsigned char)(len >> 8);
+	h[3] = (unsigned char)(len & 0xff);
+}
+
+static inline size_t agent_length(const unsigned char *h)
+{
+	return ((size_t)h[2] << 8) | h[3];
+}
+
+#endif

@@ -1,0 +1,629 @@
+/* A lab bundle's commands (docs/lab.md):
+ *   boot.sh [--instance NAME] start|status|stop|test
+ *   boot.sh [--instance NAME] connect MACHINE
+ *   boot.sh [--instance NAME] exec MACHINE -- CMD [ARG...]
+ * An instance lives in $XDG_RUNTIME_DIR/umlkit-labs/LAB.INSTANCE (else
+ * /tmp/umlkit-labs-UID/...): the lab directory unpacked from the bundle,
+ * and per machine its supervisor's socket, lock, state and log. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../agent-proto.h"
+#include "lab.h"
+#include "run.h"
+
+#define START_SECONDS 300	/* a machine not up by then failed */
+#define STOP_SECONDS 20
+#define DETACH_KEY 0x1d		/* Ctrl-] */
+
+struct lab *lab_load(struct run *r, const char *instance)
+{
+	struct lab *lab = xcalloc(1, sizeof(*lab));
+	struct lab_diag *d = xcalloc(1, sizeof(*d));
+	char *conf_path = xasprintf("%s/lab/lab.conf", instance), *dep_path = xasprintf("%s/lab/lab.dep", instance);
+	char *conf = read_file(conf_path, NULL), *dep = read_file(dep_path, NULL);
+	if (!conf) {
+		say(r->prog, "cannot read %s: %s", conf_path, strerror(errno));
+		return NULL;
+	}
+	if (lab_parse_conf(conf, "lab.conf", lab, d) < 0 || (dep && lab_parse_dep(dep, "lab.dep", lab, d) < 0) ||
+	    (!dep && lab_order(lab) < 0)) {
+		say(r->prog, "%s", d->error);
+		return NULL;
+	}
+	free(d);
+	return lab;
+}
+
+const struct lab_machine *lab_find(const struct lab *lab, const char *name)
+{
+	for (int i = 0; i < lab->n_machines; i++)
+		if (!strcmp(lab->machines[i].name, name))
+			return &lab->machines[i];
+	return NULL;
+}
+
+/* Switch names of one instance: "lab-HASH", short enough for any domain */
+const char *lab_switch_prefix(const char *instance)
+{
+	static char prefix[16];
+	unsigned long h = 5381;
+	for (const char *p = instance; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	snprintf(prefix, sizeof(prefix), "lab-%08lx", h & 0xffffffffUL);
+	return prefix;
+}
+
+static char *instance_dir(struct run *r, const char *instance)
+{
+	char base[4096];
+	if (private_dir(r->prog, "umlkit-labs", base, sizeof(base)) < 0)
+		exit(EX_HOST);
+	return xasprintf("%s/%s.%s", base, r->conf.lab, instance);
+}
+
+/* Is machine NAME's supervisor alive (its lock held)? */
+static int machine_alive(const char *inst, const char *name)
+{
+	char *path = xasprintf("%s/%s.lock", inst, name);
+	int fd = open(path, O_RDWR | O_CLOEXEC), alive = 0;
+	free(path);
+	if (fd < 0)
+		return 0;
+	alive = flock(fd, LOCK_EX | LOCK_NB) < 0;
+	close(fd);
+	return alive;
+}
+
+static char *machine_state(const char *inst, const char *name)
+{
+	char *path = xasprintf("%s/%s.state", inst, name), *state = read_file(path, NULL);
+	free(path);
+	if (state)
+		state[strcspn(state, "\n")] = '\0';
+	return state ? state : xstrdup("");
+}
+
+static int any_alive(const char *inst)
+{
+	DIR *d = opendir(inst);
+	struct dirent *e;
+	int alive = 0;
+	while (d && (e = readdir(d)) && !alive) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".lock")) {
+			char *name = xstrdup(e->d_name);
+			name[len - 5] = '\0';
+			alive = machine_alive(inst, name);
+			free(name);
+		}
+	}
+	if (d)
+		closedir(d);
+	return alive;
+}
+
+static int run_tar(const char *archive, const char *dir)
+{
+	int status;
+	pid_t pid = fork();
+	if (pid == 0) {
+		child_defaults();
+		execlp("tar", "tar", "-xf", archive, "-C", dir, (char *)NULL);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* umlkit-run ... --lab-machine INSTANCE NAME, in a session of its own */
+static int spawn_machine(struct run *r, const char *inst, const char *name)
+{
+	int status;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char *log = xasprintf("%s/%s.log", inst, name), *prog = xasprintf("%s/umlkit-run", r->entry);
+		int null = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		child_defaults();
+		if (setsid() < 0 || null < 0 || out < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+			_exit(127);
+		close_range(3, ~0U, 0);
+		if (fork() == 0) {
+			execl(prog, "umlkit-run", r->bundle, r->entry, "--lab-machine", inst, name, (char *)NULL);
+			_exit(127);
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+static void say_interfaces(const struct lab_machine *m, FILE *f)
+{
+	for (int i = 0; i < m->n_ifs; i++)
+		fprintf(f, "%seth%d %s", i ? ", " : "", i, m->domains[i]);
+	if (m->bridged)
+		fprintf(f, "%seth%d NAT to the host", m->n_ifs ? ", " : "", m->n_ifs);
+}
+
+/* Starts the machines of LAB, round by round (lab.dep), waiting for each
+ * round's startup scripts. 0, or 1 when a machine failed. */
+static int start_machines(struct run *r, const char *inst, const struct lab *lab, int quiet)
+{
+	int failed = 0;
+	for (int k = 0; k < lab->n_machines;) {
+		int level = lab->order_level[k], first = k;
+		long long deadline = (long long)time(NULL) + START_SECONDS;
+		for (; k < lab->n_machines && lab->order_level[k] == level; k++)
+			if (spawn_machine(r, inst, lab->machines[lab->order[k]].name) < 0)
+				die(EX_HOST, r->prog, "cannot start %s: %s", lab->machines[lab->order[k]].name, strerror(errno));
+		for (int i = first; i < k; i++) {
+			const struct lab_machine *m = &lab->machines[lab->order[i]];
+			char *state = NULL;
+			for (;;) {
+				free(state);
+				state = machine_state(inst, m->name);
+				if (!strncmp(state, "up ", 3) || !strcmp(state, "stopped") || time(NULL) > deadline)
+					break;
+				if (*state && !machine_alive(inst, m->name) && strcmp(state, "booting"))
+					break;
+				usleep(20000);
+			}
+			if (!strcmp(state, "up 0")) {
+				if (!quiet) {
+					printf("%s: up (", m->name);
+					say_interfaces(m, stdout);
+					printf(")\n");
+				}
+			} else if (!strncmp(state, "up ", 3)) {
+				say(r->prog, "%s: its startup scripts exited %s (see boot.sh connect %s)", m->name, state + 3,
+				    m->name);
+				failed = 1;
+			} else {
+				char *log = xasprintf("%s/%s.log", inst, m->name), *text = read_file(log, NULL);
+				say(r->prog, "%s did not come up%s%s", m->name, text && *text ? ":\n" : "",
+				    text ? text : "");
+				failed = 1;
+			}
+			free(state);
+		}
+		fflush(stdout);
+	}
+	return failed;
+}
+
+static int lab_start(struct run *r, const char *inst, int quiet)
+{
+	char *archive = xasprintf("%s/lab.tar", r->entry);
+	struct lab *lab;
+	if (access(inst, F_OK) == 0) {
+		if (any_alive(inst)) {
+			say(r->prog, "this lab is already running (boot.sh status); stop it, or start another with "
+			    "--instance NAME");
+			return EX_USAGE;
+		}
+		remove_tree(inst);
+	}
+	if (mkdir(inst, 0700) < 0 || run_tar(archive, inst) < 0)
+		die(EX_HOST, r->prog, "cannot unpack the lab into %s", inst);
+	lab = lab_load(r, inst);
+	if (!lab)
+		return EX_CORRUPT;
+	return start_machines(r, inst, lab, quiet);
+}
+
+static int connect_machine(struct run *r, const char *inst, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = xasprintf("%s/%s.sock", inst, name);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		say(r->prog, "%s is not running (boot.sh status; boot.sh start)", name);
+		exit(EX_USAGE);
+	}
+	free(path);
+	return fd;
+}
+
+static int send_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_frame(int fd, int type, const void *data, size_t len)
+{
+	unsigned char h[AGENT_HEADER];
+	agent_header(h, type, 0, len);
+	return send_all(fd, h, sizeof(h)) < 0 || (len && send_all(fd, data, len) < 0) ? -1 : 0;
+}
+
+static int write_out(int fd, const unsigned char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Runs ARGV on machine NAME with IN, OUT and ERR; its exit status. */
+static int lab_exec(struct run *r, const char *inst, const char *name, char **argv, int in, int out, int err)
+{
+	int fd = connect_machine(r, inst, name), in_open = 1;
+	unsigned char args[AGENT_MAX_PAYLOAD], buf[AGENT_HEADER + AGENT_MAX_PAYLOAD];
+	size_t len = 0, have = 0;
+	for (char **a = argv; *a; a++) {
+		size_t n = strlen(*a) + 1;
+		if (len + n > AGENT_MAX_ARGV)
+			die(EX_USAGE, r->prog, "exec: the command line is longer than %d bytes", AGENT_MAX_ARGV);
+		memcpy(args + len, *a, n);
+		len += n;
+	}
+	if (send_frame(fd, AGENT_EXEC, args, len) < 0)
+		die(EX_HOST, r->prog, "exec: %s went away", name);
+	for (;;) {
+		struct pollfd p[2] = { { fd, POLLIN, 0 }, { in, POLLIN, 0 } };
+		if (poll(p, in_open ? 2 : 1, -1) < 0 && errno != EINTR)
+			return EX_HOST;
+		if (in_open && p[1].revents) {
+			ssize_t n = read(in, args, AGENT_MAX_IN);
+			if (n > 0 && send_frame(fd, AGENT_STDIN, args, (size_t)n) < 0)
+				return EX_CRASH;
+			if (n <= 0) {
+				send_frame(fd, AGENT_STDIN_EOF, NULL, 0);
+				in_open = 0;
+			}
+		}
+		if (!p[0].revents)
+			continue;
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		if (n <= 0) {
+			say(r->prog, "exec: %s stopped before the command ended", name);
+			return EX_CRASH;
+		}
+		have += (size_t)n;
+		while (have >= AGENT_HEADER && have >= AGENT_HEADER + agent_length(buf)) {
+			size_t flen = agent_length(buf);
+			if (buf[0] == AGENT_EXIT && flen == 1)
+				return buf[AGENT_HEADER];
+			if (buf[0] == AGENT_STDOUT || buf[0] == AGENT_STDERR)
+				write_out(buf[0] == AGENT_STDOUT ? out : err, buf + AGENT_HEADER, flen);
+			have -= AGENT_HEADER + flen;
+			memmove(buf, buf + AGENT_HEADER + flen, have);
+		}
+	}
+}
+
+static int lab_connect(struct run *r, const char *inst, const char *name)
+{
+	int fd = connect_machine(r, inst, name), tty = isatty(0);
+	struct termios saved;
+	unsigned char buf[4096];
+	if (send_frame(fd, 'C', NULL, 0) < 0)
+		return EX_HOST;
+	if (tty) {
+		fprintf(stderr, "%s: the console of %s; Ctrl-] detaches\r\n", r->prog, name);
+		term_save(0, &saved);
+		term_raw(0, &saved);
+	}
+	for (;;) {
+		struct pollfd p[2] = { { fd, POLLIN, 0 }, { 0, POLLIN, 0 } };
+		ssize_t n;
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0 || write_out(1, buf, (size_t)n) < 0)
+				break;
+		}
+		if (p[1].revents) {
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0 || (tty && memchr(buf, DETACH_KEY, (size_t)n)) || send_all(fd, buf, (size_t)n) < 0)
+				break;
+		}
+	}
+	if (tty) {
+		term_restore(0, &saved);
+		fprintf(stderr, "\n%s: detached from %s (it keeps running)\n", r->prog, name);
+	}
+	return 0;
+}
+
+static int lab_stop(struct run *r, const char *inst)
+{
+	struct lab *lab;
+	if (access(inst, F_OK) < 0) {
+		say(r->prog, "this lab is not running");
+		return 0;
+	}
+	lab = lab_load(r, inst);
+	for (int i = 0; lab && i < lab->n_machines; i++) {
+		const char *name = lab->machines[i].name;
+		char *sock = xasprintf("%s/%s.sock", inst, name);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			send_frame(fd, 'S', NULL, 0);
+		if (fd >= 0)
+			close(fd);
+		free(sock);
+	}
+	/* each supervisor cleans up and ends; one that does not is killed */
+	for (int t = 0; t < STOP_SECONDS * 50 && any_alive(inst); t++)
+		usleep(20000);
+	for (int i = 0; lab && i < lab->n_machines && any_alive(inst); i++) {
+		char *path = xasprintf("%s/%s.pid", inst, lab->machines[i].name), *pid = read_file(path, NULL);
+		if (pid && machine_alive(inst, lab->machines[i].name))
+			kill(atoi(pid), SIGKILL);
+		free(path);
+		free(pid);
+	}
+	for (int t = 0; t < 250 && any_alive(inst); t++)
+		usleep(20000);
+	if (remove_tree(inst) < 0)
+		say(r->prog, "cannot remove %s: %s", inst, strerror(errno));
+	return 0;
+}
+
+static int lab_status(struct run *r, const char *inst)
+{
+	struct lab *lab;
+	if (access(inst, F_OK) < 0) {
+		printf("%s: not running\n", r->conf.lab);
+		return 0;
+	}
+	lab = lab_load(r, inst);
+	if (!lab)
+		return EX_CORRUPT;
+	printf("%-16s %-10s %s\n", "MACHINE", "STATE", "INTERFACES");
+	for (int i = 0; i < lab->n_machines; i++) {
+		const struct lab_machine *m = &lab->machines[i];
+		char *state = machine_state(inst, m->name);
+		const char *shown = !machine_alive(inst, m->name) ? "stopped" : !strcmp(state, "up 0") ? "running"
+				    : !strncmp(state, "up ", 3) ? "startup-failed" : "booting";
+		printf("%-16s %-10s ", m->name, shown);
+		say_interfaces(m, stdout);
+		printf("\n");
+		free(state);
+	}
+	return 0;
+}
+
+/* TAP: each NAME.test of the lab, run on NAME (sh /hostlab/NAME.test) */
+static int lab_test(struct run *r, const char *inst)
+{
+	struct lab *lab;
+	int started = 0, n = 0, failed = 0, k = 0;
+	if (access(inst, F_OK) < 0 || !any_alive(inst)) {
+		int code = lab_start(r, inst, 1);
+		if (code)
+			return code;
+		started = 1;
+	}
+	lab = lab_load(r, inst);
+	if (!lab)
+		return EX_CORRUPT;
+	for (int i = 0; i < lab->n_machines; i++) {
+		char *t = xasprintf("%s/lab/%s.test", inst, lab->machines[i].name);
+		n += access(t, R_OK) == 0;
+		free(t);
+	}
+	printf("1..%d\n", n);
+	for (int i = 0; i < lab->n_machines; i++) {
+		const char *name = lab->machines[i].name;
+		char *t = xasprintf("%s/lab/%s.test", inst, name), *script = xasprintf("/hostlab/%s.test", name);
+		char *argv[] = { "sh", script, NULL }, line[4096];
+		FILE *out;
+		int code, null;
+		if (access(t, R_OK) < 0)
+			continue;
+		out = tmpfile();
+		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		fflush(stdout);
+		code = lab_exec(r, inst, name, argv, null, fileno(out), fileno(out));
+		close(null);
+		k++;
+		if (code)
+			failed++;
+		printf("%sok %d - %s.test%s", code ? "not " : "", k, name, code ? "" : "\n");
+		if (code)
+			printf(" (exit %d)\n", code);
+		rewind(out);
+		while (fgets(line, sizeof(line), out))
+			printf("# %s%s", line, line[strlen(line) - 1] == '\n' ? "" : "\n");
+		fclose(out);
+		free(t);
+		free(script);
+	}
+	fflush(stdout);
+	if (started)
+		lab_stop(r, inst);
+	return failed ? 1 : 0;
+}
+
+/* umlkit-run --lab-check DIR, at build time: DIR/lab.conf and lab.dep
+ * parsed as boot.sh start will, notes and errors with file and line, and
+ * the lab's name (LAB_NAME made a plain word, else DIR's) on stdout. */
+int lab_check(const char *dir)
+{
+	struct lab *lab = xcalloc(1, sizeof(*lab));
+	struct lab_diag *d = xcalloc(1, sizeof(*d));
+	char *conf_path = xasprintf("%s/lab.conf", dir), *dep_path = xasprintf("%s/lab.dep", dir);
+	char *conf = read_file(conf_path, NULL), *dep = read_file(dep_path, NULL), name[33] = "";
+	const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	size_t k = 0;
+	if (!conf) {
+		dprintf(2, "lab: cannot read %s: %s\n", conf_path, strerror(errno));
+		return 2;
+	}
+	if (lab_parse_conf(conf, conf_path, lab, d) < 0 || (dep && lab_parse_dep(dep, dep_path, lab, d) < 0)) {
+		dprintf(2, "%s\n", d->error);
+		return 2;
+	}
+	if (*d->notes)
+		dprintf(2, "%s", d->notes);
+	for (int i = 0; i < lab->n_machines; i++) {
+		char *startup = xasprintf("%s/%s.startup", dir, lab->machines[i].name);
+		if (*lab->machines[i].image)
+			dprintf(2, "%s: %s[image]=%s: every machine runs the configured root image\n", conf_path,
+				lab->machines[i].name, lab->machines[i].image);
+		free(startup);
+	}
+	for (const char *p = *lab->name ? lab->name : base; *p && k < sizeof(name) - 1; p++)
+		name[k++] = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", *p) ? *p : '_';
+	name[k] = '\0';
+	printf("%s\n", *name ? name : "lab");
+	return 0;
+}
+
+void lab_usage(struct run *r)
+{
+	printf("Usage: %s [--instance NAME] COMMAND\n\n"
+	       "The lab '%s', a network of User Mode Linux machines; no root needed.\n\n"
+	       "Commands:\n"
+	       "  start                 boot every machine (lab.dep's order), run the startup\n"
+	       "                        scripts, return when all are done; they keep running\n"
+	       "  status                machines, state and interfaces\n"
+	       "  connect MACHINE       this terminal on MACHINE's console (Ctrl-] detaches)\n"
+	       "  exec MACHINE -- CMD [ARG...]\n"
+	       "                        run CMD on MACHINE: its stdin, stdout, stderr, exit status\n"
+	       "  test                  run each MACHINE.test on MACHINE (starting the lab if\n"
+	       "                        needed, and stopping it after); TAP; 1 if one fails\n"
+	       "  stop                  power every machine off, remove every run file\n\n"
+	       "Without a command, on a terminal: start, then offer the consoles.\n"
+	       "--instance NAME runs another copy of the lab beside this one (default: default).\n"
+	       "Exit status: the command's (exec), 0 done, 1 a startup script or test failed,\n"
+	       "%d bad usage or not running, %d the host cannot run it, %d a machine stopped.\n",
+	       r->prog, r->conf.lab, EX_USAGE, EX_HOST, EX_CRASH);
+}
+
+/* Without a command on a terminal: start, then a console at a time. */
+static int lab_interactive(struct run *r, const char *inst)
+{
+	struct lab *lab;
+	char line[64];
+	int code = any_alive(inst) ? 0 : lab_start(r, inst, 0);
+	if (code == EX_USAGE || code == EX_CORRUPT || code == EX_HOST)
+		return code;
+	lab = lab_load(r, inst);
+	if (!lab)
+		return EX_CORRUPT;
+	for (;;) {
+		printf("\nConsoles:");
+		for (int i = 0; i < lab->n_machines; i++)
+			printf(" %s", lab->machines[i].name);
+		printf("\nName a machine, 'q' to stop the lab, 'd' to leave it running: ");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin) || !strncmp(line, "d", 1))
+			return 0;
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "q"))
+			return lab_stop(r, inst);
+		if (lab_find(lab, line))
+			lab_connect(r, inst, line);
+	}
+}
+
+int lab_main(struct run *r, int argc, char **argv)
+{
+	const char *instance = "default", *cmd = NULL;
+	char *inst, **rest = NULL;
+	int n_rest = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			rest = argv + i + 1;
+			break;
+		}
+		if (!strcmp(argv[i], "--instance") && i + 1 < argc) {
+			instance = argv[++i];
+			if (!lab_valid_name(instance)) {
+				say(r->prog, "--instance '%s': a name of letters, digits, '_', '-' and '.'", instance);
+				return EX_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			lab_usage(r);
+			return 0;
+		} else if (!cmd) {
+			cmd = argv[i];
+		} else if (n_rest < 1) {
+			argv[n_rest++] = argv[i];	/* the machine */
+		} else {
+			say(r->prog, "'%s': one machine at a time (see --help)", argv[i]);
+			return EX_USAGE;
+		}
+	}
+	inst = instance_dir(r, instance);
+	if (!cmd) {
+		if (isatty(0) && isatty(1))
+			return lab_interactive(r, inst);
+		say(r->prog, "no command: start, status, connect, exec, test or stop (see --help)");
+		return EX_USAGE;
+	}
+	if (!strcmp(cmd, "start"))
+		return lab_start(r, inst, 0);
+	if (!strcmp(cmd, "stop"))
+		return lab_stop(r, inst);
+	if (!strcmp(cmd, "status"))
+		return lab_status(r, inst);
+	if (!strcmp(cmd, "test"))
+		return lab_test(r, inst);
+	if (!strcmp(cmd, "connect") || !strcmp(cmd, "exec")) {
+		struct lab *lab;
+		if (!n_rest) {
+			say(r->prog, "%s: name a machine (see --help)", cmd);
+			return EX_USAGE;
+		}
+		if (access(inst, F_OK) < 0 || !(lab = lab_load(r, inst)) || !lab_find(lab, argv[0])) {
+			say(r->prog, "%s: no machine '%s' in a running lab (boot.sh status)", cmd, argv[0]);
+			return EX_USAGE;
+		}
+		if (!strcmp(cmd, "connect"))
+			return lab_connect(r, inst, argv[0]);
+		if (!rest || !*rest) {
+			say(r->prog, "exec: give the command after -- (boot.sh exec %s -- CMD)", argv[0]);
+			return EX_USAGE;
+		}
+		signal(SIGPIPE, SIG_IGN);
+		return lab_exec(r, inst, argv[0], rest, 0, 1, 2);
+	}
+	say(r->prog, "unknown command '%s': start, status, connect, exec, test or stop (see --help)", cmd);
+	return EX_USAGE;
+}

@@ -1,0 +1,48 @@
+/* Labs: many machines from one Kathara-style lab directory (docs/lab.md). */
+#ifndef UMLKIT_LAB_H
+#define UMLKIT_LAB_H
+
+#include <stddef.h>
+
+#define LAB_MAX_MACHINES 64
+#define LAB_MAX_IFS 8
+#define LAB_MAX_PORTS 8
+#define LAB_MAX_ENV 16
+#define LAB_TEXT 256
+
+struct lab_machine {
+	char name[33];
+	char domains[LAB_MAX_IFS][33];	/* ethN's collision domain */
+	int n_ifs;
+	char image[128];
+	unsigned long mem_mib;		/* 0: the bundle's */
+	int bridged;
+	char ports[LAB_MAX_PORTS][40];	/* as --forward takes them */
+	int n_ports;
+	char env[LAB_MAX_ENV][LAB_TEXT];
+	int n_env;
+	int deps[LAB_MAX_MACHINES];	/* indexes of machines it waits for */
+	int n_deps;
+	int line;			/* where lab.conf first names it */
+};
+
+struct lab {
+	char name[LAB_TEXT], description[LAB_TEXT], version[LAB_TEXT], author[LAB_TEXT], email[LAB_TEXT],
+		web[LAB_TEXT];
+	struct lab_machine machines[LAB_MAX_MACHINES];
+	int n_machines;
+	int order[LAB_MAX_MACHINES], order_level[LAB_MAX_MACHINES];
+};
+
+/* what the parser says: the first error, and notes (ignored options) */
+struct lab_diag {
+	char error[512];
+	char notes[4096];
+};
+
+int lab_valid_name(const char *s);
+int lab_parse_conf(char *text, const char *file, struct lab *lab, struct lab_diag *d);
+int lab_parse_dep(char *text, const char *file, struct lab *lab, struct lab_diag *d);
+int lab_order(struct lab *lab);
+
+#endif

@@ -1,0 +1,437 @@
+/* One lab machine's supervisor (docs/lab.md): started detached by
+ * `boot.sh start`, it boots machine NAME of the lab in INSTANCE and serves
+ * its control socket INSTANCE/NAME.sock until the machine stops:
+ *   exec      frames (boot/agent-proto.h) relayed to and from the agent in
+ *             the guest, under a session number of the machine's;
+ *   connect   the console: what it printed lately, then both ways, raw;
+ *   stop      the machine is killed, the supervisor cleans up and ends.
+ * Its state is in INSTANCE/NAME.state ("booting", "up STATUS" once the
+ * startup scripts ran, "stopped"); INSTANCE/NAME.lock is locked while it
+ * lives. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../agent-proto.h"
+#include "lab.h"
+#include "run.h"
+
+#define MAX_CLIENTS 64
+#define CONSOLE_KEEP 16384
+
+enum client_kind { CLIENT_NEW, CLIENT_EXEC, CLIENT_CONSOLE, CLIENT_STOP };
+
+struct client {
+	int fd, kind, session;
+	unsigned char buf[AGENT_HEADER + AGENT_MAX_PAYLOAD];
+	size_t len;
+};
+
+struct machine {
+	struct run *r;
+	const char *instance, *name;
+	int console, agent, listen_fd, status_fd, lock_fd;
+	pid_t guard;
+	int up, stopping;
+	struct client clients[MAX_CLIENTS];
+	int n_clients;
+	unsigned char abuf[AGENT_HEADER + AGENT_MAX_PAYLOAD];
+	size_t alen;
+	size_t in_flight;	/* bytes sent to the agent, not yet acknowledged */
+	char history[CONSOLE_KEEP];
+	size_t history_len;
+};
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);	/* sockets and the console pty */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void set_state(struct machine *m, const char *state)
+{
+	char *path = xasprintf("%s/%s.state", m->instance, m->name);
+	if (write_file(path, state, strlen(state)) < 0)
+		say(m->r->prog, "cannot write %s: %s", path, strerror(errno));
+	free(path);
+}
+
+static void drop_client(struct machine *m, int i)
+{
+	struct client *c = &m->clients[i];
+	if (c->kind == CLIENT_EXEC && m->agent >= 0) {
+		/* the client went before its command: the command goes too */
+		unsigned char kill_frame[AGENT_HEADER + 1];
+		agent_header(kill_frame, AGENT_KILL, c->session, 1);
+		kill_frame[AGENT_HEADER] = SIGKILL;
+		write_all(m->agent, kill_frame, sizeof(kill_frame));
+	}
+	close(c->fd);
+	m->clients[i] = m->clients[--m->n_clients];
+}
+
+static int free_session(const struct machine *m)
+{
+	for (int id = 1; id < 256; id++) {
+		int used = 0;
+		for (int i = 0; i < m->n_clients && !used; i++)
+			used = m->clients[i].kind == CLIENT_EXEC && m->clients[i].session == id;
+		if (!used)
+			return id;
+	}
+	return -1;
+}
+
+/* A whole frame from client I; 0 to keep it, -1 to drop it. */
+static int client_frame(struct machine *m, int i, unsigned char *frame, size_t len)
+{
+	struct client *c = &m->clients[i];
+	if (c->kind == CLIENT_NEW) {
+		if (frame[0] == 'C') {
+			c->kind = CLIENT_CONSOLE;
+			return write_all(c->fd, m->history, m->history_len);
+		}
+		if (frame[0] == 'S') {
+			c->kind = CLIENT_STOP;
+			m->stopping = 1;
+			kill(m->guard, SIGTERM);
+			return 0;
+		}
+		if (frame[0] != AGENT_EXEC || !m->up || (c->session = free_session(m)) < 0)
+			return -1;
+		c->kind = CLIENT_EXEC;
+	}
+	if (c->kind != CLIENT_EXEC || (frame[0] != AGENT_EXEC && frame[0] != AGENT_STDIN &&
+				       frame[0] != AGENT_STDIN_EOF && frame[0] != AGENT_KILL))
+		return -1;
+	frame[1] = (unsigned char)c->session;
+	m->in_flight += len;
+	return write_all(m->agent, frame, len);
+}
+
+/* May client C's next frame go to the agent now? */
+static int fits(const struct machine *m, const struct client *c)
+{
+	size_t len = AGENT_HEADER + agent_length(c->buf);
+	return c->kind == CLIENT_NEW && c->buf[0] != AGENT_EXEC ? 1 : m->in_flight + len <= AGENT_WINDOW;
+}
+
+/* The whole frames client I has sent, as far as the window allows. */
+static int client_pump(struct machine *m, int i)
+{
+	struct client *c = &m->clients[i];
+	while (c->kind != CLIENT_CONSOLE && c->len >= AGENT_HEADER && c->len >= AGENT_HEADER + agent_length(c->buf)) {
+		size_t len = AGENT_HEADER + agent_length(c->buf);
+		if (agent_length(c->buf) > AGENT_MAX_ARGV)
+			return -1;
+		if (!fits(m, c))
+			return 0;
+		if (client_frame(m, i, c->buf, len) < 0)
+			return -1;
+		c->len -= len;
+		memmove(c->buf, c->buf + len, c->len);
+		if (c->kind == CLIENT_CONSOLE && c->len) {
+			/* keystrokes sent right after the request */
+			if (write_all(m->console, c->buf, c->len) < 0)
+				return -1;
+			c->len = 0;
+		}
+	}
+	return 0;
+}
+
+static int client_read(struct machine *m, int i)
+{
+	struct client *c = &m->clients[i];
+	ssize_t n;
+	if (c->kind == CLIENT_CONSOLE) {
+		char buf[4096];
+		n = read(c->fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			return -1;
+		return write_all(m->console, buf, (size_t)n) < 0 && errno != EIO ? -1 : 0;
+	}
+	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	c->len += (size_t)n;
+	return client_pump(m, i);
+}
+
+/* frames from the agent go to the client of their session */
+static void agent_read(struct machine *m)
+{
+	ssize_t n = read(m->agent, m->abuf + m->alen, sizeof(m->abuf) - m->alen);
+	if (n <= 0) {
+		close(m->agent);
+		m->agent = -1;
+		return;
+	}
+	m->alen += (size_t)n;
+	while (m->alen >= AGENT_HEADER && m->alen >= AGENT_HEADER + agent_length(m->abuf)) {
+		size_t len = AGENT_HEADER + agent_length(m->abuf);
+		if (m->abuf[0] == AGENT_ACK && len == AGENT_HEADER + 4) {
+			const unsigned char *p = m->abuf + AGENT_HEADER;
+			size_t acked = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+			m->in_flight = acked > m->in_flight ? 0 : m->in_flight - acked;
+		}
+		for (int i = 0; i < m->n_clients && m->abuf[0] != AGENT_ACK; i++) {
+			struct client *c = &m->clients[i];
+			if (c->kind != CLIENT_EXEC || c->session != m->abuf[1])
+				continue;
+			if (write_all(c->fd, m->abuf, len) < 0 || m->abuf[0] == AGENT_EXIT) {
+				if (m->abuf[0] == AGENT_EXIT)
+					c->kind = CLIENT_NEW;	/* done: no kill on close */
+				drop_client(m, i);
+			}
+			break;
+		}
+		m->alen -= len;
+		memmove(m->abuf, m->abuf + len, m->alen);
+	}
+}
+
+static void console_read(struct machine *m)
+{
+	char buf[4096];
+	ssize_t n = read(m->console, buf, sizeof(buf));
+	if (n <= 0)
+		return;
+	/* the buffer is smaller than the history kept */
+	if (m->history_len + (size_t)n > CONSOLE_KEEP) {
+		size_t drop = m->history_len + (size_t)n - CONSOLE_KEEP;
+		memmove(m->history, m->history + drop, m->history_len - drop);
+		m->history_len -= drop;
+	}
+	memcpy(m->history + m->history_len, buf, (size_t)n);
+	m->history_len += (size_t)n;
+	for (int i = 0; i < m->n_clients; i++)
+		if (m->clients[i].kind == CLIENT_CONSOLE)
+			send(m->clients[i].fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void check_startup(struct machine *m)
+{
+	char *path = xasprintf("%s/startup", m->r->dir), *code = read_file(path, NULL), state[64];
+	free(path);
+	if (!code)
+		return;
+	m->up = 1;
+	snprintf(state, sizeof(state), "up %d\n", atoi(code));
+	free(code);
+	set_state(m, state);
+}
+
+static void serve(struct machine *m)
+{
+	for (;;) {
+		struct pollfd pfd[4 + MAX_CLIENTS];
+		int n = 0;
+		pfd[n++] = (struct pollfd){ m->status_fd, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ m->console, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ m->agent, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ m->listen_fd, POLLIN, 0 };
+		for (int i = 0; i < m->n_clients; i++)
+			pfd[n++] = (struct pollfd){ m->clients[i].fd,
+						    m->clients[i].len < sizeof(m->clients[i].buf) ? POLLIN : 0, 0 };
+		if (poll(pfd, (nfds_t)n, m->up ? -1 : 200) < 0 && errno != EINTR)
+			return;
+		if (pfd[0].revents)
+			return;	/* the guard reported: the machine has stopped */
+		if (pfd[1].revents)
+			console_read(m);
+		if (m->agent >= 0 && pfd[2].revents) {
+			agent_read(m);
+			/* acknowledged room: frames clients sent meanwhile */
+			for (int i = m->n_clients - 1; i >= 0; i--)
+				if (client_pump(m, i) < 0)
+					drop_client(m, i);
+		}
+		if (pfd[3].revents & POLLIN && m->n_clients < MAX_CLIENTS) {
+			/* non-blocking: a client's poll entry may be stale after another's drop */
+			int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (fd >= 0)
+				m->clients[m->n_clients++] = (struct client){ .fd = fd };
+		}
+		for (int i = n - 1; i >= 4; i--)
+			if (i - 4 < m->n_clients && pfd[i].revents && client_read(m, i - 4) < 0)
+				drop_client(m, i - 4);
+		if (!m->up)
+			check_startup(m);
+	}
+}
+
+static int listen_on(struct machine *m)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = xasprintf("%s/%s.sock", m->instance, m->name);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		say(m->r->prog, "the lab's socket path %s is too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		say(m->r->prog, "cannot listen on %s: %s", path, strerror(errno));
+		return -1;
+	}
+	free(path);
+	return fd;
+}
+
+/* the guest's files: mode, shares (/hostlab, /shared), env */
+static int guest_files(struct machine *m, const struct lab_machine *lm)
+{
+	struct run *r = m->r;
+	char *mode = xasprintf("lab %s\n", m->name), *path, *env = xstrdup("");
+	int rc;
+	path = xasprintf("%s/mode", r->dir);
+	rc = write_file(path, mode, strlen(mode));
+	free(path);
+	path = xasprintf("%s/shares", r->dir);
+	rc |= write_file(path, "/s0\t/hostlab\tro\n/s1\t/shared\trw\n", 30);
+	free(path);
+	for (int i = 0; i < lm->n_env; i++) {
+		char *more = xasprintf("%s%s\n", env, lm->env[i]);
+		free(env);
+		env = more;
+	}
+	path = xasprintf("%s/env", r->dir);
+	rc |= write_file(path, env, strlen(env));
+	free(path);
+	free(env);
+	free(mode);
+	return rc;
+}
+
+static void plan_network(struct machine *m, const struct lab *lab, const struct lab_machine *lm)
+{
+	struct net *net = &m->r->net;
+	net->nat_pid = -1;
+	for (int i = 0; i < lm->n_ifs; i++)
+		net_add_if(net, NETIF_SWITCH, xasprintf("%s.%s", lab_switch_prefix(m->instance), lm->domains[i]),
+			   NULL);
+	if (lm->bridged) {
+		net_add_if(net, NETIF_NAT, NULL, "10.0.2.15/24");
+		for (int i = 0; i < lm->n_ports; i++)
+			net->forwards[net->n_forwards++] = xstrdup(lm->ports[i]);
+	}
+	(void)lab;
+}
+
+/* umlkit-run BUNDLE ENTRY --lab-machine INSTANCE NAME (detached by
+ * lab_start); its stdout and stderr are INSTANCE/NAME.log. */
+int lab_machine(struct run *r, const char *instance, const char *name)
+{
+	static struct machine m;
+	struct lab *lab = lab_load(r, instance);
+	const struct lab_machine *lm;
+	int pair[2], st[2], child_fds[4 + MAX_NETIFS], n_child = 0, n_words = 0, code, status, slave;
+	char *words[4 + MAX_NETIFS], *lock, **argv;
+	struct guard_report report;
+
+	if (!lab || !(lm = lab_find(lab, name)))
+		return EX_USAGE;
+	signal(SIGPIPE, SIG_IGN);	/* a client that went is seen as such */
+	m.r = r;
+	m.instance = instance;
+	m.name = name;
+	lock = xasprintf("%s/%s.lock", instance, name);
+	m.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (m.lock_fd < 0 || flock(m.lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		say(r->prog, "%s: already running", name);
+		return EX_USAGE;
+	}
+	set_state(&m, "booting\n");
+	{
+		char *pid = xasprintf("%s/%s.pid", instance, name), *text = xasprintf("%d\n", (int)getpid());
+		write_file(pid, text, strlen(text));
+		free(pid);
+		free(text);
+	}
+	r->command_mode = 0;
+	r->opt.cpu = CPU_AUTO;
+	if (lm->mem_mib)
+		r->opt.mem = (unsigned long long)lm->mem_mib << 20;
+	r->opt.shares[0] = (struct share){ xasprintf("%s/lab", instance), "/hostlab", 0 };
+	r->opt.shares[1] = (struct share){ xasprintf("%s/lab/shared", instance), "/shared", 1 };
+	mkdir(r->opt.shares[1].host, 0755);
+	r->opt.n_shares = 2;
+	plan_network(&m, lab, lm);
+	rundir_pick_tmpbase(r);
+	cache_sweep_runs(r->tmpbase);
+	rundir_create(r);
+	code = rundir_prepare(r);
+	if (!code && (guest_files(&m, lm) < 0 || setenv("TMPDIR", r->tmpbase, 1) < 0))
+		code = EX_HOST;
+	if (code)
+		goto out;
+	if ((m.listen_fd = listen_on(&m)) < 0 || pty_open(&m.console, &slave) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0 || pipe2(st, O_CLOEXEC) < 0) {
+		code = EX_HOST;
+		goto out;
+	}
+	/* child_fds[0] is UML's log: this process's stderr, NAME.log */
+	child_fds[n_child++] = 2;
+	child_fds[n_child++] = slave;	/* the console */
+	child_fds[n_child++] = pair[1];	/* the agent's line, tty1 in the guest */
+	words[n_words++] = xasprintf("con0=fd:%d,fd:%d", slave, slave);
+	words[n_words++] = xasprintf("con1=fd:%d,fd:%d", pair[1], pair[1]);
+	code = net_up(r, 2, child_fds, &n_child, words, &n_words);
+	if (code)
+		goto out;
+	argv = rundir_uml_argv(r, words, n_words);
+	m.guard = guard_start(r, argv, child_fds, n_child, st[1], NULL, -1);
+	for (int i = 1; i < n_child; i++)
+		close(child_fds[i]);
+	close(st[1]);
+	m.agent = pair[0];
+	m.status_fd = st[0];
+	fcntl(m.console, F_SETFL, O_NONBLOCK);
+	serve(&m);
+	kill(m.guard, SIGTERM);
+	while (read(st[0], &report, sizeof(report)) < 0 && errno == EINTR)
+		;
+	while (waitpid(m.guard, &status, 0) < 0 && errno == EINTR)
+		;
+	net_down(r);
+	while (m.n_clients)
+		drop_client(&m, m.n_clients - 1);
+out:
+	set_state(&m, "stopped\n");
+	lock = xasprintf("%s/%s.sock", instance, name);
+	unlink(lock);
+	remove_tree(r->dir);
+	return code;
+}

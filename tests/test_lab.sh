@@ -1,0 +1,232 @@
+#!/bin/sh
+# Labs (docs/lab.md): the shipped lab and labs written in Kathara's format
+# by hand, run as one bundle: start, status, exec, test, stop, instances.
+# Lab addresses live only inside the guests; no NAT is used.
+. "$TOPDIR/tests/lib.sh"
+
+# a lab bundle of lab directory $1 in $SCRATCH/$2, with the tests' kernel
+lab_bundle() {
+	o=$SCRATCH/$2
+	umlkit_make O="$o" lab_defconfig || fail "lab_defconfig"
+	sed -i -e '/^UMLKIT_KERNEL_FROM_TARBALL=y/d' -e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_LAB_DIR=/d' \
+		-e '/UMLKIT_BUNDLE_/d' "$o/.config"
+	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\nUMLKIT_LAB_DIR="%s"\nUMLKIT_BUNDLE_ZSTD=y\n' \
+		"$KERNEL" "$1" >>"$o/.config"
+	umlkit_make O="$o" olddefconfig && umlkit_make O="$o"
+}
+
+oneTimeSetUp() {
+	lab_bundle configs/lab shipped || fail "build: $(tail -5 "$SCRATCH/make.log")"
+	LAB=$SCRATCH/shipped/images/boot.sh
+}
+
+# lab processes of ours still running: machine supervisors, their kernels
+lab_processes() {
+	ps -eo stat=,args= | grep -v '^Z' | grep -F "$XDG_CACHE_HOME/umlkit/" | grep -v grep || :
+}
+
+labs_dir() {
+	if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -O "$XDG_RUNTIME_DIR" ]; then
+		echo "$XDG_RUNTIME_DIR/umlkit-labs"
+	else
+		echo "/tmp/umlkit-labs-$(id -u)"
+	fi
+}
+
+test_the_shipped_lab_routes_between_subnets() {
+	out=$("$LAB" start </dev/null 2>&1)
+	assertEquals "started: $out" 0 $?
+	assertEquals "each machine up" "$(printf 'r1: up (eth0 A, eth1 B)\npc1: up (eth0 A)\npc2: up (eth0 B)')" "$out"
+	out=$("$LAB" exec pc1 -- ping -c 1 -W 5 192.168.2.10 </dev/null 2>&1)
+	assertEquals "pc1 pings pc2 across r1: $out" 0 $?
+	# 1 MB over TCP from pc1 to pc2, byte-exact: pc2 answers with its sha256
+	head -c 1000000 /dev/urandom >"$SCRATCH/f"
+	"$LAB" exec pc2 -- nc -l -p 5000 -e sha256sum </dev/null >"$SCRATCH/pc2.out" 2>&1 &
+	got=$("$LAB" exec pc1 -- sh -c 'i=0; until nc 192.168.2.10 5000; do
+		i=$((i + 1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done' <"$SCRATCH/f" 2>&1)
+	assertEquals "pc2 got the bytes pc1 sent" "$(sha256sum <"$SCRATCH/f")" "$got"
+	wait
+	out=$("$LAB" exec pc1 -- wget -q -O - http://192.168.2.10/ </dev/null 2>&1)
+	assertEquals "pc2's web server" "<h1>pc2, across the router</h1>" "$out"
+	out=$("$LAB" status 2>&1)
+	assertTrue "status lists the machines running: $out" "echo '$out' | grep -q '^pc2 *running *eth0 B'"
+	out=$("$LAB" test </dev/null 2>&1)
+	assertEquals "the lab's own checks pass: $out" 0 $?
+	assertTrue "TAP: $out" "echo '$out' | grep -q '^ok 2 - pc1.test'"
+	"$LAB" stop
+	assertEquals "stop" 0 $?
+}
+
+test_exec_keeps_arguments_streams_and_status() {
+	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
+	out=$("$LAB" exec pc1 -- sh -c 'echo out; echo err >&2; exit 7' </dev/null 2>"$SCRATCH/err")
+	assertEquals "status" 7 $?
+	assertEquals "stdout" "out" "$out"
+	assertEquals "stderr" "err" "$(cat "$SCRATCH/err")"
+	out=$("$LAB" exec pc1 -- printf '[%s]' 'a b' '' "it's" '"q"' </dev/null)
+	assertEquals "arguments exactly" "[a b][][it's][\"q\"]" "$out"
+	out=$(printf 'line1\nline2' | "$LAB" exec pc1 -- wc -l)
+	assertEquals "stdin, end of file included" "1" "$(echo $out)"
+	want=$("$LAB" exec pc1 -- sha256sum /bin/busybox </dev/null | cut -d' ' -f1)
+	got=$("$LAB" exec pc1 -- cat /bin/busybox </dev/null | sha256sum | cut -d' ' -f1)
+	assertEquals "binary stdout, byte for byte" "$want" "$got"
+	"$LAB" exec pc1 -- no-such-command </dev/null 2>/dev/null
+	assertEquals "not found" 127 $?
+	# 1 MB of stdin, then the machine still answers
+	got=$("$LAB" exec pc2 -- sha256sum <"$SCRATCH/f" 2>&1)
+	assertEquals "1 MB of stdin" "$(sha256sum <"$SCRATCH/f")" "$got"
+	assertEquals "then it still answers" "alive" "$("$LAB" exec pc2 -- echo alive </dev/null 2>&1)"
+	"$LAB" exec nosuch -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "an unknown machine: 125" 125 $?
+	assertEquals "one line" 1 "$(wc -l <"$SCRATCH/err")"
+	"$LAB" start </dev/null >/dev/null 2>"$SCRATCH/err"
+	assertEquals "started twice: 125" 125 $?
+	assertTrue "says to use --instance: $(cat "$SCRATCH/err")" "grep -q -- '--instance' '$SCRATCH/err'"
+	"$LAB" stop
+}
+
+test_stop_leaves_no_process_switch_or_file() {
+	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
+	assertNotEquals "running" "" "$(lab_processes)"
+	"$LAB" stop
+	assertEquals "status" 0 $?
+	sleep 1
+	assertEquals "no process" "" "$(lab_processes)"
+	assertEquals "no switch" "" "$(ps -eo stat=,args= | grep -v '^Z' | grep 'umlkit-switch 3 .*/lab-' | grep -v grep)"
+	assertFalse "no run files" "ls '$(labs_dir)'/two-subnets.default 2>/dev/null"
+	assertEquals "then: not running" "two-subnets: not running" "$("$LAB" status 2>&1)"
+	"$LAB" exec pc1 -- true </dev/null 2>/dev/null
+	assertEquals "exec when stopped: 125" 125 $?
+}
+
+test_two_instances_side_by_side() {
+	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
+	"$LAB" --instance other start </dev/null >/dev/null 2>&1 || fail "start other"
+	# the same addresses in both, each on its own switches
+	"$LAB" exec pc1 -- ping -c 1 -W 5 192.168.2.10 </dev/null >/dev/null 2>&1
+	assertEquals "default instance routes" 0 $?
+	"$LAB" --instance other exec pc1 -- ping -c 1 -W 5 192.168.2.10 </dev/null >/dev/null 2>&1
+	assertEquals "the other instance routes" 0 $?
+	"$LAB" exec pc2 -- sh -c 'echo default >/tmp/who' </dev/null
+	assertEquals "each machine is its own" "" "$("$LAB" --instance other exec pc2 -- cat /tmp/who </dev/null 2>/dev/null)"
+	"$LAB" --instance other stop
+	assertEquals "the default one still runs" "alive" "$("$LAB" exec pc2 -- echo alive </dev/null 2>&1)"
+	"$LAB" stop
+	assertEquals "nothing left" "" "$(lab_processes)"
+}
+
+# A lab in Kathara's own format, written here by hand: quotes, comments,
+# an image umlkit does not have, NAME/ files, shared/, startup order,
+# env, and checks of which one fails.
+test_a_kathara_lab_written_by_hand() {
+	l=$SCRATCH/kathara
+	mkdir -p "$l/a/etc" "$l/shared"
+	cat >"$l/lab.conf" <<'EOF'
+LAB_DESCRIPTION="hand-written"
+LAB_NAME="byhand"
+# two machines on one domain
+a[0]="lan"
+a[image]="kathara/base"
+b[0]=lan   # unquoted, with a comment
+b[env]="GREETING=hi there"
+b[mem]="96m"
+b[bridged]=true
+EOF
+	printf 'b: a\n' >"$l/lab.dep"
+	printf 'from a/\n' >"$l/a/etc/motd"
+	printf 'ip addr add 10.99.0.1/24 dev eth0\necho a-was-here >/shared/a\n' >"$l/a.startup"
+	printf 'ip addr add 10.99.0.2/24 dev eth0\ncat /shared/a >/tmp/seen\necho "$GREETING" >/tmp/greeting\n' >"$l/b.startup"
+	printf 'echo shared-startup >>/tmp/order\n' >"$l/shared.startup"
+	printf 'ping -c 1 -W 5 10.99.0.1 >/dev/null && echo reached a\n' >"$l/b.test"
+	printf 'echo "a checks something that fails"; exit 3\n' >"$l/a.test"
+	lab_bundle "$l" byhand || { fail "build: $(tail -5 "$SCRATCH/make.log")"; return; }
+	assertTrue "the unknown image is noted: $(cat "$SCRATCH/make.log")" \
+		"grep -q 'a\[image\]=kathara/base: every machine runs the configured root image' '$SCRATCH/make.log'"
+	b=$SCRATCH/byhand/images/boot.sh
+	"$b" start </dev/null >"$SCRATCH/out" 2>&1
+	assertEquals "started: $(cat "$SCRATCH/out")" 0 $?
+	assertEquals "a/ copied onto a" "from a/" "$("$b" exec a -- cat /etc/motd </dev/null 2>&1)"
+	assertEquals "hostname" "b" "$("$b" exec b -- hostname </dev/null 2>&1)"
+	assertEquals "b started after a (lab.dep), /shared shared" "a-was-here" "$("$b" exec b -- cat /tmp/seen </dev/null 2>&1)"
+	assertEquals "env" "hi there" "$("$b" exec b -- cat /tmp/greeting </dev/null 2>&1)"
+	assertEquals "shared.startup ran first" "shared-startup" "$("$b" exec b -- cat /tmp/order </dev/null 2>&1)"
+	"$b" exec b -- sh -c 'echo from-b >/shared/b' </dev/null
+	assertEquals "writes to /shared are seen by all" "from-b" "$("$b" exec a -- cat /shared/b </dev/null 2>&1)"
+	mem=$("$b" exec b -- awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo </dev/null)
+	assertTrue "b[mem]: $mem MiB" "[ '$mem' -gt 64 ] && [ '$mem' -le 96 ]"
+	# bridged: NAT toward the host, here to a server on its 127.0.0.1
+	mkdir -p "$SCRATCH/www" && echo from-the-host >"$SCRATCH/www/f"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server --bind 127.0.0.1 --directory "$SCRATCH/www" "$port" >/dev/null 2>&1 &
+	server=$!
+	out=$("$b" exec b -- sh -c "i=0; until wget -q -O - http://10.0.2.2:$port/f 2>/dev/null; do
+		i=\$((i + 1)); [ \$i -lt 50 ] || exit 9; sleep 0.1; done" </dev/null 2>&1)
+	kill $server
+	wait $server
+	assertEquals "a bridged machine reaches the host" "from-the-host" "$out"
+	assertEquals "a lab machine without bridged has no NAT" "" \
+		"$("$b" exec a -- sh -c 'ip route | grep ^default' </dev/null 2>&1)"
+	out=$("$b" test </dev/null 2>&1)
+	assertEquals "a failing check fails the run: $out" 1 $?
+	assertEquals "TAP" "$(printf '1..2\nnot ok 1 - a.test (exit 3)\n# a checks something that fails\nok 2 - b.test\n# reached a')" "$out"
+	"$b" stop
+	assertEquals "nothing left" "" "$(lab_processes)"
+}
+
+test_connect_attaches_a_terminal_and_detaches() {
+	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
+	tmux -L umlkit-lab new-session -d -x 80 -y 24 -s t "'$LAB' connect pc2; echo detached=\$?; sleep 600"
+	wait_screen() {
+		i=0
+		until tmux -L umlkit-lab capture-pane -p -t t | grep -q -- "$1"; do
+			i=$((i + 1)); [ $i -lt 300 ] || return 1; sleep 0.1
+		done
+	}
+	# what the console printed lately comes first: its login prompt
+	tmux -L umlkit-lab send-keys -t t Enter
+	assertTrue "a login prompt: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen 'pc2 login:'"
+	tmux -L umlkit-lab send-keys -t t root Enter
+	sleep 1
+	tmux -L umlkit-lab send-keys -t t 'echo on-$(hostname)-$((6*7))' Enter
+	assertTrue "a shell on pc2: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen on-pc2-42"
+	tmux -L umlkit-lab send-keys -t t C-]
+	assertTrue "Ctrl-] detaches: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen detached=0"
+	assertEquals "pc2 keeps running" "alive" "$("$LAB" exec pc2 -- echo alive </dev/null 2>&1)"
+	tmux -L umlkit-lab kill-server 2>/dev/null
+	"$LAB" stop
+}
+
+test_test_starts_and_stops_a_lab_that_is_not_running() {
+	out=$("$LAB" test </dev/null 2>&1)
+	assertEquals "status: $out" 0 $?
+	assertEquals "TAP" "1..2" "$(echo "$out" | head -n 1)"
+	assertEquals "stopped after" "" "$(lab_processes)"
+}
+
+test_a_bad_lab_conf_fails_the_build_with_file_and_line() {
+	l=$SCRATCH/bad
+	mkdir -p "$l"
+	printf 'a[0]="lan"\na[2]="wan"\n' >"$l/lab.conf"
+	lab_bundle "$l" bad
+	assertEquals "make fails" 2 $?
+	assertTrue "names file, line and fix: $(grep lab.conf "$SCRATCH/make.log")" \
+		"grep -q '$l/lab.conf:1: a has eth2 but no eth1: number interfaces from 0 without gaps' '$SCRATCH/make.log'"
+	printf 'a[0]="lan"\na[colour]=red\n' >"$l/lab.conf"
+	lab_bundle "$l" bad
+	assertTrue "an unknown option: $(grep lab.conf "$SCRATCH/make.log")" \
+		"grep -q '$l/lab.conf:2: a\[colour\]: unknown option' '$SCRATCH/make.log'"
+	assertFalse "no bundle" "[ -e '$SCRATCH/bad/images/boot.sh' ]"
+}
+
+test_help_and_usage_errors() {
+	"$LAB" --help >"$SCRATCH/out" 2>&1
+	assertEquals "help" 0 $?
+	assertTrue "lists the commands" "grep -q 'exec MACHINE -- CMD' '$SCRATCH/out'"
+	"$LAB" launch </dev/null 2>"$SCRATCH/err"
+	assertEquals "unknown command" 125 $?
+	assertEquals "one line" 1 "$(wc -l <"$SCRATCH/err")"
+	"$LAB" </dev/null 2>"$SCRATCH/err"
+	assertEquals "no command off a terminal" 125 $?
+}
+
+. shunit2
