@@ -6,8 +6,11 @@
 #ifndef UMLKIT_AGENT_PROTO_H
 #define UMLKIT_AGENT_PROTO_H
 
+#include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #define AGENT_HEADER 4
 #define AGENT_MAX_PAYLOAD 4096
@@ -43,6 +46,28 @@ static inline void agent_header(unsigned char *h, int type, int session, size_t 
 static inline size_t agent_length(const unsigned char *h)
 {
 	return ((size_t)h[2] << 8) | h[3];
+}
+
+/* All of DATA to FD (a socket, pipe, tty or pty), waiting out a full
+ * non-blocking one; -1 when FD is gone. */
+static inline int agent_write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 #endif

@@ -37,31 +37,11 @@ struct agent {
 	size_t rlen;
 };
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { fd, POLLOUT, 0 };
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void send_frame(struct agent *a, int type, int id, const void *data, size_t len)
 {
 	unsigned char h[AGENT_HEADER];
 	agent_header(h, type, id, len);
-	if (write_all(a->tty, h, sizeof(h)) < 0 || (len && write_all(a->tty, data, len) < 0))
+	if (agent_write_all(a->tty, h, sizeof(h)) < 0 || (len && agent_write_all(a->tty, data, len) < 0))
 		_exit(1);	/* the host end is gone: nothing to serve */
 }
 

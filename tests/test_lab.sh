@@ -215,6 +215,10 @@ test_a_bad_lab_conf_fails_the_build_with_file_and_line() {
 	lab_bundle "$l" bad
 	assertTrue "an unknown option: $(grep lab.conf "$SCRATCH/make.log")" \
 		"grep -q '$l/lab.conf:2: a\[colour\]: unknown option' '$SCRATCH/make.log'"
+	printf 'a[0]="lan"\na[port]="8080:80/tcp"\n' >"$l/lab.conf"
+	lab_bundle "$l" bad
+	assertTrue "a port without NAT: $(grep lab.conf "$SCRATCH/make.log")" \
+		"grep -q '$l/lab.conf:1: a\[port\] needs a\[bridged\]=true' '$SCRATCH/make.log'"
 	assertFalse "no bundle" "[ -e '$SCRATCH/bad/images/boot.sh' ]"
 }
 

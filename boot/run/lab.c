@@ -247,40 +247,11 @@ static int connect_machine(struct run *r, const char *inst, const char *name)
 	return fd;
 }
 
-static int send_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int send_frame(int fd, int type, const void *data, size_t len)
 {
 	unsigned char h[AGENT_HEADER];
 	agent_header(h, type, 0, len);
-	return send_all(fd, h, sizeof(h)) < 0 || (len && send_all(fd, data, len) < 0) ? -1 : 0;
-}
-
-static int write_out(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return agent_write_all(fd, h, sizeof(h)) < 0 || (len && agent_write_all(fd, data, len) < 0) ? -1 : 0;
 }
 
 /* Runs ARGV on machine NAME with IN, OUT and ERR; its exit status. */
@@ -324,7 +295,7 @@ static int lab_exec(struct run *r, const char *inst, const char *name, char **ar
 			if (buf[0] == AGENT_EXIT && flen == 1)
 				return buf[AGENT_HEADER];
 			if (buf[0] == AGENT_STDOUT || buf[0] == AGENT_STDERR)
-				write_out(buf[0] == AGENT_STDOUT ? out : err, buf + AGENT_HEADER, flen);
+				agent_write_all(buf[0] == AGENT_STDOUT ? out : err, buf + AGENT_HEADER, flen);
 			have -= AGENT_HEADER + flen;
 			memmove(buf, buf + AGENT_HEADER + flen, have);
 		}
@@ -350,12 +321,12 @@ static int lab_connect(struct run *r, const char *inst, const char *name)
 			break;
 		if (p[0].revents) {
 			n = read(fd, buf, sizeof(buf));
-			if (n <= 0 || write_out(1, buf, (size_t)n) < 0)
+			if (n <= 0 || agent_write_all(1, buf, (size_t)n) < 0)
 				break;
 		}
 		if (p[1].revents) {
 			n = read(0, buf, sizeof(buf));
-			if (n <= 0 || (tty && memchr(buf, DETACH_KEY, (size_t)n)) || send_all(fd, buf, (size_t)n) < 0)
+			if (n <= 0 || (tty && memchr(buf, DETACH_KEY, (size_t)n)) || agent_write_all(fd, buf, (size_t)n) < 0)
 				break;
 		}
 	}
@@ -591,6 +562,7 @@ int lab_main(struct run *r, int argc, char **argv)
 		}
 	}
 	inst = instance_dir(r, instance);
+	signal(SIGPIPE, SIG_IGN);	/* a machine that went is an error, not a signal */
 	if (!cmd) {
 		if (isatty(0) && isatty(1))
 			return lab_interactive(r, inst);
@@ -621,7 +593,6 @@ int lab_main(struct run *r, int argc, char **argv)
 			say(r->prog, "exec: give the command after -- (boot.sh exec %s -- CMD)", argv[0]);
 			return EX_USAGE;
 		}
-		signal(SIGPIPE, SIG_IGN);
 		return lab_exec(r, inst, argv[0], rest, 0, 1, 2);
 	}
 	say(r->prog, "unknown command '%s': start, status, connect, exec, test or stop (see --help)", cmd);

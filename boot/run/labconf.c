@@ -249,27 +249,39 @@ static int parse_line(struct lab *lab, char *text, const char *file, int line, s
 			 "interface number)", m->name, open + 1);
 }
 
+/* The next line of *CURSOR with text (blank and comment lines skipped),
+ * trimmed and terminated in place; *LINE counts. NULL at the end. */
+static char *next_line(char **cursor, int *line)
+{
+	while (*cursor) {
+		char *s = *cursor, *nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = '\0';
+		*cursor = nl;
+		++*line;
+		s = trim(s);
+		if (*s && *s != '#')
+			return s;
+	}
+	return NULL;
+}
+
 /* Parses TEXT (lab.conf's content, changed in place) into LAB. */
 int lab_parse_conf(char *text, const char *file, struct lab *lab, struct lab_diag *d)
 {
 	int line = 0;
-	for (char *next, *s = text; s; s = next) {
-		next = strchr(s, '\n');
-		if (next)
-			*next++ = '\0';
-		line++;
-		s = trim(s);
-		if (!*s || *s == '#')
-			continue;
+	for (char *s; (s = next_line(&text, &line));)
 		if (parse_line(lab, s, file, line, d) < 0)
 			return -1;
-	}
 	for (int i = 0; i < lab->n_machines; i++) {
 		struct lab_machine *m = &lab->machines[i];
 		for (int k = 0; k < m->n_ifs; k++)
 			if (!m->domains[k][0])
 				return lab_error(d, file, m->line, "%s has eth%d but no eth%d: number interfaces from 0 "
 						 "without gaps", m->name, m->n_ifs - 1, k);
+		if (m->n_ports && !m->bridged)
+			return lab_error(d, file, m->line, "%s[port] needs %s[bridged]=true: the port is forwarded "
+					 "through its NAT to the host", m->name, m->name);
 	}
 	if (!lab->n_machines)
 		return lab_error(d, file, line, "no machines: declare some, as pc1[0]=A");
@@ -288,17 +300,9 @@ static int machine_index(const struct lab *lab, const char *name)
 int lab_parse_dep(char *text, const char *file, struct lab *lab, struct lab_diag *d)
 {
 	int line = 0;
-	for (char *next, *s = text; s; s = next) {
-		char *colon, *word, *save = NULL;
+	for (char *s; (s = next_line(&text, &line));) {
+		char *colon = strchr(s, ':'), *word, *save = NULL;
 		int who;
-		next = strchr(s, '\n');
-		if (next)
-			*next++ = '\0';
-		line++;
-		s = trim(s);
-		if (!*s || *s == '#')
-			continue;
-		colon = strchr(s, ':');
 		if (!colon)
 			return lab_error(d, file, line, "expected NAME: NAME ...");
 		*colon = '\0';

@@ -54,26 +54,6 @@ struct machine {
 	size_t history_len;
 };
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);	/* sockets and the console pty */
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { fd, POLLOUT, 0 };
-			poll(&pfd, 1, 1000);
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void set_state(struct machine *m, const char *state)
 {
 	char *path = xasprintf("%s/%s.state", m->instance, m->name);
@@ -90,7 +70,7 @@ static void drop_client(struct machine *m, int i)
 		unsigned char kill_frame[AGENT_HEADER + 1];
 		agent_header(kill_frame, AGENT_KILL, c->session, 1);
 		kill_frame[AGENT_HEADER] = SIGKILL;
-		write_all(m->agent, kill_frame, sizeof(kill_frame));
+		agent_write_all(m->agent, kill_frame, sizeof(kill_frame));
 	}
 	close(c->fd);
 	m->clients[i] = m->clients[--m->n_clients];
@@ -115,7 +95,7 @@ static int client_frame(struct machine *m, int i, unsigned char *frame, size_t l
 	if (c->kind == CLIENT_NEW) {
 		if (frame[0] == 'C') {
 			c->kind = CLIENT_CONSOLE;
-			return write_all(c->fd, m->history, m->history_len);
+			return agent_write_all(c->fd, m->history, m->history_len);
 		}
 		if (frame[0] == 'S') {
 			c->kind = CLIENT_STOP;
@@ -132,7 +112,7 @@ static int client_frame(struct machine *m, int i, unsigned char *frame, size_t l
 		return -1;
 	frame[1] = (unsigned char)c->session;
 	m->in_flight += len;
-	return write_all(m->agent, frame, len);
+	return agent_write_all(m->agent, frame, len);
 }
 
 /* May client C's next frame go to the agent now? */
@@ -158,7 +138,7 @@ static int client_pump(struct machine *m, int i)
 		memmove(c->buf, c->buf + len, c->len);
 		if (c->kind == CLIENT_CONSOLE && c->len) {
 			/* keystrokes sent right after the request */
-			if (write_all(m->console, c->buf, c->len) < 0)
+			if (agent_write_all(m->console, c->buf, c->len) < 0)
 				return -1;
 			c->len = 0;
 		}
@@ -177,7 +157,7 @@ static int client_read(struct machine *m, int i)
 			return 0;
 		if (n <= 0)
 			return -1;
-		return write_all(m->console, buf, (size_t)n) < 0 && errno != EIO ? -1 : 0;
+		return agent_write_all(m->console, buf, (size_t)n) < 0 && errno != EIO ? -1 : 0;
 	}
 	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -209,7 +189,7 @@ static void agent_read(struct machine *m)
 			struct client *c = &m->clients[i];
 			if (c->kind != CLIENT_EXEC || c->session != m->abuf[1])
 				continue;
-			if (write_all(c->fd, m->abuf, len) < 0 || m->abuf[0] == AGENT_EXIT) {
+			if (agent_write_all(c->fd, m->abuf, len) < 0 || m->abuf[0] == AGENT_EXIT) {
 				if (m->abuf[0] == AGENT_EXIT)
 					c->kind = CLIENT_NEW;	/* done: no kill on close */
 				drop_client(m, i);
