@@ -93,8 +93,33 @@ LAB_TAR := $(BUILD_DIR)/lab/lab.tar
 LAB_NAME_FILE := $(BUILD_DIR)/lab/name
 LAB_FILES := $(if $(LAB_SRC),$(sort $(shell find '$(LAB_SRC)' -type f -o -type l 2>/dev/null)))
 
+# NAME[image]=X with a recipe X.recipe (in the lab directory, else in
+# rootfs-recipes/): a root image of its own, built as the configured one
+# is (format, size, hostname, init), once for every machine naming it.
+LAB_IMAGE_NAMES := $(if $(LAB_SRC),$(sort $(shell sed -n \
+	's/^[[:space:]]*[A-Za-z0-9_.-]*\[image\][[:space:]]*=[[:space:]]*["'\'']\{0,1\}\([A-Za-z0-9_.-]*\)["'\'']\{0,1\}[[:space:]]*\(#.*\)\{0,1\}$$/\1/p' \
+	'$(LAB_SRC)/lab.conf' 2>/dev/null)))
+lab-image-recipe = $(firstword $(wildcard $(LAB_SRC)/$(1).recipe $(TOPDIR)/rootfs-recipes/$(1).recipe))
+LAB_IMAGES := $(foreach i,$(LAB_IMAGE_NAMES),$(if $(call lab-image-recipe,$(i)),$(i)))
+lab-image-file = lab-$(1).$(call format-suffix,$(ROOTFS_TYPE))
+LAB_IMAGE_FILES := $(foreach i,$(LAB_IMAGES),$(IMAGES_DIR)/$(call lab-image-file,$(i)))
+
+quiet_cmd_lab_image = rootfs: $(notdir $@)
+      cmd_lab_image = rm -rf $@.tmp-* $@.work-*; SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+	$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/$(notdir $@).d -L rootfs \
+	$(if $(ROOTFS_SIZE),-s $(ROOTFS_SIZE)) $(if $(UMLKIT_ROOTFS_HEADROOM),-H $(UMLKIT_ROOTFS_HEADROOM)) \
+	-r '$(ROOTFS_REQUIRE_INIT)' $(LAB_IMAGE_RECIPE) -c $(CONFIG_RECIPE) -c $(INIT_RECIPE)
+define lab-image-rule
+$(IMAGES_DIR)/$(call lab-image-file,$(1)): LAB_IMAGE_RECIPE := $(call lab-image-recipe,$(1))
+$(IMAGES_DIR)/$(call lab-image-file,$(1)): $(MKIMAGE) $(CONFIG_RECIPE) $(INIT_RECIPE) $(GUEST_INIT) \
+		$(call lab-image-recipe,$(1)) FORCE
+	$$(call if_changed,lab_image)
+endef
+$(foreach i,$(LAB_IMAGES),$(eval $(call lab-image-rule,$(i))))
+-include $(wildcard $(BUILD_DIR)/lab-*.d)
+
 quiet_cmd_lab_tar = lab: $(LAB_DIR)
-      cmd_lab_tar = $(RUNTIME) --lab-check $(LAB_SRC) >$(LAB_NAME_FILE) && \
+      cmd_lab_tar = $(RUNTIME) --lab-check $(LAB_SRC) $(LAB_IMAGES) >$(LAB_NAME_FILE) && \
 	$(call write-then-rename,tar --sort=name --format=gnu --owner=0 --group=0 --numeric-owner \
 	--mtime=@$(SOURCE_DATE_EPOCH) --mode=u+rw$(comma)go+r$(comma)go-w -C $(dir $(LAB_SRC)) \
 	--transform='s$(comma)^$(notdir $(LAB_SRC))$(comma)lab$(comma)S' -cf $@.tmp $(notdir $(LAB_SRC)))
@@ -109,7 +134,8 @@ SEGMENT_DIR := $(BUILD_DIR)/bundle
 BUNDLE_IMAGES := $(KERNEL_IMAGE) $(ROOTFS_IMAGE) $(DATA_IMAGE)
 BUNDLE_SEGMENTS := $(SEGMENT_DIR)/umlkit-run.seg \
 	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg \
-	$(if $(UMLKIT_NET_HELPERS),$(SEGMENT_DIR)/net.seg) $(if $(LAB_SRC),$(SEGMENT_DIR)/lab.seg)
+	$(if $(UMLKIT_NET_HELPERS),$(SEGMENT_DIR)/net.seg) $(if $(LAB_SRC),$(SEGMENT_DIR)/lab.seg) \
+	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(LAB_IMAGE_FILES))
 
 quiet_cmd_segment = bundle: compress $(notdir $<)
       cmd_segment = SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh $(TOPDIR)/boot/mksegment.sh \
@@ -150,7 +176,9 @@ quiet_cmd_bundle = bundle: $(notdir $@)
 	-x '$(BOOT_DEFAULT_COMMAND)' -n '$(CONFIG_NAME)' \
 	$(if $(UMLKIT_NET_HELPERS),-S net -C net=$(NET_MODE) -C 'net_forward=$(NET_FORWARDS)' \
 	-C 'net_switch=$(NET_SWITCHES)' -C "net_loader=$$(head -n 1 $(NET_CLOSURE))") \
-	$(if $(LAB_SRC),-S lab -C "lab=$$(cat $(LAB_NAME_FILE))")
+	$(if $(LAB_SRC),-S lab -C "lab=$$(cat $(LAB_NAME_FILE))") \
+	$(foreach i,$(LAB_IMAGES),-S $(call lab-image-file,$(i))) \
+	$(if $(LAB_IMAGES),-C 'lab_images=$(foreach i,$(LAB_IMAGES),$(i)=$(call lab-image-file,$(i)))')
 $(BUNDLE): $(BUNDLE_SEGMENTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh FORCE
 	$(call if_changed,bundle)
 

@@ -131,7 +131,10 @@ b[0]=lan   # unquoted, with a comment
 b[env]="GREETING=hi there"
 b[mem]="96m"
 b[bridged]=true
+b[image]="tiny"
 EOF
+	# an image with a recipe of that name: b's root is built from it
+	printf 'include %s/rootfs-recipes/default.recipe\ntext /etc/flavour 0644 0 0 "tiny\\n"\n' "$TOPDIR" >"$l/tiny.recipe"
 	printf 'b: a\n' >"$l/lab.dep"
 	printf 'from a/\n' >"$l/a/etc/motd"
 	printf 'ip addr add 10.99.0.1/24 dev eth0\necho a-was-here >/shared/a\n' >"$l/a.startup"
@@ -141,12 +144,15 @@ EOF
 	printf 'echo "a checks something that fails"; exit 3\n' >"$l/a.test"
 	lab_bundle "$l" byhand || { fail "build: $(tail -5 "$SCRATCH/make.log")"; return; }
 	assertTrue "the unknown image is noted: $(cat "$SCRATCH/make.log")" \
-		"grep -q 'a\[image\]=kathara/base: every machine runs the configured root image' '$SCRATCH/make.log'"
+		"grep -q 'a\[image\]=kathara/base: no recipe kathara/base.recipe: a runs the configured root image' '$SCRATCH/make.log'"
 	b=$SCRATCH/byhand/images/boot.sh
 	"$b" start </dev/null >"$SCRATCH/out" 2>&1
 	assertEquals "started: $(cat "$SCRATCH/out")" 0 $?
 	assertEquals "a/ copied onto a" "from a/" "$("$b" exec a -- cat /etc/motd </dev/null 2>&1)"
 	assertEquals "hostname" "b" "$("$b" exec b -- hostname </dev/null 2>&1)"
+	assertEquals "b runs the image of tiny.recipe" "tiny" "$("$b" exec b -- cat /etc/flavour </dev/null 2>&1)"
+	assertFalse "a runs the configured one" "'$b' exec a -- test -e /etc/flavour </dev/null"
+	assertTrue "the bundle carries both" "'$b' --list | grep -q 'lab-tiny.ext2'"
 	assertEquals "b started after a (lab.dep), /shared shared" "a-was-here" "$("$b" exec b -- cat /tmp/seen </dev/null 2>&1)"
 	assertEquals "env" "hi there" "$("$b" exec b -- cat /tmp/greeting </dev/null 2>&1)"
 	assertEquals "shared.startup ran first" "shared-startup" "$("$b" exec b -- cat /tmp/order </dev/null 2>&1)"

@@ -23,6 +23,7 @@ static const struct {
 	{ "net_switch", offsetof(struct bundle_conf, net_switch) },
 	{ "net_loader", offsetof(struct bundle_conf, net_loader) },
 	{ "lab", offsetof(struct bundle_conf, lab) },
+	{ "lab_images", offsetof(struct bundle_conf, lab_images) },
 };
 
 /* Parses DATA in place; CONF's strings point into it. */

@@ -450,10 +450,11 @@ static int lab_test(struct run *r, const char *inst)
 	return failed ? 1 : 0;
 }
 
-/* umlkit-run --lab-check DIR, at build time: DIR/lab.conf and lab.dep
- * parsed as boot.sh start will, notes and errors with file and line, and
- * the lab's name (LAB_NAME made a plain word, else DIR's) on stdout. */
-int lab_check(const char *dir)
+/* umlkit-run --lab-check DIR [IMAGE...], at build time: DIR/lab.conf and
+ * lab.dep parsed as boot.sh start will, notes and errors with file and
+ * line, and the lab's name (LAB_NAME made a plain word, else DIR's) on
+ * stdout. IMAGEs are those a recipe builds. */
+int lab_check(const char *dir, char **images)
 {
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
@@ -473,9 +474,13 @@ int lab_check(const char *dir)
 		dprintf(2, "%s", d->notes);
 	for (int i = 0; i < lab->n_machines; i++) {
 		char *startup = xasprintf("%s/%s.startup", dir, lab->machines[i].name);
-		if (*lab->machines[i].image)
-			dprintf(2, "%s: %s[image]=%s: every machine runs the configured root image\n", conf_path,
-				lab->machines[i].name, lab->machines[i].image);
+		int known = 0;
+		for (char **im = images; *im && !known; im++)
+			known = !strcmp(*im, lab->machines[i].image);
+		if (*lab->machines[i].image && !known)
+			dprintf(2, "%s: %s[image]=%s: no recipe %s.recipe: %s runs the configured root image\n",
+				conf_path, lab->machines[i].name, lab->machines[i].image, lab->machines[i].image,
+				lab->machines[i].name);
 		free(startup);
 	}
 	for (const char *p = *lab->name ? lab->name : base; *p && k < sizeof(name) - 1; p++)

@@ -330,6 +330,29 @@ static void plan_network(struct machine *m, const struct lab *lab, const struct 
 	(void)lab;
 }
 
+/* The root image of machine LM: the one its image's recipe built, if the
+ * bundle has it (bundle.conf lab_images "NAME=FILE ..."), else the
+ * configuration's. */
+static void pick_image(struct run *r, const struct lab_machine *lm)
+{
+	char *list = xstrdup(r->conf.lab_images), *words[64], *root;
+	int n = split_words(list, words, 64);
+	for (int i = 0; i < n; i++) {
+		char *eq = strchr(words[i], '=');
+		if (!eq || !*lm->image || strncmp(words[i], lm->image, (size_t)(eq - words[i])) ||
+		    strlen(lm->image) != (size_t)(eq - words[i]))
+			continue;
+		if (*r->conf.initrd) {
+			r->conf.initrd = eq + 1;
+		} else {
+			/* the first disk is the root */
+			root = r->conf.disks + strspn(r->conf.disks, " ");
+			r->conf.disks = xasprintf("%s%s", eq + 1, root + strcspn(root, " "));
+		}
+		return;
+	}
+}
+
 /* umlkit-run BUNDLE ENTRY --lab-machine INSTANCE NAME (detached by
  * lab_start); its stdout and stderr are INSTANCE/NAME.log. */
 int lab_machine(struct run *r, const char *instance, const char *name)
@@ -369,6 +392,7 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 	mkdir(r->opt.shares[1].host, 0755);
 	r->opt.n_shares = 2;
 	plan_network(&m, lab, lm);
+	pick_image(r, lm);
 	rundir_pick_tmpbase(r);
 	cache_sweep_runs(r->tmpbase);
 	rundir_create(r);

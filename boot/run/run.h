@@ -37,6 +37,7 @@ struct bundle_conf {
 	char *name, *kernel, *mode, *command, *mem, *cmdline, *disks, *initrd;
 	char *net, *net_forward, *net_switch, *net_loader;
 	char *lab;		/* a lab bundle: the lab's name */
+	char *lab_images;	/* "NAME=FILE ...": the images lab machines name */
 };
 
 struct share {
@@ -196,7 +197,7 @@ struct lab *lab_load(struct run *r, const char *instance);
 const struct lab_machine *lab_find(const struct lab *lab, const char *name);
 const char *lab_switch_prefix(const char *instance);
 int lab_machine(struct run *r, const char *instance, const char *name);
-int lab_check(const char *dir);
+int lab_check(const char *dir, char **images);
 
 /* supervise.c */
 int supervise(struct run *r);
