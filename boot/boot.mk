@@ -34,6 +34,7 @@ runtime: $(RUNTIME)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
 $(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
 		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/labconf.c \
+		$(TOPDIR)/boot/run/ktap.c $(TOPDIR)/boot/run/ktap.h \
 		$(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h
 	$(call MESSAGE,runtime: build fuzzer)
 	$(Q)mkdir -p $(@D)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ktap.h"
 #include "lab.h"
 #include "run.h"
 
@@ -63,6 +64,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				lab_parse_dep(copy, "lab.dep", &lab, &diag);
 		}
 		free(copy);
+	}
+	{
+		/* KTAP: the input's lines as a guest's output */
+		static struct ktap_parser ktap;
+		struct ktap_counts counts = { 0 };
+		long long t = 0;
+		ktap_init(&ktap);
+		copy = strdup(text);
+		for (char *line = copy, *next; line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			ktap_line(&ktap, line, t++);
+		}
+		free(copy);
+		ktap_end(&ktap, "end", t);
+		ktap_count(&ktap.root, &counts);
+		ktap_free(&ktap);
 	}
 	free(text);
 	return 0;
