@@ -130,8 +130,11 @@ static struct ktap_test *at(struct ktap_parser *p, int depth, long long now_ms)
 static struct ktap_test *pending(struct ktap_parser *p, int depth, long long now_ms)
 {
 	struct ktap_test *t = at(p, depth, now_ms);
-	if (!t->n_sub || t->sub[t->n_sub - 1]->done)
-		new_test(t, NULL, now_ms);	/* the one running now */
+	if (!t->n_sub || t->sub[t->n_sub - 1]->done) {
+		/* the one running now, since the one before it ended */
+		long long since = t->n_sub ? t->sub[t->n_sub - 1]->end_ms : t->start_ms;
+		new_test(t, NULL, now_ms)->start_ms = since;
+	}
 	return t->sub[t->n_sub - 1];
 }
 

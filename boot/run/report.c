@@ -1,0 +1,181 @@
+/* Test reports from a KTAP tree (ktap.c): JUnit XML, as GitLab, Jenkins and
+ * GitHub's reporters read it (one <testsuite> per suite, nested suites
+ * flattened with dotted names, <failure> with the test's log lines,
+ * <skipped> with the reason), and JSON with what kunit.py's JSON lacks:
+ * per test its status, duration, log lines and skip reason. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "ktap.h"
+#include "report.h"
+
+static const char *const status_names[] = { "PASS", "FAIL", "SKIP", "CRASHED" };
+
+static void xml_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '<')
+			fputs("&lt;", f);
+		else if (c == '>')
+			fputs("&gt;", f);
+		else if (c == '&')
+			fputs("&amp;", f);
+		else if (c == '"')
+			fputs("&quot;", f);
+		else if (c < 0x20 && c != '\t' && c != '\n')
+			fputc('?', f);	/* not allowed in XML 1.0 */
+		else
+			fputc(c, f);
+	}
+}
+
+static void json_text(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static double seconds(const struct ktap_test *t)
+{
+	return t->end_ms > t->start_ms ? (double)(t->end_ms - t->start_ms) / 1000.0 : 0.0;
+}
+
+static void junit_case(FILE *f, const struct ktap_test *t, const char *suite)
+{
+	fputs("    <testcase classname=\"", f);
+	xml_text(f, suite);
+	fputs("\" name=\"", f);
+	xml_text(f, t->name);
+	fprintf(f, "\" time=\"%.3f\"", seconds(t));
+	if (t->status == KTAP_PASS && !t->n_log) {
+		fputs("/>\n", f);
+		return;
+	}
+	fputs(">\n", f);
+	if (t->status == KTAP_SKIP) {
+		fputs("      <skipped message=\"", f);
+		xml_text(f, t->reason ? t->reason : "");
+		fputs("\"/>\n", f);
+	} else if (t->status != KTAP_PASS) {
+		fputs(t->status == KTAP_FAIL ? "      <failure message=\"failed\">" : "      <error message=\"crashed\">", f);
+		for (size_t i = 0; i < t->n_log; i++) {
+			xml_text(f, t->log[i]);
+			fputc('\n', f);
+		}
+		fputs(t->status == KTAP_FAIL ? "</failure>\n" : "</error>\n", f);
+	}
+	if (t->n_log && (t->status == KTAP_PASS || t->status == KTAP_SKIP)) {
+		fputs("      <system-out>", f);
+		for (size_t i = 0; i < t->n_log; i++) {
+			xml_text(f, t->log[i]);
+			fputc('\n', f);
+		}
+		fputs("</system-out>\n", f);
+	}
+	fputs("    </testcase>\n", f);
+}
+
+/* one <testsuite> for T's leaves; its subtests with subtests recurse,
+ * named SUITE.NAME */
+static void junit_suite(FILE *f, const struct ktap_test *t, const char *name)
+{
+	struct ktap_counts c = { 0 };
+	size_t leaves = 0;
+	for (size_t i = 0; i < t->n_sub; i++)
+		if (!t->sub[i]->n_sub) {
+			ktap_count(t->sub[i], &c);
+			leaves++;
+		}
+	if (leaves) {
+		fputs("  <testsuite name=\"", f);
+		xml_text(f, name);
+		fprintf(f, "\" tests=\"%zu\" failures=\"%ld\" errors=\"%ld\" skipped=\"%ld\" time=\"%.3f\">\n", leaves,
+			c.fail, c.crashed, c.skip, seconds(t));
+		for (size_t i = 0; i < t->n_sub; i++)
+			if (!t->sub[i]->n_sub)
+				junit_case(f, t->sub[i], name);
+		fputs("  </testsuite>\n", f);
+	}
+	for (size_t i = 0; i < t->n_sub; i++)
+		if (t->sub[i]->n_sub) {
+			char child[1024];
+			snprintf(child, sizeof(child), "%s%s%s", name, *name ? "." : "", t->sub[i]->name ? t->sub[i]->name : "?");
+			junit_suite(f, t->sub[i], child);
+		}
+}
+
+int report_junit(const struct ktap_test *root, const char *name, FILE *f)
+{
+	struct ktap_counts c = { 0 };
+	ktap_count(root, &c);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", f);
+	xml_text(f, name);
+	fprintf(f, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" skipped=\"%ld\" time=\"%.3f\">\n",
+		c.pass + c.fail + c.skip + c.crashed, c.fail, c.crashed, c.skip, seconds(root));
+	junit_suite(f, root, "");
+	fputs("</testsuites>\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
+static void json_test(FILE *f, const struct ktap_test *t, int indent)
+{
+	fprintf(f, "%*s{\"name\": ", indent, "");
+	json_text(f, t->name);
+	fprintf(f, ", \"status\": \"%s\", \"duration\": %.3f", status_names[t->status], seconds(t));
+	if (t->reason) {
+		fputs(", \"reason\": ", f);
+		json_text(f, t->reason);
+	}
+	fputs(", \"log\": [", f);
+	for (size_t i = 0; i < t->n_log; i++) {
+		if (i)
+			fputs(", ", f);
+		json_text(f, t->log[i]);
+	}
+	fputs("]", f);
+	if (t->n_sub) {
+		fputs(", \"tests\": [\n", f);
+		for (size_t i = 0; i < t->n_sub; i++) {
+			json_test(f, t->sub[i], indent + 2);
+			fputs(i + 1 < t->n_sub ? ",\n" : "\n", f);
+		}
+		fprintf(f, "%*s]", indent, "");
+	}
+	fputs("}", f);
+}
+
+int report_json(const struct ktap_test *root, const char *name, FILE *f)
+{
+	struct ktap_counts c = { 0 };
+	ktap_count(root, &c);
+	fputs("{\"name\": ", f);
+	json_text(f, name);
+	fprintf(f, ", \"summary\": {\"total\": %ld, \"passed\": %ld, \"failed\": %ld, \"skipped\": %ld, \"crashed\": %ld}"
+		   ",\n \"tests\": [\n", c.pass + c.fail + c.skip + c.crashed, c.pass, c.fail, c.skip, c.crashed);
+	for (size_t i = 0; i < root->n_sub; i++) {
+		json_test(f, root->sub[i], 2);
+		fputs(i + 1 < root->n_sub ? ",\n" : "\n", f);
+	}
+	fputs(" ]}\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
+/* kunit.py's summary line */
+void report_summary(const struct ktap_test *root, FILE *f)
+{
+	struct ktap_counts c = { 0 };
+	ktap_count(root, &c);
+	fprintf(f, "Ran %ld tests: passed: %ld, failed: %ld, skipped: %ld, crashed: %ld\n",
+		c.pass + c.fail + c.skip + c.crashed, c.pass, c.fail, c.skip, c.crashed);
+}
