@@ -57,6 +57,10 @@ static int run(struct run *r)
 	code = net_plan(r);
 	if (code)
 		return code;
+	if ((r->opt.junit || r->opt.json) && !r->command_mode) {
+		say(r->prog, "--junit and --json read a command's output: give one after --");
+		return EX_USAGE;
+	}
 	r->entry_lock_fd = cache_lock_entry(r->entry);
 	if (r->entry_lock_fd < 0)
 		die(EX_HOST, r->prog, "cannot lock the cache entry %s: %s", r->entry, strerror(errno));

@@ -277,6 +277,33 @@ static int set_sandbox(struct options *opt, char *val, const char *prog)
 	return usage_error(prog, "--sandbox '%s': use auto, strict or off%s", val, NULL);
 }
 
+/* a report file: written at the end (FILE.tmp, renamed), so its directory
+ * must take it */
+static int check_report(const char *opt, char *val, const char *prog)
+{
+	char *dir = xstrdup(val), *slash = strrchr(dir, '/');
+	int ok;
+	if (slash)
+		*slash = '\0';
+	ok = access(slash ? (*dir ? dir : "/") : ".", W_OK | X_OK) == 0;
+	free(dir);
+	if (!ok)
+		return usage_error(prog, "%s '%s': cannot write in its directory", opt, val);
+	return 0;
+}
+
+static int set_junit(struct options *opt, char *val, const char *prog)
+{
+	opt->junit = val;
+	return check_report("--junit", val, prog);
+}
+
+static int set_json(struct options *opt, char *val, const char *prog)
+{
+	opt->json = val;
+	return check_report("--json", val, prog);
+}
+
 static int set_time_travel(struct options *opt, char *val, const char *prog)
 {
 	(void)val, (void)prog;
@@ -320,6 +347,9 @@ static const struct optdef {
 	{ "--switch", "NAME", net_add_switch, "put the guest on virtual switch NAME, shared by every\n"
 	  "                         guest of yours on it (repeatable: eth1, eth2, ...)" },
 	{ "--ip", "ADDR/PREFIX", net_set_ip, "the guest's address on the --switch before it" },
+	{ "--junit", "FILE", set_junit, "read the command's stdout as TAP/KTAP (it still passes\n"
+	  "                         through) and write a JUnit XML report to FILE" },
+	{ "--json", "FILE", set_json, "the same as JSON: each test's status, duration, log, reason" },
 	{ "--time-travel", NULL, set_time_travel, "UML time-travel: boots faster, 'sleep' returns at once" },
 	{ "--cpu", "N|all", set_cpu, "host CPU the guest runs on (default: one per run, which makes\n"
 	  "                         process creation in the guest 2-2.5x faster); all: any" },

@@ -88,7 +88,7 @@ static void junit_case(FILE *f, const struct ktap_test *t, const char *suite)
 
 /* one <testsuite> for T's leaves; its subtests with subtests recurse,
  * named SUITE.NAME */
-static void junit_suite(FILE *f, const struct ktap_test *t, const char *name)
+static void junit_suite(FILE *f, const struct ktap_test *t, const char *name, const char *run)
 {
 	struct ktap_counts c = { 0 };
 	size_t leaves = 0;
@@ -98,20 +98,23 @@ static void junit_suite(FILE *f, const struct ktap_test *t, const char *name)
 			leaves++;
 		}
 	if (leaves) {
+		/* the run's own top-level tests form a suite named after the run */
+		const char *suite = *name ? name : run;
 		fputs("  <testsuite name=\"", f);
-		xml_text(f, name);
+		xml_text(f, suite);
 		fprintf(f, "\" tests=\"%zu\" failures=\"%ld\" errors=\"%ld\" skipped=\"%ld\" time=\"%.3f\">\n", leaves,
 			c.fail, c.crashed, c.skip, seconds(t));
 		for (size_t i = 0; i < t->n_sub; i++)
 			if (!t->sub[i]->n_sub)
-				junit_case(f, t->sub[i], name);
+				junit_case(f, t->sub[i], suite);
 		fputs("  </testsuite>\n", f);
 	}
 	for (size_t i = 0; i < t->n_sub; i++)
 		if (t->sub[i]->n_sub) {
 			char child[1024];
-			snprintf(child, sizeof(child), "%s%s%s", name, *name ? "." : "", t->sub[i]->name ? t->sub[i]->name : "?");
-			junit_suite(f, t->sub[i], child);
+			snprintf(child, sizeof(child), "%s%s%s", name, *name ? "." : "",
+				 t->sub[i]->name ? t->sub[i]->name : "?");
+			junit_suite(f, t->sub[i], child, run);
 		}
 }
 
@@ -123,7 +126,7 @@ int report_junit(const struct ktap_test *root, const char *name, FILE *f)
 	xml_text(f, name);
 	fprintf(f, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" skipped=\"%ld\" time=\"%.3f\">\n",
 		c.pass + c.fail + c.skip + c.crashed, c.fail, c.crashed, c.skip, seconds(root));
-	junit_suite(f, root, "");
+	junit_suite(f, root, "", name);
 	fputs("</testsuites>\n", f);
 	return ferror(f) ? -1 : 0;
 }

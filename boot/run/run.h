@@ -104,6 +104,7 @@ struct options {
 	int n_forwards;
 	struct net_switch switches[MAX_SWITCHES];
 	int n_switches;
+	char *junit, *json;		/* reports of the command's TAP/KTAP output */
 	char **command;			/* NULL: the bundle's default */
 };
 

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ktap.h"
+#include "report.h"
 #include "run.h"
 
 #define BOOT_WAIT_SECONDS 30	/* a boot without "booted" by then hung */
@@ -27,6 +29,7 @@ struct relay {
 	int in, out;		/* out -1: read and drop */
 	int eof, required;	/* the run ends after a required relay's EOF */
 	int keep_log;		/* also kept in the log ring */
+	int parse;		/* also read as TAP/KTAP (--junit, --json) */
 	size_t len, off;
 	char buf[65536];
 };
@@ -48,6 +51,9 @@ struct session {
 	int end_code;		/* decided by a signal, the timeout, a closed stdout */
 	int hung;
 	long long deadline, boot_deadline;	/* CLOCK_MONOTONIC ms, 0: none */
+	struct ktap_parser ktap;	/* the command's stdout, with --junit/--json */
+	char line[8192];
+	size_t line_len;
 };
 
 static long long now_ms(void)
@@ -163,7 +169,7 @@ static struct relay *add_relay(struct session *s, int in, int out, int required)
 	rl->in = in;
 	rl->out = out;
 	rl->required = required;
-	rl->eof = rl->keep_log = 0;
+	rl->eof = rl->keep_log = rl->parse = 0;
 	rl->len = rl->off = 0;
 	return rl;
 }
@@ -245,6 +251,50 @@ static int relay_write(struct session *s, struct relay *rl, int block)
 	return 0;
 }
 
+/* the command's stdout, a line at a time, into the KTAP parser */
+static void parse_output(struct session *s, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] != '\n' && s->line_len < sizeof(s->line) - 1) {
+			s->line[s->line_len++] = data[i];
+			continue;
+		}
+		s->line[s->line_len] = '\0';
+		ktap_line(&s->ktap, s->line, now_ms());
+		s->line_len = 0;
+		if (data[i] != '\n')
+			s->line[s->line_len++] = data[i];
+	}
+}
+
+/* --junit, --json: what the command printed, as test reports; WHY is
+ * what cut the run short, if something did */
+static int write_reports(struct session *s, const char *why)
+{
+	const char *files[] = { s->r->opt.junit, s->r->opt.json };
+	int rc = 0;
+	if (s->line_len)
+		parse_output(s, "\n", 1);
+	ktap_end(&s->ktap, why, now_ms());
+	for (int i = 0; i < 2; i++) {
+		char *tmp;
+		FILE *f;
+		if (!files[i])
+			continue;
+		tmp = xasprintf("%s.tmp", files[i]);
+		f = fopen(tmp, "w");
+		if (!f || (i == 0 ? report_junit : report_json)(&s->ktap.root, s->r->conf.name, f) < 0 ||
+		    fclose(f) != 0 || rename(tmp, files[i]) < 0) {
+			say(s->r->prog, "cannot write %s: %s", files[i], strerror(errno));
+			unlink(tmp);
+			rc = -1;
+		}
+		free(tmp);
+	}
+	ktap_free(&s->ktap);
+	return rc;
+}
+
 static void relay_read(struct session *s, struct relay *rl)
 {
 	ssize_t n = read(rl->in, rl->buf, sizeof(rl->buf));
@@ -256,6 +306,8 @@ static void relay_read(struct session *s, struct relay *rl)
 	}
 	if (rl->keep_log)
 		ring_add(&s->log, rl->buf, (size_t)n);
+	if (rl->parse)
+		parse_output(s, rl->buf, (size_t)n);
 	if (rl->out < 0)
 		return;
 	rl->len = (size_t)n;
@@ -340,7 +392,7 @@ static struct guard_report boot_once(struct session *s)
 		cons[n_cons++] = s->in_tty ? xasprintf("con1=fd:%d,fd:%d", s->slave, s->slave) : "con1=null";
 		cons[n_cons++] = xasprintf("con2=null,fd:%d", outp[1]);
 		cons[n_cons++] = xasprintf("con3=null,fd:%d", errp[1]);
-		add_relay(s, outp[0], 1, 1);
+		add_relay(s, outp[0], 1, 1)->parse = r->opt.junit || r->opt.json;
 		add_relay(s, errp[0], 2, 1);
 	} else if (s->in_tty) {
 		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", s->slave, s->slave);
@@ -534,6 +586,7 @@ int supervise(struct run *r)
 
 	s->r = r;
 	s->end_code = -1;
+	ktap_init(&s->ktap);
 	s->master = s->slave = -1;
 	s->in_tty = isatty(0);
 	s->out_tty = isatty(1);
@@ -581,6 +634,10 @@ int supervise(struct run *r)
 		code = EX_CRASH;
 	} else
 		code = guest_status(s, report.wait_status);
+	if ((r->opt.junit || r->opt.json) &&
+	    write_reports(s, code == EX_CRASH ? "the guest kernel crashed" : code == EX_TIMEOUT ? "timed out (--timeout)"
+			  : code >= 128 && code < 160 ? "a signal ended the run" : NULL) < 0 && code == 0)
+		code = EX_HOST;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(s);
 	return code;

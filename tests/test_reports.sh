@@ -1,0 +1,92 @@
+#!/bin/sh
+# Test reports from any guest run (boot.sh --junit FILE --json FILE): the
+# command's stdout read as TAP/KTAP as it passes through unchanged.
+. "$TOPDIR/tests/lib.sh"
+
+COPY=$SCRATCH/boot.sh
+
+oneTimeSetUp() {
+	cp "$BUNDLE" "$COPY"
+}
+
+# python3 EXPR over the JSON report $1 (bound to d)
+json() {
+	python3 -c "import json, sys; d = json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+test_tap_output_becomes_junit_and_json() {
+	out=$("$COPY" --junit "$SCRATCH/r.xml" --json "$SCRATCH/r.json" -- sh -c '
+		echo "TAP version 13"; echo 1..3; echo "ok 1 - a"; echo "# why b fails"; echo "not ok 2 - b"
+		echo "ok 3 - c # SKIP no disk"; exit 3' </dev/null 2>"$SCRATCH/err")
+	assertEquals "the command's status" 3 $?
+	assertEquals "stdout passes through unchanged" \
+		"$(printf 'TAP version 13\n1..3\nok 1 - a\n# why b fails\nnot ok 2 - b\nok 3 - c # SKIP no disk')" "$out"
+	assertEquals "nothing on stderr" "" "$(stderr_of "$SCRATCH/err")"
+	assertTrue "well-formed XML" "xmllint --noout '$SCRATCH/r.xml'"
+	assertTrue "JUnit counts" "grep -q 'tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\"' '$SCRATCH/r.xml'"
+	assertTrue "the failure carries its log" "grep -q '<failure message=\"failed\"># why b fails' '$SCRATCH/r.xml'"
+	assertTrue "the skip its reason" "grep -q '<skipped message=\"no disk\"/>' '$SCRATCH/r.xml'"
+	assertEquals "JSON statuses" "['PASS', 'FAIL', 'SKIP']" "$(json "$SCRATCH/r.json" '[t["status"] for t in d["tests"]]')"
+	assertEquals "JSON log and reason" "['# why b fails'] no disk" \
+		"$(json "$SCRATCH/r.json" 'd["tests"][1]["log"], d["tests"][2]["reason"]' | tr -d '(),')"
+}
+
+test_a_run_cut_short_marks_the_running_test_crashed() {
+	"$COPY" --timeout 5 --json "$SCRATCH/r.json" -- sh -c '
+		echo "TAP version 13"; echo 1..3; echo "ok 1 - a"; echo "# b starts"; sleep 60' \
+		</dev/null >/dev/null 2>&1
+	assertEquals "timed out" 124 $?
+	assertEquals "a passed, the running one crashed, the third never ran" \
+		"['PASS', 'CRASHED', 'CRASHED']" "$(json "$SCRATCH/r.json" '[t["status"] for t in d["tests"]]')"
+	assertEquals "what it printed and why it ended" "['# b starts', 'timed out (--timeout)']" \
+		"$(json "$SCRATCH/r.json" 'd["tests"][1]["log"]')"
+}
+
+test_nested_ktap_as_kunit_prints_it() {
+	cat >"$SCRATCH/ktap.txt" <<'EOF'
+KTAP version 1
+1..2
+    KTAP version 1
+    # Subtest: example
+    1..3
+    # example_simple_test: initializing
+    ok 1 example_simple_test
+    ok 2 example_skip_test # SKIP this test should be skipped
+    # example_fail: EXPECTATION FAILED at lib/x.c:12
+    not ok 3 example_fail
+# Totals: pass:1 fail:1 skip:1 total:3
+not ok 1 example
+    KTAP version 1
+    # Subtest: params
+    1..2
+        KTAP version 1
+        # Subtest: param_test
+        ok 1 case-a
+        ok 2 case-b
+    ok 1 param_test
+    # running the second
+EOF
+	"$COPY" --share "$SCRATCH" --junit "$SCRATCH/k.xml" --json "$SCRATCH/k.json" -- cat "$SCRATCH/ktap.txt" \
+		</dev/null >/dev/null 2>&1
+	assertEquals "cat's status" 0 $?
+	assertEquals "kunit.py's counts: a missing subtest is crashed" \
+		"{'total': 6, 'passed': 3, 'failed': 1, 'skipped': 1, 'crashed': 1}" "$(json "$SCRATCH/k.json" 'd["summary"]')"
+	assertTrue "well-formed XML" "xmllint --noout '$SCRATCH/k.xml'"
+	assertTrue "nested suites flattened with dotted names" \
+		"grep -q '<testsuite name=\"params.param_test\" tests=\"2\"' '$SCRATCH/k.xml'"
+	assertTrue "the crashed case is an error with its log" \
+		"grep -q '<error message=\"crashed\"># running the second' '$SCRATCH/k.xml'"
+}
+
+test_report_usage_errors() {
+	"$COPY" --junit /nonexistent/r.xml -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "an unwritable place: 125" 125 $?
+	assertEquals "one line" "boot.sh: --junit '/nonexistent/r.xml': cannot write in its directory" "$(cat "$SCRATCH/err")"
+	# the default bundle is a login prompt: no command, nothing to read
+	"$BUNDLE" --json "$SCRATCH/none.json" </dev/null 2>"$SCRATCH/err"
+	assertEquals "no command: 125" 125 $?
+	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'give one after --' '$SCRATCH/err'"
+	assertFalse "no report" "[ -e '$SCRATCH/none.json' ]"
+}
+
+. shunit2
