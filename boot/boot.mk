@@ -23,7 +23,7 @@ RUNTIME_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -static -s
 
 quiet_cmd_runtime = runtime: build
       cmd_runtime = $(call write-then-rename,$(HOST_CC) $(RUNTIME_CFLAGS) -o $@.tmp $(RUNTIME_SRCS))
-$(RUNTIME): $(RUNTIME_SRCS) $(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h $(TOPDIR)/boot/agent-proto.h FORCE
+$(RUNTIME): $(RUNTIME_SRCS) $(wildcard $(TOPDIR)/boot/run/*.h) $(TOPDIR)/boot/agent-proto.h FORCE
 	$(call if_changed,runtime)
 
 .PHONY: runtime
