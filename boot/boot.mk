@@ -49,7 +49,9 @@ fuzz-runtime: $(RUNTIME_FUZZER)
 	$(Q)printf 'udp:127.0.0.1:5353:53' >$(BUILD_DIR)/fuzz-corpus-runtime/forward
 	$(Q)printf '192.168.10.1/24' >$(BUILD_DIR)/fuzz-corpus-runtime/ip
 	$(Q)cp $(TOPDIR)/configs/lab/lab.conf $(BUILD_DIR)/fuzz-corpus-runtime/lab.conf
+	$(Q)mkdir -p $(BUILD_DIR)/fuzz-artifacts
 	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(BUILD_DIR)/fuzz-artifacts/ \
 		$(BUILD_DIR)/fuzz-corpus-runtime
 
 # make fuzz: every parser, FUZZ_SECONDS each

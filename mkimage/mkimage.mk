@@ -63,7 +63,9 @@ fuzz-recipe: $(MKIMAGE_FUZZER)
 	$(call MESSAGE,mkimage: fuzz the recipe parser for $(FUZZ_SECONDS)s)
 	$(Q)mkdir -p $(BUILD_DIR)/fuzz-corpus
 	$(Q)cp $(TOPDIR)/rootfs-recipes/*.recipe $(BUILD_DIR)/fuzz-corpus/
+	$(Q)mkdir -p $(BUILD_DIR)/fuzz-artifacts
 	$(Q)$(MKIMAGE_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(BUILD_DIR)/fuzz-artifacts/ \
 		$(BUILD_DIR)/fuzz-corpus
 
 .PHONY: mkimage-asan

@@ -473,7 +473,6 @@ int lab_check(const char *dir, char **images)
 	if (*d->notes)
 		dprintf(2, "%s", d->notes);
 	for (int i = 0; i < lab->n_machines; i++) {
-		char *startup = xasprintf("%s/%s.startup", dir, lab->machines[i].name);
 		int known = 0;
 		for (char **im = images; *im && !known; im++)
 			known = !strcmp(*im, lab->machines[i].image);
@@ -481,7 +480,6 @@ int lab_check(const char *dir, char **images)
 			dprintf(2, "%s: %s[image]=%s: no recipe %s.recipe: %s runs the configured root image\n",
 				conf_path, lab->machines[i].name, lab->machines[i].image, lab->machines[i].image,
 				lab->machines[i].name);
-		free(startup);
 	}
 	for (const char *p = *lab->name ? lab->name : base; *p && k < sizeof(name) - 1; p++)
 		name[k++] = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", *p) ? *p : '_';

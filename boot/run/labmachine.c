@@ -315,7 +315,7 @@ static int guest_files(struct machine *m, const struct lab_machine *lm)
 	return rc;
 }
 
-static void plan_network(struct machine *m, const struct lab *lab, const struct lab_machine *lm)
+static void plan_network(struct machine *m, const struct lab_machine *lm)
 {
 	struct net *net = &m->r->net;
 	net->nat_pid = -1;
@@ -327,7 +327,6 @@ static void plan_network(struct machine *m, const struct lab *lab, const struct 
 		for (int i = 0; i < lm->n_ports; i++)
 			net->forwards[net->n_forwards++] = xstrdup(lm->ports[i]);
 	}
-	(void)lab;
 }
 
 /* The root image of machine LM: the one its image's recipe built, if the
@@ -391,7 +390,7 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 	r->opt.shares[1] = (struct share){ xasprintf("%s/lab/shared", instance), "/shared", 1 };
 	mkdir(r->opt.shares[1].host, 0755);
 	r->opt.n_shares = 2;
-	plan_network(&m, lab, lm);
+	plan_network(&m, lm);
 	pick_image(r, lm);
 	rundir_pick_tmpbase(r);
 	cache_sweep_runs(r->tmpbase);

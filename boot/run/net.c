@@ -228,11 +228,6 @@ int net_plan(struct run *r)
 	return 0;
 }
 
-static int switch_dir(struct run *r, char *dir, size_t size)
-{
-	return private_dir(r->prog, "umlkit-switches", dir, size);
-}
-
 void child_defaults(void)
 {
 	sigset_t none;
@@ -287,7 +282,7 @@ static int switch_join(struct run *r, const char *name)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int lock = -1, fd = -1, listen_fd = -1;
 
-	if (switch_dir(r, dir, sizeof(dir)) < 0)
+	if (private_dir(r->prog, "umlkit-switches", dir, sizeof(dir)) < 0)
 		return -1;
 	lock_path = xasprintf("%s/%s.lock", dir, name);
 	sock_path = xasprintf("%s/%s.sock", dir, name);
