@@ -48,3 +48,35 @@ umlkit_make() {
 stderr_of() {
 	grep -v '^boot.sh: the guest kernel hung before starting init; retrying' "$1" || :
 }
+
+# A real terminal: a tmux pane, COLSxROWS, running a shell command line.
+# Every term_start gets a tmux server of its own, on a socket in the
+# suite's scratch space: a fixed socket name can reach the previous test's
+# server while it is still exiting (the new session dies with it), or a
+# concurrent run's.
+TERM_RUNS=0
+TERM_SOCKET=
+term_start() {
+	TERM_RUNS=$((TERM_RUNS + 1))
+	TERM_SOCKET=$SCRATCH/tmux.$TERM_RUNS
+	tmux -S "$TERM_SOCKET" new-session -d -x "${2:-80}" -y "${3:-24}" -s t "$1"
+}
+term_screen() {
+	tmux -S "$TERM_SOCKET" capture-pane -p -t t 2>/dev/null || :
+}
+term_keys() {
+	tmux -S "$TERM_SOCKET" send-keys -t t "$@"
+}
+term_stop() {
+	[ -z "$TERM_SOCKET" ] || tmux -S "$TERM_SOCKET" kill-server 2>/dev/null || :
+	TERM_SOCKET=
+}
+# term_wait TEXT SECONDS: until the pane shows TEXT
+term_wait() {
+	i=0
+	until term_screen | grep -q -- "$1"; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}

@@ -73,20 +73,15 @@ test_a_login_path_without_sbin_finds_the_e2fsprogs_tools() {
 
 test_menuconfig_opens_on_a_terminal() {
 	umlkit_make O="$SCRATCH/o" defconfig
-	tmux -L umlkit-kconfig new-session -d -x 100 -y 30 -s m \
-		"make -C '$TOPDIR' O='$SCRATCH/o' menuconfig; echo exit=\$? >'$SCRATCH/status'; sleep 60"
-	i=0
-	until tmux -L umlkit-kconfig capture-pane -p -t m | grep -q 'umlkit configuration' || [ $i -ge 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	screen=$(tmux -L umlkit-kconfig capture-pane -p -t m)
-	tmux -L umlkit-kconfig send-keys -t m Escape Escape
+	term_start "make -C '$TOPDIR' O='$SCRATCH/o' menuconfig; echo exit=\$? >'$SCRATCH/status'; sleep 60" 100 30
+	term_wait 'umlkit configuration' 10
+	screen=$(term_screen)
+	term_keys Escape Escape
 	sleep 1
-	tmux -L umlkit-kconfig send-keys -t m Escape Escape
+	term_keys Escape Escape
 	i=0
 	until [ -s "$SCRATCH/status" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-	tmux -L umlkit-kconfig kill-server 2>/dev/null
+	term_stop
 	assertTrue "the menu is shown: $screen" "echo '$screen' | grep -q 'umlkit configuration'"
 	assertEquals "exits cleanly" "exit=0" "$(cat "$SCRATCH/status" 2>/dev/null)"
 }

@@ -181,24 +181,21 @@ EOF
 
 test_connect_attaches_a_terminal_and_detaches() {
 	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
-	tmux -L umlkit-lab new-session -d -x 80 -y 24 -s t "'$LAB' connect pc2; echo detached=\$?; sleep 600"
-	wait_screen() {
-		i=0
-		until tmux -L umlkit-lab capture-pane -p -t t | grep -q -- "$1"; do
-			i=$((i + 1)); [ $i -lt 300 ] || return 1; sleep 0.1
-		done
-	}
+	term_start "'$LAB' connect pc2; echo detached=\$?; sleep 600"
 	# what the console printed lately comes first: its login prompt
-	tmux -L umlkit-lab send-keys -t t Enter
-	assertTrue "a login prompt: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen 'pc2 login:'"
-	tmux -L umlkit-lab send-keys -t t root Enter
+	term_keys Enter
+	term_wait 'pc2 login:' 30
+	assertTrue "a login prompt: $(term_screen)" $?
+	term_keys root Enter
 	sleep 1
-	tmux -L umlkit-lab send-keys -t t 'echo on-$(hostname)-$((6*7))' Enter
-	assertTrue "a shell on pc2: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen on-pc2-42"
-	tmux -L umlkit-lab send-keys -t t C-]
-	assertTrue "Ctrl-] detaches: $(tmux -L umlkit-lab capture-pane -p -t t)" "wait_screen detached=0"
+	term_keys 'echo on-$(hostname)-$((6*7))' Enter
+	term_wait on-pc2-42 30
+	assertTrue "a shell on pc2: $(term_screen)" $?
+	term_keys C-]
+	term_wait detached=0 30
+	assertTrue "Ctrl-] detaches: $(term_screen)" $?
 	assertEquals "pc2 keeps running" "alive" "$("$LAB" exec pc2 -- echo alive </dev/null 2>&1)"
-	tmux -L umlkit-lab kill-server 2>/dev/null
+	term_stop
 	"$LAB" stop
 }
 

@@ -11,32 +11,8 @@ oneTimeSetUp() {
 	cp "$BUNDLE" "$COPY"
 }
 
-# tmux server of the current test; a test that needs a second terminal
-# switches sockets, since a new session can reach a server still exiting
-TMUX_SOCKET=umlkit-test
-
 tearDown() {
-	tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null || :
-	TMUX_SOCKET=umlkit-test
-}
-
-# Run a shell command line in a tmux pane (a real terminal), 80x24.
-in_terminal() {
-	tmux -L "$TMUX_SOCKET" new-session -d -x 80 -y 24 -s t "$1"
-}
-
-screen() {
-	tmux -L "$TMUX_SOCKET" capture-pane -p -t t 2>/dev/null || :
-}
-
-# wait_for TEXT SECONDS: until the pane shows TEXT
-wait_for() {
-	i=0
-	until screen | grep -q -- "$1"; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
+	term_stop
 }
 
 # wait_file FILE SECONDS
@@ -57,15 +33,17 @@ test_a_command_longer_than_a_minute_runs_to_its_end() {
 }
 
 test_login_prompt_alive_after_40s_on_a_terminal() {
-	in_terminal "'$COPY'; echo exit=\$? >'$SCRATCH/status'; sleep 600"
-	assertTrue "a login prompt: $(screen)" "wait_for 'login:' 60"
+	term_start "'$COPY'; echo exit=\$? >'$SCRATCH/status'; sleep 600"
+	term_wait 'login:' 60
+	assertTrue "a login prompt: $(term_screen)" $?
 	sleep 40
-	tmux -L "$TMUX_SOCKET" send-keys -t t 'root' Enter
+	term_keys 'root' Enter
 	sleep 1
-	tmux -L "$TMUX_SOCKET" send-keys -t t 'echo alive-$((6*7))' Enter
-	assertTrue "still answers after 40 s: $(screen)" "wait_for alive-42 20"
-	assertFalse "no TIOCSCTTY noise" "screen | grep -q TIOCSCTTY"
-	tmux -L "$TMUX_SOCKET" send-keys -t t 'poweroff' Enter
+	term_keys 'echo alive-$((6*7))' Enter
+	term_wait alive-42 20
+	assertTrue "still answers after 40 s: $(term_screen)" $?
+	assertFalse "no TIOCSCTTY noise" "term_screen | grep -q TIOCSCTTY"
+	term_keys 'poweroff' Enter
 	assertTrue "poweroff returns" "wait_file '$SCRATCH/status' 60"
 	assertEquals "status after poweroff" "exit=0" "$(cat "$SCRATCH/status")"
 }
@@ -84,7 +62,7 @@ kill -9 \$!
 sleep 2
 stty -g >'$SCRATCH/after-kill'
 EOF
-	in_terminal "sh '$script'; sleep 600"
+	term_start "sh '$script'; sleep 600"
 	assertTrue "the runs ended" "wait_file '$SCRATCH/after-kill' 90"
 	assertEquals "after a run with stdin a terminal" "$(cat "$SCRATCH/before")" "$(cat "$SCRATCH/after-tty")"
 	assertEquals "after a run with stdin a pipe" "$(cat "$SCRATCH/before")" "$(cat "$SCRATCH/after-pipe")"
@@ -93,18 +71,21 @@ EOF
 
 test_ctrl_c_reaches_the_guest_command_or_ends_the_run() {
 	# stdin a terminal: Ctrl-C is the guest's, its command gets SIGINT
-	in_terminal "'$COPY' -- sh -c 'echo ready; sleep 600'; echo exit=\$? >'$SCRATCH/tty'; sleep 600"
-	assertTrue "started: $(screen)" "wait_for ready 60"
-	tmux -L "$TMUX_SOCKET" send-keys -t t C-c
-	assertTrue "ended" "wait_file '$SCRATCH/tty' 20"
+	term_start "'$COPY' -- sh -c 'echo ready; sleep 600'; echo exit=\$? >'$SCRATCH/tty'; sleep 600"
+	term_wait ready 60
+	assertTrue "started: $(term_screen)" $?
+	term_keys C-c
+	wait_file "$SCRATCH/tty" 20
+	assertTrue "ended: $(term_screen)" $?
 	assertEquals "the command's SIGINT status" "exit=130" "$(cat "$SCRATCH/tty")"
-	tmux -L "$TMUX_SOCKET" kill-server
-	TMUX_SOCKET=umlkit-test-2
+	term_stop
 	# stdin not a terminal, stdout one: Ctrl-C ends the run with 130
-	in_terminal "'$COPY' -- sh -c 'echo ready; sleep 600' </dev/null; echo exit=\$? >'$SCRATCH/pipe'; sleep 600"
-	assertTrue "started: $(screen)" "wait_for ready 60"
-	tmux -L "$TMUX_SOCKET" send-keys -t t C-c
-	assertTrue "ended" "wait_file '$SCRATCH/pipe' 20"
+	term_start "'$COPY' -- sh -c 'echo ready; sleep 600' </dev/null; echo exit=\$? >'$SCRATCH/pipe'; sleep 600"
+	term_wait ready 60
+	assertTrue "started: $(term_screen)" $?
+	term_keys C-c
+	wait_file "$SCRATCH/pipe" 20
+	assertTrue "ended: $(term_screen)" $?
 	assertEquals "status" "exit=130" "$(cat "$SCRATCH/pipe")"
 	assertEquals "no guest left" "" "$(uml_processes "$XDG_CACHE_HOME")"
 }
