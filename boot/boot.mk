@@ -30,11 +30,12 @@ $(RUNTIME): $(RUNTIME_SRCS) $(wildcard $(TOPDIR)/boot/run/*.h) $(TOPDIR)/boot/ag
 runtime: $(RUNTIME)
 
 # make fuzz: the runtime's parsers (bundle.conf, command line words, sizes,
-# network options)
+# network options, lab.conf and lab.dep, KTAP with its printers and reports)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
 $(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
 		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/labconf.c \
-		$(TOPDIR)/boot/run/ktap.c $(TOPDIR)/boot/run/ktap.h \
+		$(TOPDIR)/boot/run/ktap.c $(TOPDIR)/boot/run/ktap.h $(TOPDIR)/boot/run/kunit.c \
+		$(TOPDIR)/boot/run/report.c $(TOPDIR)/boot/run/report.h \
 		$(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h
 	$(call MESSAGE,runtime: build fuzzer)
 	$(Q)mkdir -p $(@D)
@@ -49,6 +50,8 @@ fuzz-runtime: $(RUNTIME_FUZZER)
 	$(Q)printf 'udp:127.0.0.1:5353:53' >$(BUILD_DIR)/fuzz-corpus-runtime/forward
 	$(Q)printf '192.168.10.1/24' >$(BUILD_DIR)/fuzz-corpus-runtime/ip
 	$(Q)cp $(TOPDIR)/configs/lab/lab.conf $(BUILD_DIR)/fuzz-corpus-runtime/lab.conf
+	$(Q)printf '[ 0.1] KTAP version 1\n[ 0.1] 1..1\n[ 0.1]     KTAP version 1\n[ 0.1]     # Subtest: s\n[ 0.1]     1..2\n[ 0.1]     ok 1 a\n[ 0.1]     not ok 2 b # SKIP x\n[ 0.1] ok 1 s\n' \
+		>$(BUILD_DIR)/fuzz-corpus-runtime/ktap
 	$(Q)mkdir -p $(BUILD_DIR)/fuzz-artifacts
 	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=$(BUILD_DIR)/fuzz-artifacts/ \
@@ -134,7 +137,8 @@ $(LAB_TAR): $(RUNTIME) $(LAB_FILES) FORCE
 # Each image is compressed into its own payload segment, so a rebuild
 # recompresses only the image that changed.
 SEGMENT_DIR := $(BUILD_DIR)/bundle
-BUNDLE_IMAGES := $(KERNEL_IMAGE) $(ROOTFS_IMAGE) $(DATA_IMAGE)
+# A KUnit bundle carries the kernel alone: KUnit needs no root filesystem.
+BUNDLE_IMAGES := $(KERNEL_IMAGE) $(if $(UMLKIT_KUNIT),,$(ROOTFS_IMAGE) $(DATA_IMAGE))
 BUNDLE_SEGMENTS := $(SEGMENT_DIR)/umlkit-run.seg \
 	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(BUNDLE_IMAGES)) $(SEGMENT_DIR)/end.seg \
 	$(if $(UMLKIT_NET_HELPERS),$(SEGMENT_DIR)/net.seg) $(if $(LAB_SRC),$(SEGMENT_DIR)/lab.seg) \
@@ -174,7 +178,7 @@ $(SEGMENT_DIR)/end.seg: $(TOPDIR)/boot/mksegment.sh FORCE
 quiet_cmd_bundle = bundle: $(notdir $@)
       cmd_bundle = rm -rf $@.work.*; SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
 	sh $(TOPDIR)/boot/mkbundle.sh -o $@ -t $(TOPDIR)/boot/boot.sh.in -s $(SEGMENT_DIR) \
-	-k $(KERNEL_IMAGE) -r $(ROOTFS_IMAGE) -R $(ROOTFS_MOUNT) $(addprefix -d ,$(DATA_IMAGE)) \
+	-k $(KERNEL_IMAGE) $(if $(UMLKIT_KUNIT),-M kunit,-r $(ROOTFS_IMAGE) -R $(ROOTFS_MOUNT) $(addprefix -d ,$(DATA_IMAGE))) \
 	-c $(BUNDLE_COMPRESSION) -m '$(BOOT_MEM)' -a '$(BOOT_CMDLINE)' \
 	-x '$(BOOT_DEFAULT_COMMAND)' -n '$(CONFIG_NAME)' \
 	$(if $(UMLKIT_NET_HELPERS),-S net -C net=$(NET_MODE) -C 'net_forward=$(NET_FORWARDS)' \
@@ -188,3 +192,9 @@ $(BUNDLE): $(BUNDLE_SEGMENTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.
 .PHONY: boot
 boot: $(BUNDLE)
 	$(BUNDLE) $(BOOT_ARGS)
+
+# kunit.py run's counterpart: build what changed, run the tests.
+.PHONY: kunit-run
+kunit-run: $(BUNDLE)
+	$(if $(UMLKIT_KUNIT),,@echo "make: kunit-run: this configuration is not a KUnit kernel: make kunit_defconfig (docs/kunit.md)" >&2; exit 1)
+	$(Q)$(BUNDLE) $(KUNIT_ARGS)

@@ -8,11 +8,12 @@ set -eu
 
 usage() {
 	cat <<USAGE
-Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL -r ROOT_IMAGE [options]
+Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL {-r ROOT_IMAGE | -M kunit} [options]
   -s SEGDIR    where mksegment.sh wrote NAME.seg and NAME.seg.info for
                umlkit-run and each image, and end.seg
   -R HOW       how the guest mounts the root image: disk-rw (default),
                disk-ro or initrd (mkimage --formats says for each format)
+  -M kunit     a KUnit kernel: no root image, booted as kunit.py boots it
   -d IMAGE     a data disk image (repeatable, in ubd order after the root)
   -c ALG       payload compression: xz (default), gzip, zstd
   -m MEM       default guest memory
@@ -26,10 +27,10 @@ USAGE
 }
 
 out='' template='' kernel='' root='' datas='' comp=xz mem=64M append='' command='' name=umlkit segs=''
-root_mount=disk-rw extra_segs='' nl='
+root_mount=disk-rw extra_segs='' mode='' nl='
 '
 extra_conf=''
-while getopts o:t:s:k:r:R:d:c:m:a:x:n:S:C:h opt; do
+while getopts o:t:s:k:r:R:M:d:c:m:a:x:n:S:C:h opt; do
 	case $opt in
 	s) segs=$OPTARG ;;
 	o) out=$OPTARG ;;
@@ -37,6 +38,7 @@ while getopts o:t:s:k:r:R:d:c:m:a:x:n:S:C:h opt; do
 	k) kernel=$OPTARG ;;
 	r) root=$OPTARG ;;
 	R) root_mount=$OPTARG ;;
+	M) mode=$OPTARG ;;
 	d) datas="$datas $OPTARG" ;;
 	c) comp=$OPTARG ;;
 	m) mem=$OPTARG ;;
@@ -57,7 +59,14 @@ while getopts o:t:s:k:r:R:d:c:m:a:x:n:S:C:h opt; do
 	*) usage >&2; exit 2 ;;
 	esac
 done
-[ -n "$out" ] && [ -n "$template" ] && [ -n "$segs" ] && [ -n "$kernel" ] && [ -n "$root" ] || { usage >&2; exit 2; }
+[ -n "$out" ] && [ -n "$template" ] && [ -n "$segs" ] && [ -n "$kernel" ] || { usage >&2; exit 2; }
+case $mode in
+kunit) [ -z "$root$datas" ] || { echo "mkbundle.sh: -M kunit takes no images" >&2; exit 2; } ;;
+'') [ -n "$root" ] || { usage >&2; exit 2; } ;;
+*) echo "mkbundle.sh: -M '$mode': the only mode is kunit" >&2; exit 2 ;;
+esac
+[ -n "$command" ] && [ -z "$mode" ] && mode='command'
+: "${mode:=login}"
 
 epoch=${SOURCE_DATE_EPOCH:-0}
 case $comp in
@@ -75,7 +84,10 @@ trap 'rm -rf "$work"' EXIT
 
 root_name=${root##*/}
 images=$root_name
+# kunit.py's command line (kunit_kernel.py); mem comes from -m
+[ "$mode" = kunit ] && root_mount=kunit images=''
 case $root_mount in
+kunit) disk_images='' initrd_image='' cmdline="kunit.enable=1 console=tty kunit_shutdown=halt" ;;
 initrd) disk_images='' initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
 disk-ro) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda ro init=/sbin/umlkit-init" ;;
 disk-rw) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
@@ -93,7 +105,7 @@ version=$("$kernel" --version 2>/dev/null | head -n 1 || echo unknown)
 {
 	printf 'name=%s\n' "$name"
 	printf 'kernel=Linux %s\n' "$version"
-	printf 'mode=%s\n' "$([ -n "$command" ] && echo command || echo login)"
+	printf 'mode=%s\n' "$mode"
 	printf 'command=%s\n' "$command"
 	printf 'mem=%s\n' "$mem"
 	printf 'cmdline=%s\n' "$cmdline"
@@ -121,7 +133,10 @@ manifest=$(
 	printf 'config:     %s\n' "$name"
 	printf 'kernel:     Linux %s (User Mode Linux)\n' "$version"
 	printf 'built:      %s (SOURCE_DATE_EPOCH=%s)\n' "$(LC_ALL=C date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S UTC')" "$epoch"
-	printf 'command:    %s\n' "${command:-(login prompt)}"
+	case $mode in
+	kunit) printf 'command:    (KUnit: the kernel runs its tests)\n' ;;
+	*) printf 'command:    %s\n' "${command:-(login prompt)}" ;;
+	esac
 	printf 'cmdline:    %s\n' "$cmdline"
 	printf 'memory:     %s\n' "$mem"
 	printf 'payload:    %s, %s bytes\n' "$comp" "$(wc -c <"$work/payload.bin")"

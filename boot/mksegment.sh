@@ -45,12 +45,21 @@ names=
 for file in "$@"; do
 	[ "$(dirname "$file")" = "$dir" ] || { echo "mksegment.sh: $file is not in $dir" >&2; exit 2; }
 	case ${file##*/} in *[!A-Za-z0-9._+-]*) echo "mksegment.sh: '$file': a name with blanks or other odd characters" >&2; exit 2 ;; esac
+	[ -f "$file" ] || { echo "mksegment.sh: $file: no such file" >&2; rm -f "$out.info.tmp"; exit 1; }
 	names="$names ${file##*/}"
 	printf '%s %s %s\n' "${file##*/}" "$(wc -c <"$file")" "$(sha256sum <"$file" | cut -d' ' -f1)" >>"$out.info.tmp"
 done
-# 512-byte records, so the members end right before the two zero blocks
+# 512-byte records, so the members end right before the two zero blocks;
+# a pipeline's status is its last command's, so tar's failure is noted
+rm -f "$out.failed"
 # shellcheck disable=SC2086 # $names: plain names, checked above
-tar -C "$dir" -b 1 --format=ustar --owner=0 --group=0 --numeric-owner \
-	--mtime="@${SOURCE_DATE_EPOCH:-0}" --mode=u=rwX,go=rX -cf - $names | head -c -1024 | $compress >"$out.tmp"
+{ tar -C "$dir" -b 1 --format=ustar --owner=0 --group=0 --numeric-owner \
+	--mtime="@${SOURCE_DATE_EPOCH:-0}" --mode=u=rwX,go=rX -cf - $names || : >"$out.failed"; } |
+	head -c -1024 | $compress >"$out.tmp"
+if [ -e "$out.failed" ]; then
+	rm -f "$out.failed" "$out.tmp" "$out.info.tmp"
+	echo "mksegment.sh: tar failed on$names" >&2
+	exit 1
+fi
 mv "$out.info.tmp" "$out.info"
 mv "$out.tmp" "$out"

@@ -101,7 +101,31 @@ endif
 # The configuration: the defconfig (a name, or a file of ours), the
 # fragments merged over it, every fragment option checked. Kbuild tracks
 # the rest, so the tracked inputs are the defconfig and the fragment list.
+# A KUnit kernel (docs/kunit.md) is configured as kunit.py does it: the
+# kunitconfig merged over arch_uml.config (and kernel/kunit.config, what
+# umlkit's patches need), olddefconfig, every entry of the merge checked.
 KERNEL_CONFIGURED := $(KERNEL_OBJDIR)/.umlkit-configured
+ifeq ($(UMLKIT_KUNIT),y)
+KUNIT_CONFIGS := $(KERNEL_SRCDIR)/tools/testing/kunit/configs
+KUNITCONFIG := $(call qstrip,$(UMLKIT_KUNITCONFIG))
+# a file of ours (a path), or a name in the tree's configs directory
+KUNITCONFIG_FILE := $(if $(findstring /,$(KUNITCONFIG)),$(abspath $(if $(filter /%,$(KUNITCONFIG)),,$(TOPDIR)/)$(KUNITCONFIG)))
+KUNITCONFIG_NAME := $(if $(KUNITCONFIG_FILE),$(notdir $(KUNITCONFIG_FILE)),$(or $(KUNITCONFIG),default.config))
+KUNITCONFIG_PATH := $(or $(KUNITCONFIG_FILE),$(KUNIT_CONFIGS)/$(KUNITCONFIG_NAME))
+quiet_cmd_kernel_config = kernel: configure for KUnit: $(KUNITCONFIG_NAME) over arch_uml.config
+      cmd_kernel_config = rm -f $@ && mkdir -p $(KERNEL_OBJDIR) && \
+	sh $(TOPDIR)/kernel/kunit-config.sh $(KUNIT_CONFIGS)/arch_uml.config $(TOPDIR)/kernel/kunit.config $(KUNITCONFIG_PATH) \
+		>$(KERNEL_OBJDIR)/kunitconfig && cp $(KERNEL_OBJDIR)/kunitconfig $(KERNEL_OBJDIR)/.config && \
+	$(KERNEL_MAKE) olddefconfig >/dev/null && \
+	sh $(TOPDIR)/kernel/check-config.sh $(KERNEL_OBJDIR)/.config $(KERNEL_OBJDIR)/kunitconfig && touch $@
+      track_kernel_config = kunit $(KUNITCONFIG_PATH)
+$(KERNEL_CONFIGURED): $(KERNEL_PATCHED) $(KUNITCONFIG_FILE) $(TOPDIR)/kernel/kunit-config.sh $(TOPDIR)/kernel/kunit.config \
+		$(TOPDIR)/kernel/check-config.sh FORCE
+	$(call if_changed,kernel_config)
+
+$(filter-out $(wildcard $(KUNITCONFIG_FILE)),$(KUNITCONFIG_FILE)):
+	@echo "make: kunitconfig $@ not found: set KUNITCONFIG (make menuconfig)" >&2; exit 1
+else
 quiet_cmd_kernel_config = kernel: configure $(KERNEL_DEFCONFIG) + $(notdir $(KERNEL_FRAGMENTS))
       cmd_kernel_config = rm -f $@ && mkdir -p $(KERNEL_OBJDIR) && \
 	$(if $(KERNEL_DEFCONFIG_FILE),cp $(KERNEL_DEFCONFIG_FILE) $(KERNEL_OBJDIR)/.config,$(KERNEL_MAKE) $(KERNEL_DEFCONFIG) >/dev/null) && \
@@ -114,6 +138,7 @@ quiet_cmd_kernel_config = kernel: configure $(KERNEL_DEFCONFIG) + $(notdir $(KER
 $(KERNEL_CONFIGURED): $(KERNEL_PATCHED) $(KERNEL_FRAGMENTS) $(KERNEL_DEFCONFIG_FILE) \
 		$(TOPDIR)/kernel/check-config.sh FORCE
 	$(call if_changed,kernel_config)
+endif
 
 # Only the configuration, the timestamp and the source are inputs: a no-op
 # make does not enter the kernel's own make. After editing a source
@@ -141,10 +166,14 @@ else
 # A hit copies the cached kernel (no unpacking, no configuring); a miss
 # builds here (incrementally if this O= built before) and stores the result.
 # The tracked inputs are the cache key's.
-KERNEL_KEY_FILES := $(KERNEL_DEFCONFIG_FILE) $(KERNEL_FRAGMENTS) $(KERNEL_PATCH_FILES)
+# A KUnit kernel's key names the kunitconfig (one in the tree is the
+# tarball's; a file of ours is hashed) and the merge script.
+KERNEL_KEY_FILES := $(KERNEL_DEFCONFIG_FILE) $(KERNEL_FRAGMENTS) $(KERNEL_PATCH_FILES) \
+	$(if $(filter y,$(UMLKIT_KUNIT)),$(KUNITCONFIG_FILE) $(TOPDIR)/kernel/kunit.config $(TOPDIR)/kernel/kunit-config.sh)
+KERNEL_KEY_NAME := $(if $(filter y,$(UMLKIT_KUNIT)),kunit:$(if $(KUNITCONFIG_FILE),file,$(KUNITCONFIG_NAME)),$(KERNEL_DEFCONFIG))
 quiet_cmd_kernel_cached =
-      track_kernel_cached = $(KERNEL_TARBALL) $(KERNEL_DEFCONFIG) $(SOURCE_DATE_EPOCH) $(KERNEL_KEY_FILES)
-      cmd_kernel_cached = mkdir -p $(KERNEL_CACHE) && key=$$(sh $(TOPDIR)/kernel/cache-key.sh $(KERNEL_TARBALL) '$(KERNEL_DEFCONFIG)' $(SOURCE_DATE_EPOCH) \
+      track_kernel_cached = $(KERNEL_TARBALL) $(KERNEL_KEY_NAME) $(SOURCE_DATE_EPOCH) $(KERNEL_KEY_FILES)
+      cmd_kernel_cached = mkdir -p $(KERNEL_CACHE) && key=$$(sh $(TOPDIR)/kernel/cache-key.sh $(KERNEL_TARBALL) '$(KERNEL_KEY_NAME)' $(SOURCE_DATE_EPOCH) \
 		-- $(KERNEL_KEY_FILES)) && entry=$(KERNEL_CACHE)/$$key && \
 	if [ -f $$entry/linux ]; then \
 		printf '>>> kernel: from the kernel cache %s\n' "$$entry"; \
@@ -172,12 +201,17 @@ kernel-menuconfig: $(KERNEL_CONFIGURED)
 KERNEL_SAVEDEFCONFIG_FILE := $(or $(KERNEL_DEFCONFIG_FILE),$(TOPDIR)/kernel/$(KERNEL_DEFCONFIG))
 
 .PHONY: kernel-savedefconfig
+ifeq ($(UMLKIT_KUNIT),y)
+kernel-savedefconfig:
+	@echo "make: kernel-savedefconfig: a KUnit kernel is configured from its kunitconfig ($(KUNITCONFIG_PATH)): edit that" >&2; exit 1
+else
 kernel-savedefconfig: $(KERNEL_CONFIGURED)
 	$(Q)$(KERNEL_MAKE) savedefconfig >/dev/null
 	$(Q)cp $(KERNEL_OBJDIR)/defconfig $(KERNEL_SAVEDEFCONFIG_FILE).tmp && \
 		mv $(KERNEL_SAVEDEFCONFIG_FILE).tmp $(KERNEL_SAVEDEFCONFIG_FILE)
 	$(Q)echo "kernel defconfig written to $(KERNEL_SAVEDEFCONFIG_FILE)"
 	$(if $(KERNEL_DEFCONFIG_FILE),,$(Q)echo "to use it: set KERNEL_DEFCONFIG to kernel/$(KERNEL_DEFCONFIG) (make menuconfig)")
+endif
 
 .PHONY: kernel-rebuild
 kernel-rebuild: $(KERNEL_CONFIGURED)

@@ -37,7 +37,10 @@ cmd-check = $(filter-out $(subst $(space),$(space_escape),$(strip $(savedcmd_$@)
 newer-prereqs = $(filter-out FORCE,$?)
 if-changed-cond = $(newer-prereqs)$(cmd-check)$(if $(wildcard $@),,missing)
 echo-cmd = $(if $(Q),$(if $(quiet_cmd_$(1)),printf '>>> %s\n' '$(call escsq,$(quiet_cmd_$(1)))',:),printf '%s\n' '$(call escsq,$(cmd_$(1)))')
-if_changed = $(if $(if-changed-cond),@set -e; $(echo-cmd); mkdir -p $(dir $@); $(cmd_$(1)); \
+# The command is joined to the line that records it with &&: set -e does
+# not stop at a failure inside an a && b && c list (only at its last
+# command), so a '; printf' here once recorded a failed kernel build as done.
+if_changed = $(if $(if-changed-cond),@set -e; $(echo-cmd); mkdir -p $(dir $@); $(cmd_$(1)) && \
 	printf '%s\n' 'savedcmd_$@ := $(make-cmd)' >$(cmd-file),@:)
 
 # $(call write-then-rename,COMMAND): COMMAND writes $@.tmp; $@ is replaced

@@ -22,7 +22,7 @@ test_tap_output_becomes_junit_and_json() {
 	assertEquals "stdout passes through unchanged" \
 		"$(printf 'TAP version 13\n1..3\nok 1 - a\n# why b fails\nnot ok 2 - b\nok 3 - c # SKIP no disk')" "$out"
 	assertEquals "nothing on stderr" "" "$(stderr_of "$SCRATCH/err")"
-	assertTrue "well-formed XML" "xmllint --noout '$SCRATCH/r.xml'"
+	assertTrue "valid against the schema" "xmllint --noout --schema '$TOPDIR/boot/run/junit.xsd' '$SCRATCH/r.xml'"
 	assertTrue "JUnit counts" "grep -q 'tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\"' '$SCRATCH/r.xml'"
 	assertTrue "the failure carries its log" "grep -q '<failure message=\"failed\"># why b fails' '$SCRATCH/r.xml'"
 	assertTrue "the skip its reason" "grep -q '<skipped message=\"no disk\"/>' '$SCRATCH/r.xml'"
@@ -71,7 +71,7 @@ EOF
 	assertEquals "cat's status" 0 $?
 	assertEquals "kunit.py's counts: a missing subtest is crashed" \
 		"{'total': 6, 'passed': 3, 'failed': 1, 'skipped': 1, 'crashed': 1}" "$(json "$SCRATCH/k.json" 'd["summary"]')"
-	assertTrue "well-formed XML" "xmllint --noout '$SCRATCH/k.xml'"
+	assertTrue "valid against the schema" "xmllint --noout --schema '$TOPDIR/boot/run/junit.xsd' '$SCRATCH/k.xml'"
 	assertTrue "nested suites flattened with dotted names" \
 		"grep -q '<testsuite name=\"params.param_test\" tests=\"2\"' '$SCRATCH/k.xml'"
 	assertTrue "the crashed case is an error with its log" \

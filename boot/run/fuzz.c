@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ktap.h"
+#include "report.h"
 #include "lab.h"
 #include "run.h"
 
@@ -66,11 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(copy);
 	}
 	{
-		/* KTAP: the input's lines as a guest's output */
+		/* KTAP: the input's lines as a guest's output, shown as kunit.py
+		 * shows them and written as JUnit and JSON */
 		static struct ktap_parser ktap;
 		struct ktap_counts counts = { 0 };
 		long long t = 0;
+		FILE *null = fopen("/dev/null", "w");
+		if (!null)
+			abort();
 		ktap_init(&ktap);
+		kunit_attach(&ktap, null);
 		copy = strdup(text);
 		for (char *line = copy, *next; line; line = next) {
 			next = strchr(line, '\n');
@@ -81,7 +87,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(copy);
 		ktap_end(&ktap, "end", t);
 		ktap_count(&ktap.root, &counts);
+		kunit_summary(&ktap, null, NULL);
+		report_junit(&ktap.root, "fuzz", null);
+		report_json(&ktap.root, "fuzz", null);
 		ktap_free(&ktap);
+		fclose(null);
 	}
 	free(text);
 	return 0;

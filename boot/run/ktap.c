@@ -1,18 +1,26 @@
 /* A KTAP/TAP parser that reads output as it comes (Documentation/dev-tools/
- * ktap.rst; kunit.py's kunit_parser.py is the reference for what counts):
+ * ktap.rst). What counts, and how tests nest, is kunit.py's
+ * (tools/testing/kunit/kunit_parser.py), so both give one answer:
  *   - nothing counts before the first "KTAP version N" or "TAP version N";
  *     what stood before it on that line is a console prefix (a timestamp),
  *     stripped by its length from the lines that have one; lines without
- *     are log lines;
- *   - four spaces of indentation a level; "# Subtest: NAME", a nested
- *     version line or a nested plan opens a subtest, its "ok"/"not ok" line
- *     one level up closes it;
- *   - "ok N NAME", "not ok N NAME", with "# SKIP reason" (skipped),
- *     "# TODO" and "# XFAIL" (expected failures count as passes);
- *   - other lines (diagnostics, "# Totals:" aside) are the log of the test
- *     whose result line comes next at that level;
- *   - when the output ends, open tests and planned tests that never came
- *     are crashed; the last log lines (a panic) go to the one that ran.
+ *     are the kernel's own (log lines);
+ *   - nesting is read from the lines, not from their indentation (two
+ *     spaces, four or a tab, kernels differ): a nested version line or a
+ *     "# Subtest: NAME" header opens a subtest of the open test, "1..N"
+ *     is the open test's plan;
+ *   - "ok N NAME" / "not ok N NAME" is the open test's own result when its
+ *     plan is complete or NAME is its name; otherwise it is the result of
+ *     a case of it. "# SKIP reason" skips; "# TODO" and "# XFAIL" are
+ *     expected failures and count as passes;
+ *   - every other line ("# Totals:" aside) waits for the next test of the
+ *     open one: it becomes that test's log (a failure's diagnostics, the
+ *     kernel's messages, a panic), or the open test's own log if the open
+ *     test ends first;
+ *   - kunit.py's end markers (the kernel halting, or looking for a root
+ *     device) end the results;
+ *   - when the output ends, the test that was running (lines waited for
+ *     it) and planned tests that never came are crashed, as are open tests.
  * No global state; every allocation failure aborts (xcalloc). */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -36,19 +44,9 @@ static void push(void ***arr, size_t *n, size_t *cap, void *item)
 	(*arr)[(*n)++] = item;
 }
 
-static void add_log(struct ktap_test *t, const char *line)
+static void add_log(struct ktap_test *t, char *line)
 {
-	push((void ***)&t->log, &t->n_log, &t->cap_log, xstrdup(line));
-}
-
-static struct ktap_test *new_test(struct ktap_test *parent, const char *name, long long now_ms)
-{
-	struct ktap_test *t = xcalloc(1, sizeof(*t));
-	t->name = name ? xstrdup(name) : NULL;
-	t->planned = -1;
-	t->start_ms = t->end_ms = now_ms;
-	push((void ***)&parent->sub, &parent->n_sub, &parent->cap_sub, t);
-	return t;
+	push((void ***)&t->log, &t->n_log, &t->cap_log, line);
 }
 
 void ktap_init(struct ktap_parser *p)
@@ -56,6 +54,58 @@ void ktap_init(struct ktap_parser *p)
 	memset(p, 0, sizeof(*p));
 	p->root.planned = -1;
 	p->open[0] = &p->root;
+}
+
+static void tell(struct ktap_parser *p, struct ktap_test *t, int what)
+{
+	int *flag = what == KTAP_STARTED ? &t->announced : &t->reported;
+	if (*flag || t == &p->root)
+		return;
+	*flag = 1;
+	if (p->event)
+		p->event(p->ctx, t, what);
+}
+
+/* the open tests with a name have started, as far as anyone can tell */
+static void tell_started(struct ktap_parser *p)
+{
+	for (int d = 1; d <= p->depth; d++)
+		if (p->open[d]->name)
+			tell(p, p->open[d], KTAP_STARTED);
+}
+
+/* the lines waiting at the open level go to T */
+static void take_pending(struct ktap_parser *p, struct ktap_test *t)
+{
+	struct ktap_pending *w = &p->pending[p->depth];
+	for (size_t i = 0; i < w->n; i++)
+		add_log(t, w->lines[i]);
+	w->n = 0;
+}
+
+/* a new test under the open one: it started when the one before it ended */
+static struct ktap_test *new_test(struct ktap_parser *p, const char *name, long long now_ms)
+{
+	struct ktap_test *parent = p->open[p->depth], *t = xcalloc(1, sizeof(*t));
+	t->name = name ? xstrdup(name) : NULL;
+	t->planned = -1;
+	t->start_ms = parent->n_sub ? parent->sub[parent->n_sub - 1]->end_ms : parent->start_ms;
+	t->end_ms = now_ms;
+	take_pending(p, t);
+	push((void ***)&parent->sub, &parent->n_sub, &parent->cap_sub, t);
+	return t;
+}
+
+/* opens a subtest of the open test (a version line or a header) */
+static struct ktap_test *open_subtest(struct ktap_parser *p, const char *name, long long now_ms)
+{
+	struct ktap_test *t;
+	if (p->depth + 1 >= KTAP_MAX_DEPTH)
+		return NULL;
+	t = new_test(p, name, now_ms);
+	p->open[++p->depth] = t;
+	p->fresh[p->depth] = !name;	/* a header may still name it */
+	return t;
 }
 
 /* "ok 3 - name # SKIP why": 1 and the fields, or 0 */
@@ -101,60 +151,56 @@ static void set_result(struct ktap_test *t, int ok, const char *directive)
 	t->reason = xstrdup(directive);
 }
 
-/* Closes open tests deeper than DEPTH (their result never came). */
-static void close_to(struct ktap_parser *p, int depth, long long now_ms)
+/* T's planned subtests that never came: one each, or one for a range
+ * past MAX_MISSING (a plan can say anything) */
+static void add_missing(struct ktap_test *t, long long now_ms)
 {
-	while (p->depth > depth) {
-		struct ktap_test *t = p->open[p->depth--];
-		if (!t->done) {
-			t->status = KTAP_CRASHED;
-			t->end_ms = now_ms;
-		}
+	char name[64];
+	struct ktap_test *m;
+	while (t->planned > 0 && (long)t->n_sub < t->planned) {
+		if (t->planned > (long)t->n_sub + MAX_MISSING)
+			snprintf(name, sizeof(name), "tests %zu to %ld (never ran)", t->n_sub + 1, t->planned);
+		else
+			snprintf(name, sizeof(name), "test %zu (never ran)", t->n_sub + 1);
+		m = xcalloc(1, sizeof(*m));
+		m->name = xstrdup(name);
+		m->planned = -1;
+		m->status = KTAP_CRASHED;
+		m->done = 1;
+		m->start_ms = m->end_ms = now_ms;
+		push((void ***)&t->sub, &t->n_sub, &t->cap_sub, m);
+		if (t->planned > (long)t->n_sub - 1 + MAX_MISSING)
+			break;
 	}
 }
 
-/* the test whose lines are at DEPTH, opened as a subtest if need be */
-static struct ktap_test *at(struct ktap_parser *p, int depth, long long now_ms)
+static void finish(struct ktap_test *t, long long now_ms)
 {
-	if (depth >= KTAP_MAX_DEPTH)
-		depth = KTAP_MAX_DEPTH - 1;
-	while (p->depth < depth) {
-		struct ktap_test *parent = p->open[p->depth];
-		p->open[++p->depth] = new_test(parent, NULL, now_ms);
-	}
-	close_to(p, depth, now_ms);
-	return p->open[depth];
+	t->done = 1;
+	t->end_ms = now_ms;
 }
 
-/* the log lines a test's result line takes: the pending ones at its level */
-static struct ktap_test *pending(struct ktap_parser *p, int depth, long long now_ms)
+static void on_result(struct ktap_parser *p, char *s, long long now_ms)
 {
-	struct ktap_test *t = at(p, depth, now_ms);
-	if (!t->n_sub || t->sub[t->n_sub - 1]->done) {
-		/* the one running now, since the one before it ended */
-		long long since = t->n_sub ? t->sub[t->n_sub - 1]->end_ms : t->start_ms;
-		new_test(t, NULL, now_ms)->start_ms = since;
-	}
-	return t->sub[t->n_sub - 1];
-}
-
-static void on_result(struct ktap_parser *p, int depth, char *s, long long now_ms)
-{
+	struct ktap_test *open = p->open[p->depth], *t;
 	int ok;
 	long number;
 	char *name, *directive;
-	struct ktap_test *t;
 	if (!result_line(s, &ok, &number, &name, &directive)) {
-		add_log(pending(p, depth, now_ms), s);
+		push((void ***)&p->pending[p->depth].lines, &p->pending[p->depth].n, &p->pending[p->depth].cap,
+		     xstrdup(s));
 		return;
 	}
-	/* a subtest one level down: this line is its result */
-	if (p->depth > depth && p->open[depth + 1] && !p->open[depth + 1]->done) {
-		t = p->open[depth + 1];
-		close_to(p, depth + 1, now_ms);
-		p->depth = depth;
+	if (p->depth > 0 && ((open->planned >= 0 && (long)open->n_sub >= open->planned) ||
+			     (open->name && !strcmp(open->name, name)))) {
+		/* the open test's own result: what waited is its log */
+		t = open;
+		take_pending(p, t);
+		add_missing(t, now_ms);
+		p->pending[p->depth].n = 0;
+		p->depth--;
 	} else {
-		t = pending(p, depth, now_ms);
+		t = new_test(p, NULL, now_ms);
 	}
 	if (*name && (!t->name || !*t->name)) {
 		free(t->name);
@@ -165,15 +211,45 @@ static void on_result(struct ktap_parser *p, int depth, char *s, long long now_m
 		t->name = xstrdup(n);
 	}
 	set_result(t, ok, directive);
-	t->done = 1;
-	t->end_ms = now_ms;
+	finish(t, now_ms);
+	tell_started(p);
+	if (t->n_sub)
+		tell(p, t, KTAP_STARTED);
+	tell(p, t, KTAP_ENDED);
+}
+
+/* kunit.py's KTAP_END: the kernel is done with the tests */
+static int end_marker(const char *s)
+{
+	static const char *const markers[] = { "List of all partitions:",
+		"Kernel panic - not syncing: VFS:", "reboot: System halted" };
+	s += strspn(s, " \t");
+	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		if (!strncmp(s, markers[i], strlen(markers[i])))
+			return 1;
+	return 0;
+}
+
+static int has_prefix(const struct ktap_parser *p, const char *raw)
+{
+	/* kunit.py strips the prefix's length (a timestamp changes, its
+	 * width not): a line counts as prefixed if it is that long and its
+	 * first and last prefix characters match */
+	return !p->prefix_len || (strlen(raw) >= p->prefix_len && raw[0] == p->prefix[0] &&
+				  raw[p->prefix_len - 1] == p->prefix[p->prefix_len - 1]);
+}
+
+static void wait_line(struct ktap_parser *p, const char *s)
+{
+	struct ktap_pending *w = &p->pending[p->depth];
+	push((void ***)&w->lines, &w->n, &w->cap, xstrdup(s));
 }
 
 void ktap_line(struct ktap_parser *p, const char *raw, long long now_ms)
 {
 	char *line, *s, *version;
-	size_t indent;
-	int depth;
+	if (p->ended)
+		return;
 	if (!p->started) {
 		version = strstr(raw, "KTAP version ");
 		if (!version)
@@ -186,81 +262,73 @@ void ktap_line(struct ktap_parser *p, const char *raw, long long now_ms)
 		p->root.start_ms = now_ms;
 		return;
 	}
-	/* kunit.py strips the prefix's length (a timestamp changes, its
-	 * width not): a line counts as prefixed if it is that long and its
-	 * first and last prefix characters match */
-	if (p->prefix_len && (strlen(raw) < p->prefix_len || raw[0] != p->prefix[0] ||
-			      raw[p->prefix_len - 1] != p->prefix[p->prefix_len - 1])) {
+	if (!has_prefix(p, raw)) {
 		/* unprefixed: the kernel's own lines, a panic among them */
-		add_log(pending(p, p->depth, now_ms), raw);
+		if (end_marker(raw))
+			p->ended = 1;
+		else
+			wait_line(p, raw);
 		return;
 	}
 	line = xstrdup(raw + p->prefix_len);
 	line[strcspn(line, "\r")] = '\0';
-	indent = strspn(line, " ");
-	depth = (int)(indent / 4);
-	s = line + indent;
-	if (!strncmp(s, "KTAP version ", 13) || !strncmp(s, "TAP version ", 12)) {
-		at(p, depth, now_ms);
+	s = line + strspn(line, " \t");
+	if (end_marker(s)) {
+		p->ended = 1;
+	} else if (!strncmp(s, "KTAP version ", 13) || !strncmp(s, "TAP version ", 12)) {
+		open_subtest(p, NULL, now_ms);
 	} else if (!strncmp(s, "# Subtest: ", 11)) {
-		struct ktap_test *t = at(p, depth, now_ms);
-		if (t == &p->root || t->name) {
-			/* a header without a version line first */
-			p->depth = depth - 1 < 0 ? 0 : depth - 1;
-			t = at(p, depth, now_ms);
+		if (p->depth > 0 && p->fresh[p->depth]) {
+			struct ktap_test *t = p->open[p->depth];
+			free(t->name);
+			t->name = xstrdup(s + 11);
+			p->fresh[p->depth] = 0;
+		} else {
+			open_subtest(p, s + 11, now_ms);
 		}
-		free(t->name);
-		t->name = xstrdup(s + 11);
 	} else if (!strncmp(s, "1..", 3) && isdigit((unsigned char)s[3])) {
-		at(p, depth, now_ms)->planned = strtol(s + 3, NULL, 10);
+		struct ktap_test *t = p->open[p->depth];
+		t->planned = strtol(s + 3, NULL, 10);
+		p->fresh[p->depth] = 0;
+		if (t->name)
+			tell(p, t, KTAP_STARTED);
 	} else if (!strncmp(s, "ok ", 3) || !strncmp(s, "not ok ", 7)) {
-		on_result(p, depth, s, now_ms);
-	} else if (strncmp(s, "# Totals:", 9) && *s) {
-		add_log(pending(p, depth > p->depth ? p->depth : depth, now_ms), s);
+		on_result(p, s, now_ms);
+	} else if (*s && strncmp(s, "# Totals:", 9)) {
+		wait_line(p, s);
 	}
 	free(line);
 }
 
-static void end_test(struct ktap_test *t, const char *why, long long now_ms)
-{
-	for (size_t i = 0; i < t->n_sub; i++)
-		end_test(t->sub[i], why, now_ms);
-	/* planned tests that never came: one each, or one for a range past
-	 * MAX_MISSING (a plan can say anything) */
-	if (t->planned > (long)t->n_sub + MAX_MISSING) {
-		char name[64];
-		snprintf(name, sizeof(name), "tests %zu to %ld (never ran)", t->n_sub + 1, t->planned);
-		new_test(t, name, now_ms)->status = KTAP_CRASHED;
-		t->sub[t->n_sub - 1]->done = 1;
-	} else while (t->planned > 0 && (long)t->n_sub < t->planned) {
-		char name[48];
-		snprintf(name, sizeof(name), "test %zu (never ran)", t->n_sub + 1);
-		new_test(t, name, now_ms)->status = KTAP_CRASHED;
-		t->sub[t->n_sub - 1]->done = 1;
-	}
-	if (!t->done) {
-		t->status = KTAP_CRASHED;
-		t->end_ms = now_ms;
-		if (why)
-			add_log(t, why);
-		t->done = 1;
-	}
-}
-
 void ktap_end(struct ktap_parser *p, const char *why, long long now_ms)
 {
-	/* a test started (it has log lines) but never reported: it crashed */
-	for (int d = p->depth; d >= 0; d--) {
-		struct ktap_test *t = p->open[d];
-		if (t->n_sub && !t->sub[t->n_sub - 1]->done && !t->sub[t->n_sub - 1]->name) {
+	for (; p->depth >= 0; p->depth--) {
+		struct ktap_test *t = p->open[p->depth];
+		struct ktap_pending *w = &p->pending[p->depth];
+		/* lines waited for a test the plan calls for (or, with no plan,
+		 * in a run cut short): it was running */
+		if (w->n && (t->planned < 0 ? why != NULL : (long)t->n_sub < t->planned)) {
 			char name[32];
-			snprintf(name, sizeof(name), "test %zu", t->n_sub);
-			t->sub[t->n_sub - 1]->name = xstrdup(name);
+			struct ktap_test *c;
+			snprintf(name, sizeof(name), "test %zu", t->n_sub + 1);
+			c = new_test(p, name, now_ms);
+			c->status = KTAP_CRASHED;
+			if (why)
+				add_log(c, xstrdup(why));
+			finish(c, now_ms);
+		}
+		take_pending(p, t);
+		add_missing(t, now_ms);
+		if (t == &p->root) {
+			finish(t, now_ms);
+		} else if (!t->done) {
+			t->status = KTAP_CRASHED;
+			if (why && t != &p->root && !t->n_sub)
+				add_log(t, xstrdup(why));
+			finish(t, now_ms);
 		}
 	}
-	p->root.done = 1;
-	end_test(&p->root, why, now_ms);
-	p->root.end_ms = now_ms;
+	p->depth = 0;
 }
 
 static void free_test(struct ktap_test *t)
@@ -280,18 +348,28 @@ static void free_test(struct ktap_test *t)
 void ktap_free(struct ktap_parser *p)
 {
 	free_test(&p->root);
+	for (int d = 0; d < KTAP_MAX_DEPTH; d++) {
+		for (size_t i = 0; i < p->pending[d].n; i++)
+			free(p->pending[d].lines[i]);
+		free(p->pending[d].lines);
+	}
 	ktap_init(p);
+}
+
+void ktap_count_leaf(const struct ktap_test *t, struct ktap_counts *c)
+{
+	c->pass += t->status == KTAP_PASS;
+	c->fail += t->status == KTAP_FAIL;
+	c->skip += t->status == KTAP_SKIP;
+	c->crashed += t->status == KTAP_CRASHED;
 }
 
 void ktap_count(const struct ktap_test *t, struct ktap_counts *c)
 {
-	if (!t->n_sub) {
-		c->pass += t->status == KTAP_PASS;
-		c->fail += t->status == KTAP_FAIL;
-		c->skip += t->status == KTAP_SKIP;
-		c->crashed += t->status == KTAP_CRASHED;
-		return;
+	for (size_t i = 0; i < t->n_sub; i++) {
+		if (t->sub[i]->n_sub)
+			ktap_count(t->sub[i], c);
+		else
+			ktap_count_leaf(t->sub[i], c);
 	}
-	for (size_t i = 0; i < t->n_sub; i++)
-		ktap_count(t->sub[i], c);
 }

@@ -20,15 +20,31 @@ struct ktap_test {
 	long planned;		/* "1..N", or -1 */
 	long long start_ms, end_ms;
 	int done;		/* its result line was seen */
+	int announced, reported;	/* told to the event hook: its start, its end */
+};
+
+/* what the optional event hook hears: a named test with subtests starts
+ * (its plan, if any, is known), a test's result line came */
+enum ktap_event { KTAP_STARTED, KTAP_ENDED };
+
+/* lines waiting for the next test of an open one */
+struct ktap_pending {
+	char **lines;
+	size_t n, cap;
 };
 
 struct ktap_parser {
 	struct ktap_test root;	/* the run: its subtests are the top-level tests */
-	struct ktap_test *open[KTAP_MAX_DEPTH];	/* open[d]: the test whose lines are at depth d */
+	struct ktap_test *open[KTAP_MAX_DEPTH];	/* open[d]: open[d - 1]'s subtest that runs */
 	int depth;		/* open[0..depth] are open */
+	struct ktap_pending pending[KTAP_MAX_DEPTH];
+	int fresh[KTAP_MAX_DEPTH];	/* open[d] came from a version line: a header may name it */
 	int started;		/* a version line was seen */
+	int ended;		/* the kernel's end of the tests: later lines are not results */
 	char prefix[64];	/* what came before "KTAP version" (a console prefix) */
 	size_t prefix_len;
+	void (*event)(void *ctx, struct ktap_test *t, int what);
+	void *ctx;
 };
 
 void ktap_init(struct ktap_parser *p);
@@ -39,10 +55,12 @@ void ktap_line(struct ktap_parser *p, const char *line, long long now_ms);
 void ktap_end(struct ktap_parser *p, const char *why, long long now_ms);
 void ktap_free(struct ktap_parser *p);
 
-/* counts over the leaves (tests without subtests) below T */
+/* counts over the leaves (tests without subtests) below T, or of the
+ * leaf T itself */
 struct ktap_counts {
 	long pass, fail, skip, crashed;
 };
 void ktap_count(const struct ktap_test *t, struct ktap_counts *c);
+void ktap_count_leaf(const struct ktap_test *t, struct ktap_counts *c);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report.h"
 #include "run.h"
 
 #define CACHE_MAX_AGE_DAYS 30
@@ -57,7 +58,7 @@ static int run(struct run *r)
 	code = net_plan(r);
 	if (code)
 		return code;
-	if ((r->opt.junit || r->opt.json) && !r->command_mode) {
+	if ((r->opt.junit || r->opt.json) && !r->command_mode && !r->kunit) {
 		say(r->prog, "--junit and --json read a command's output: give one after --");
 		return EX_USAGE;
 	}
@@ -117,12 +118,18 @@ int main(int argc, char **argv)
 	}
 	if (*r.conf.lab)
 		return lab_main(&r, argc - 3, argv + 3);
-	if (options_parse(argc - 3, argv + 3, &r.opt, r.prog) < 0)
+	r.kunit = !strcmp(r.conf.mode, "kunit");
+	if (options_parse(argc - 3, argv + 3, &r.opt, &r.conf, r.prog) < 0)
 		return EX_USAGE;
+	/* kunit.py's default */
+	if (r.kunit && !r.opt.timeout_set)
+		r.opt.timeout = KUNIT_TIMEOUT;
 	if (!strcmp(r.opt.action, "help")) {
 		options_usage(&r.conf, r.prog);
 		return 0;
 	}
+	if (!strcmp(r.opt.action, "parse"))
+		return kunit_parse_file(&r);
 	if (!strcmp(r.opt.action, "cache"))
 		return cache_show(r.entry);
 	if (!strcmp(r.opt.action, "cache-clear"))

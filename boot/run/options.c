@@ -244,6 +244,7 @@ static int set_timeout(struct options *opt, char *val, const char *prog)
 	char *end;
 	errno = 0;
 	opt->timeout = strtol(val, &end, 10);
+	opt->timeout_set = 1;
 	if (!*val || *end || errno || opt->timeout < 0 || opt->timeout > 100000000L)
 		return usage_error(prog, "--timeout '%s': use whole seconds (0: no limit)%s", val, NULL);
 	return 0;
@@ -318,51 +319,142 @@ static int set_verbose(struct options *opt, char *val, const char *prog)
 	return 0;
 }
 
+/* --filter GLOB: kunit.filter_glob, as kunit.py passes it */
+static int set_filter(struct options *opt, char *val, const char *prog)
+{
+	if (!*val || strpbrk(val, " \t\n\""))
+		return usage_error(prog, "--filter '%s': use SUITE or SUITE.TEST globs, such as 'example*' or "
+				   "'kunit*.*free*' (no blanks or quotes)%s", val, NULL);
+	opt->filter = val;
+	return 0;
+}
+
+static int set_raw(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	opt->raw = 1;
+	return 0;
+}
+
+static int set_parse(struct options *opt, char *val, const char *prog)
+{
+	(void)prog;
+	opt->parse_file = val;
+	return set_action(opt, "parse");
+}
+
+/* which bundles take an option */
+enum { ANY, GUEST, KUNIT };
+
 static const struct optdef {
 	const char *name, *arg;
 	setter *set;
+	int where;
 	const char *help;
 } optdefs[] = {
-	{ "--info", NULL, set_shell_only, "show the manifest: kernel, images, command line, digest" },
-	{ "--list", NULL, set_shell_only, "list the payload" },
-	{ "--check", NULL, set_shell_only, "verify the bundle and its unpacked copy, then exit" },
-	{ "--extract", "DIR", set_extract, "write the kernel, images and a plain run.sh to DIR" },
-	{ "--mem", "SIZE", set_mem, "guest memory, such as 256M (default: %s)" },
-	{ "--append", "ARGS", set_append, "extra kernel command line (\"double quotes\" group words)" },
-	{ "--disk", "FILE", set_disk, "attach FILE as the next disk (read-only if not writable)" },
-	{ "--persist", "DIR", set_persist, "keep writes to the bundled disks in DIR (seeded on first use)" },
-	{ "--share", "HOST[:GUEST][:rw]", set_share, "mount host directory HOST at GUEST (default: the same\n"
+	{ "--info", NULL, set_shell_only, ANY, "show the manifest: kernel, images, command line, digest" },
+	{ "--list", NULL, set_shell_only, ANY, "list the payload" },
+	{ "--check", NULL, set_shell_only, ANY, "verify the bundle and its unpacked copy, then exit" },
+	{ "--extract", "DIR", set_extract, ANY, "write the kernel, images and a plain run.sh to DIR" },
+	{ "--mem", "SIZE", set_mem, ANY, "guest memory, such as 256M (default: %s)" },
+	{ "--append", "ARGS", set_append, ANY, "extra kernel command line (\"double quotes\" group words)" },
+	{ "--disk", "FILE", set_disk, GUEST, "attach FILE as the next disk (read-only if not writable)" },
+	{ "--persist", "DIR", set_persist, GUEST, "keep writes to the bundled disks in DIR (seeded on first use)" },
+	{ "--share", "HOST[:GUEST][:rw]", set_share, GUEST, "mount host directory HOST at GUEST (default: the same\n"
 	  "                         path), read-only unless :rw" },
-	{ "--timeout", "SECONDS", set_timeout, "stop the guest after SECONDS, exit 124 (0: no limit, the default)" },
-	{ "--cpu-limit", "SECONDS", set_cpu_limit, "stop the guest after SECONDS of host CPU time, exit 123" },
-	{ "--disk-limit", "SIZE", set_disk_limit, "stop the guest when its run files pass SIZE, exit 123" },
-	{ "--sandbox", "MODE", set_sandbox, "auto: confine the guest with Landlock where the host has it\n"
+	{ "--timeout", "SECONDS", set_timeout, ANY, "stop the guest after SECONDS, exit %s" },
+	{ "--cpu-limit", "SECONDS", set_cpu_limit, ANY, "stop the guest after SECONDS of host CPU time, exit 123" },
+	{ "--disk-limit", "SIZE", set_disk_limit, GUEST, "stop the guest when its run files pass SIZE, exit 123" },
+	{ "--sandbox", "MODE", set_sandbox, ANY, "auto: confine the guest with Landlock where the host has it\n"
 	  "                         (default); strict: refuse to run without; off: none (the\n"
 	  "                         guest can reach all your files through hostfs)" },
-	{ "--net", "user|none", net_set_mode, "user: NAT to the host (guest 10.0.2.15/24, the host's\n"
+	{ "--net", "user|none", net_set_mode, GUEST, "user: NAT to the host (guest 10.0.2.15/24, the host's\n"
 	  "                         127.0.0.1 is 10.0.2.2); none: no network (default: %s)" },
-	{ "--forward", "[tcp:|udp:][ADDR:]HOSTPORT:GUESTPORT", net_add_forward,
+	{ "--forward", "[tcp:|udp:][ADDR:]HOSTPORT:GUESTPORT", net_add_forward, GUEST,
 	  "forward host ADDR:HOSTPORT (default ADDR 127.0.0.1) to\n"
 	  "                         the guest's GUESTPORT (with --net user; repeatable)" },
-	{ "--switch", "NAME", net_add_switch, "put the guest on virtual switch NAME, shared by every\n"
+	{ "--switch", "NAME", net_add_switch, GUEST, "put the guest on virtual switch NAME, shared by every\n"
 	  "                         guest of yours on it (repeatable: eth1, eth2, ...)" },
-	{ "--ip", "ADDR/PREFIX", net_set_ip, "the guest's address on the --switch before it" },
-	{ "--junit", "FILE", set_junit, "read the command's stdout as TAP/KTAP (it still passes\n"
+	{ "--ip", "ADDR/PREFIX", net_set_ip, GUEST, "the guest's address on the --switch before it" },
+	{ "--junit", "FILE", set_junit, ANY, "read the command's stdout as TAP/KTAP (it still passes\n"
 	  "                         through) and write a JUnit XML report to FILE" },
-	{ "--json", "FILE", set_json, "the same as JSON: each test's status, duration, log, reason" },
-	{ "--time-travel", NULL, set_time_travel, "UML time-travel: boots faster, 'sleep' returns at once" },
-	{ "--cpu", "N|all", set_cpu, "host CPU the guest runs on (default: one per run, which makes\n"
+	{ "--json", "FILE", set_json, ANY, "the same as JSON: each test's status, duration, log, reason" },
+	{ "--filter", "GLOB", set_filter, KUNIT, "run only the tests GLOB names: SUITE or SUITE.TEST globs\n"
+	  "                         (kunit.filter_glob), such as 'example*' or '*.*free*'" },
+	{ "--raw", NULL, set_raw, KUNIT, "print the KTAP the kernel printed instead of the results" },
+	{ "--parse", "FILE", set_parse, ANY, "read KTAP/TAP from FILE (- for stdin) instead of booting:\n"
+	  "                         kunit.py's results, --junit and --json, exit 0 or 1" },
+	{ "--time-travel", NULL, set_time_travel, ANY, "UML time-travel: boots faster, 'sleep' returns at once" },
+	{ "--cpu", "N|all", set_cpu, ANY, "host CPU the guest runs on (default: one per run, which makes\n"
 	  "                         process creation in the guest 2-2.5x faster); all: any" },
-	{ "--verbose", NULL, set_verbose, "show the kernel's boot log (on stderr in command mode)" },
-	{ "--cache", NULL, set_cache, "list the unpacked bundles in the cache" },
-	{ "--cache-clear", NULL, set_cache_clear, "remove every unpacked bundle not in use" },
-	{ "--help", NULL, set_help, "this help" },
-	{ "-h", NULL, set_help, NULL },
-	{ "--host-report", NULL, set_host_report, NULL },	/* for boot.sh --check */
+	{ "--verbose", NULL, set_verbose, ANY, "show the kernel's boot log (on stderr%s)" },
+	{ "--cache", NULL, set_cache, ANY, "list the unpacked bundles in the cache" },
+	{ "--cache-clear", NULL, set_cache_clear, ANY, "remove every unpacked bundle not in use" },
+	{ "--help", NULL, set_help, ANY, "this help" },
+	{ "-h", NULL, set_help, ANY, NULL },
+	{ "--host-report", NULL, set_host_report, ANY, NULL },	/* for boot.sh --check */
 };
+
+static int is_kunit(const struct bundle_conf *conf)
+{
+	return !strcmp(conf->mode, "kunit");
+}
+
+static int takes(const struct optdef *d, const struct bundle_conf *conf)
+{
+	return d->where == ANY || (d->where == KUNIT) == is_kunit(conf);
+}
+
+/* a row's default, from bundle.conf or the kind of bundle */
+static const char *row_default(const struct optdef *d, const struct bundle_conf *conf)
+{
+	if (!strcmp(d->name, "--net"))
+		return *conf->net ? conf->net : "none";
+	if (!strcmp(d->name, "--timeout"))
+		return is_kunit(conf) ? "1 (default: 300, as kunit.py; 0: no limit)" : "124 (0: no limit, the default)";
+	if (!strcmp(d->name, "--verbose"))
+		return is_kunit(conf) ? "" : " in command mode";
+	return conf->mem;
+}
+
+static void usage_rows(const struct bundle_conf *conf)
+{
+	for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
+		char left[64];
+		if (!optdefs[i].help || !takes(&optdefs[i], conf))
+			continue;
+		snprintf(left, sizeof(left), "%s%s%s", optdefs[i].name, optdefs[i].arg ? " " : "",
+			 optdefs[i].arg ? optdefs[i].arg : "");
+		if (strlen(left) > 22)
+			printf("  %s\n%25s", left, "");
+		else
+			printf("  %-22s ", left);
+		printf(optdefs[i].help, row_default(&optdefs[i], conf));
+		printf("\n");
+	}
+}
+
+static void kunit_usage(const struct bundle_conf *conf, const char *prog)
+{
+	printf("Usage: %s [OPTIONS]\n\n", prog);
+	printf("Run the KUnit tests built into this kernel (%s, %s), as kunit.py does:\n"
+	       "it boots with kunit.enable=1 console=tty kunit_shutdown=halt, reads the\n"
+	       "KTAP it prints, shows each suite's results and kunit.py's summary line.\n\n"
+	       "Options:\n", conf->name, conf->kernel);
+	usage_rows(conf);
+	printf("\nExit status: 0 when every test passed or was skipped; 1 when one failed\n"
+	       "or crashed, none ran, or the kernel crashed or timed out (as kunit.py);\n"
+	       "%d corrupt bundle, %d host cannot run UML, %d bad options; 128+N a\n"
+	       "signal N ended the run.\n",
+	       EX_CORRUPT, EX_HOST, EX_USAGE);
+}
 
 void options_usage(const struct bundle_conf *conf, const char *prog)
 {
+	if (is_kunit(conf)) {
+		kunit_usage(conf, prog);
+		return;
+	}
 	printf("Usage: %s [OPTIONS] [-- COMMAND [ARG...]]\n\n", prog);
 	printf("Boot the bundled User Mode Linux guest (%s, %s).\n", conf->name, conf->kernel);
 	if (!strcmp(conf->mode, "command"))
@@ -373,21 +465,7 @@ void options_usage(const struct bundle_conf *conf, const char *prog)
 	printf("With -- COMMAND: boots, runs COMMAND in the guest with this terminal's or\n"
 	       "pipe's stdin, stdout and stderr, powers off and exits with COMMAND's status.\n\n"
 	       "Options:\n");
-	for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
-		char left[64];
-		if (!optdefs[i].help)
-			continue;
-		snprintf(left, sizeof(left), "%s%s%s", optdefs[i].name, optdefs[i].arg ? " " : "",
-			 optdefs[i].arg ? optdefs[i].arg : "");
-		if (strlen(left) > 22)
-			printf("  %s\n%25s", left, "");
-		else
-			printf("  %-22s ", left);
-		/* the rows with a default from bundle.conf */
-		printf(optdefs[i].help, !strcmp(optdefs[i].name, "--net") ? (*conf->net ? conf->net : "none")
-									      : conf->mem);
-		printf("\n");
-	}
+	usage_rows(conf);
 	printf("\nExit status: COMMAND's, else 0 after 'poweroff'; %d corrupt bundle, %d host\n"
 	       "cannot run UML, %d guest kernel panic, crash or hang, %d a resource limit,\n"
 	       "%d timeout, %d bad options; 126/127 COMMAND not executable/found; 128+N a\n"
@@ -419,7 +497,7 @@ static int check_append(const struct options *opt, const char *prog)
 }
 
 /* 0, or -1 after saying what is wrong. */
-int options_parse(int argc, char **argv, struct options *opt, const char *prog)
+int options_parse(int argc, char **argv, struct options *opt, const struct bundle_conf *conf, const char *prog)
 {
 	int i;
 	opt->action = "run";
@@ -428,6 +506,9 @@ int options_parse(int argc, char **argv, struct options *opt, const char *prog)
 		char *arg = argv[i], *eq = NULL, *val = NULL;
 		const struct optdef *d;
 		if (!strcmp(arg, "--")) {
+			if (is_kunit(conf))
+				return usage_error(prog, "a KUnit bundle runs the kernel's own tests: no command "
+						   "after -- (see --help)%s%s", "", NULL);
 			if (i + 1 == argc)
 				return usage_error(prog, "no command after --%s%s", "", NULL);
 			opt->command = argv + i + 1;
@@ -438,6 +519,10 @@ int options_parse(int argc, char **argv, struct options *opt, const char *prog)
 		d = find_opt(arg, eq ? (size_t)(eq - arg) : strlen(arg));
 		if (!d)
 			return usage_error(prog, "unknown option '%s': put the guest command after -- (see --help)%s", arg, NULL);
+		if (!takes(d, conf))
+			return usage_error(prog, is_kunit(conf) ? "%s: a KUnit bundle has no guest system to give "
+					   "it to (see --help)%s" : "%s is for KUnit bundles (make kunit_defconfig)%s",
+					   d->name, NULL);
 		if (d->arg) {
 			if (eq)
 				val = eq + 1;

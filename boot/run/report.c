@@ -4,11 +4,15 @@
  * <skipped> with the reason), and JSON with what kunit.py's JSON lacks:
  * per test its status, duration, log lines and skip reason. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ktap.h"
 #include "report.h"
+#include "run.h"
 
 static const char *const status_names[] = { "PASS", "FAIL", "SKIP", "CRASHED" };
 
@@ -94,7 +98,7 @@ static void junit_suite(FILE *f, const struct ktap_test *t, const char *name, co
 	size_t leaves = 0;
 	for (size_t i = 0; i < t->n_sub; i++)
 		if (!t->sub[i]->n_sub) {
-			ktap_count(t->sub[i], &c);
+			ktap_count_leaf(t->sub[i], &c);
 			leaves++;
 		}
 	if (leaves) {
@@ -174,11 +178,26 @@ int report_json(const struct ktap_test *root, const char *name, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
-/* kunit.py's summary line */
-void report_summary(const struct ktap_test *root, FILE *f)
+/* --junit FILE, --json FILE: each written whole (FILE.tmp, renamed) */
+int report_files(const char *junit, const char *json, const struct ktap_test *root, const char *name,
+		 const char *prog)
 {
-	struct ktap_counts c = { 0 };
-	ktap_count(root, &c);
-	fprintf(f, "Ran %ld tests: passed: %ld, failed: %ld, skipped: %ld, crashed: %ld\n",
-		c.pass + c.fail + c.skip + c.crashed, c.pass, c.fail, c.skip, c.crashed);
+	const char *files[] = { junit, json };
+	int rc = 0;
+	for (int i = 0; i < 2; i++) {
+		char *tmp;
+		FILE *f;
+		if (!files[i])
+			continue;
+		tmp = xasprintf("%s.tmp", files[i]);
+		f = fopen(tmp, "w");
+		if (!f || (i == 0 ? report_junit : report_json)(root, name, f) < 0 || fclose(f) != 0 ||
+		    rename(tmp, files[i]) < 0) {
+			say(prog, "cannot write %s: %s", files[i], strerror(errno));
+			unlink(tmp);
+			rc = -1;
+		}
+		free(tmp);
+	}
+	return rc;
 }

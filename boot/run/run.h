@@ -20,6 +20,7 @@ enum {
 	EX_USAGE = 125,		/* bad options */
 };
 
+#define KUNIT_TIMEOUT 300	/* kunit.py's default, seconds */
 #define MAX_DISKS 16
 #define MAX_SHARES 16
 #define MAX_APPEND 64
@@ -94,6 +95,7 @@ struct options {
 	struct share shares[MAX_SHARES];
 	int n_shares;
 	long timeout;			/* seconds; 0: none */
+	int timeout_set;		/* given: a KUnit run's default is kunit.py's */
 	long cpu_limit;			/* seconds of host CPU time; 0: none */
 	unsigned long long disk_limit;	/* bytes in the run directory; 0: none */
 	int sandbox;			/* enum sandbox_mode */
@@ -105,6 +107,9 @@ struct options {
 	struct net_switch switches[MAX_SWITCHES];
 	int n_switches;
 	char *junit, *json;		/* reports of the command's TAP/KTAP output */
+	char *filter;			/* KUnit: kunit.filter_glob */
+	int raw;			/* KUnit: print the KTAP, not the results */
+	char *parse_file;		/* --parse: KTAP from a file, no boot */
 	char **command;			/* NULL: the bundle's default */
 };
 
@@ -115,6 +120,7 @@ struct run {
 	struct bundle_conf conf;
 	struct options opt;
 	int command_mode;
+	int kunit;			/* a KUnit kernel: no guest system */
 	char tmpbase[4096];		/* TMPDIR chosen for UML's memory file */
 	char dir[4096];			/* the run directory */
 	int lock_fd;			/* held for the run's life: it is alive */
@@ -141,7 +147,8 @@ void conf_parse(char *data, struct bundle_conf *conf);
 int conf_read(const char *path, struct bundle_conf *conf);
 
 /* options.c */
-int options_parse(int argc, char **argv, struct options *opt, const char *prog);
+int options_parse(int argc, char **argv, struct options *opt, const struct bundle_conf *conf,
+		  const char *prog);
 void options_usage(const struct bundle_conf *conf, const char *prog);
 int parse_size(const char *s, unsigned long long *bytes);
 int split_words(char *s, char **words, int max);

@@ -243,8 +243,11 @@ char **rundir_uml_argv(struct run *r, char **cons, int n_cons)
 		argv[n++] = cons[i];
 	argv[n++] = "ssl=null";
 	argv[n++] = "noreboot";
-	if (!r->opt.verbose)
+	/* KUnit prints its results at the info level: never quiet */
+	if (!r->opt.verbose && !r->kunit)
 		argv[n++] = "quiet";
+	if (r->opt.filter)
+		argv[n++] = xasprintf("kunit.filter_glob=%s", r->opt.filter);
 	if (r->opt.time_travel)
 		argv[n++] = "time-travel=inf-cpu";
 	argv[n++] = xasprintf("uml_dir=%s", r->dir);

@@ -120,6 +120,8 @@ static int write_guest_files(struct session *s)
 	size_t len = 0;
 	FILE *f;
 	const char *mode = r->command_mode ? "command\n" : "login\n";
+	if (r->kunit)
+		return 0;	/* no init reads anything: the kernel runs its tests */
 	if (run_file(r, "mode", mode, strlen(mode)) < 0)
 		return EX_HOST;
 	if (r->opt.n_shares) {
@@ -261,38 +263,34 @@ static void parse_output(struct session *s, const char *data, size_t n)
 		}
 		s->line[s->line_len] = '\0';
 		ktap_line(&s->ktap, s->line, now_ms());
+		if (s->r->kunit && s->r->opt.raw)
+			kunit_raw_line(&s->ktap, s->line, stdout);
 		s->line_len = 0;
 		if (data[i] != '\n')
 			s->line[s->line_len++] = data[i];
 	}
 }
 
-/* --junit, --json: what the command printed, as test reports; WHY is
- * what cut the run short, if something did */
-static int write_reports(struct session *s, const char *why)
+/* The end of what the command (or the KUnit kernel) printed: WHY is what
+ * cut the run short, if something did. A KUnit run shows what is left of
+ * its results and kunit.py's summary, and its status becomes kunit.py's.
+ * Then --junit and --json. Returns the run's exit status. */
+static int finish_results(struct session *s, int code)
 {
-	const char *files[] = { s->r->opt.junit, s->r->opt.json };
-	int rc = 0;
+	const char *why = code == EX_CRASH ? "the guest kernel crashed" : code == EX_TIMEOUT ? "timed out (--timeout)"
+		: code >= 128 && code < 160 ? "a signal ended the run" : NULL;
 	if (s->line_len)
 		parse_output(s, "\n", 1);
 	ktap_end(&s->ktap, why, now_ms());
-	for (int i = 0; i < 2; i++) {
-		char *tmp;
-		FILE *f;
-		if (!files[i])
-			continue;
-		tmp = xasprintf("%s.tmp", files[i]);
-		f = fopen(tmp, "w");
-		if (!f || (i == 0 ? report_junit : report_json)(&s->ktap.root, s->r->conf.name, f) < 0 ||
-		    fclose(f) != 0 || rename(tmp, files[i]) < 0) {
-			say(s->r->prog, "cannot write %s: %s", files[i], strerror(errno));
-			unlink(tmp);
-			rc = -1;
-		}
-		free(tmp);
+	if (s->r->kunit && (code == 0 || code == EX_CRASH || code == EX_TIMEOUT || code == EX_LIMIT)) {
+		int tests = kunit_summary(&s->ktap, s->r->opt.raw ? NULL : stdout, s->r->prog);
+		code = code || tests ? 1 : 0;
 	}
+	if (report_files(s->r->opt.junit, s->r->opt.json, &s->ktap.root, s->r->conf.name, s->r->prog) < 0 &&
+	    code == 0)
+		code = EX_HOST;
 	ktap_free(&s->ktap);
-	return rc;
+	return code;
 }
 
 static void relay_read(struct session *s, struct relay *rl)
@@ -343,7 +341,8 @@ static void on_deadline(struct session *s, pid_t guard)
 	if (s->boot_deadline && now >= s->boot_deadline) {
 		char *booted = xasprintf("%s/booted", s->r->dir);
 		s->boot_deadline = 0;
-		if (access(booted, F_OK) < 0) {
+		/* a KUnit kernel has booted when its KTAP starts */
+		if (s->r->kunit ? !s->ktap.started : access(booted, F_OK) < 0) {
 			s->hung = 1;
 			kill(guard, SIGTERM);
 		}
@@ -377,6 +376,7 @@ static struct guard_report boot_once(struct session *s)
 	int child_fds[6 + MAX_NETIFS], n_child = 0, got_status = 0, n_cons = 0, code;
 	struct guard_report report = { -1, ENDED }, failed = { -1, ENDED };
 	char *cons[4 + MAX_NETIFS], **argv;
+	struct relay *rl;
 	pid_t guard;
 
 	if (make_pipe(logp) < 0 || make_pipe(st) < 0)
@@ -394,6 +394,9 @@ static struct guard_report boot_once(struct session *s)
 		cons[n_cons++] = xasprintf("con3=null,fd:%d", errp[1]);
 		add_relay(s, outp[0], 1, 1)->parse = r->opt.junit || r->opt.json;
 		add_relay(s, errp[0], 2, 1);
+	} else if (r->kunit) {
+		/* console=tty: the kernel's log, KUnit's KTAP in it */
+		cons[n_cons++] = xasprintf("con0=null,fd:%d", logp[1]);
 	} else if (s->in_tty) {
 		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", s->slave, s->slave);
 	} else {
@@ -410,7 +413,9 @@ static struct guard_report boot_once(struct session *s)
 		add_relay(s, 0, s->master, 0);
 		add_relay(s, s->master, s->out_tty || !r->command_mode ? 1 : -1, 0);
 	}
-	add_relay(s, logp[0], r->opt.verbose ? 2 : -1, 1)->keep_log = 1;
+	rl = add_relay(s, logp[0], r->opt.verbose ? 2 : -1, 1);
+	rl->keep_log = 1;
+	rl->parse = r->kunit;
 	/* the network helpers log to the boot log too */
 	code = net_up(r, logp[1], child_fds, &n_child, cons, &n_cons);
 	if (code) {
@@ -588,9 +593,12 @@ int supervise(struct run *r)
 	s->end_code = -1;
 	ktap_init(&s->ktap);
 	s->master = s->slave = -1;
-	s->in_tty = isatty(0);
+	/* a KUnit run reads nothing: Ctrl-C on a terminal ends it (SIGINT) */
+	s->in_tty = !r->kunit && isatty(0);
 	s->out_tty = isatty(1);
 	s->err_tty = isatty(2);
+	if (r->kunit && !r->opt.raw)
+		kunit_attach(&s->ktap, stdout);
 	if (r->opt.timeout)
 		s->deadline = now_ms() + r->opt.timeout * 1000LL;
 	if (setup_signals(s, &old) < 0) {
@@ -634,10 +642,8 @@ int supervise(struct run *r)
 		code = EX_CRASH;
 	} else
 		code = guest_status(s, report.wait_status);
-	if ((r->opt.junit || r->opt.json) &&
-	    write_reports(s, code == EX_CRASH ? "the guest kernel crashed" : code == EX_TIMEOUT ? "timed out (--timeout)"
-			  : code >= 128 && code < 160 ? "a signal ended the run" : NULL) < 0 && code == 0)
-		code = EX_HOST;
+	if (r->kunit || r->opt.junit || r->opt.json)
+		code = finish_results(s, code);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(s);
 	return code;
