@@ -1,7 +1,8 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [boot] [guest] [net] [lab] [build]     (default: all)
+# Usage: bench.sh [mkimage] [boot] [guest] [net] [lab] [build] [kunit]
+#        (default: all but kunit, which builds two KUnit kernels from scratch)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
 set -eu
@@ -450,6 +451,72 @@ bench_build() {
 	fedit() { echo "# $(now)" >>"$src/kernel/umlkit.config"; make -C "$src" O="$o"; }
 	kedit=$(median "$RUNS" fedit)
 	printf '%-44s %10s s\n' "kernel fragment edit rebuild" "$kedit"
+}
+
+# KUnit against kunit.py on the same source and kunitconfig, side by side:
+# the same tests with the same results (kunit.py exec's JSON against
+# boot.sh's), clean builds, an unchanged make + run against an unchanged
+# kunit.py run, and boot.sh's run + parse against the bare kernel's
+# boot-to-halt. BENCH_KUNIT_TARBALL (default: linux-source-6.1, where the
+# reference figures come from), BENCH_KUNITCONFIG (default: default.config;
+# all_tests.config for the long run).
+bench_kunit() {
+	tarball=${BENCH_KUNIT_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+	kunitconfig=${BENCH_KUNITCONFIG:-default.config}
+	header "KUnit, $kunitconfig on ${tarball##*/} (raw: kunit.py)"
+	ko=$work/kunit kpy=$work/kunit.py.tree kbuild=$work/kunit.py.build
+	make -C "$TOPDIR" O="$ko" kunit_defconfig >/dev/null
+	sed -i -e '/^UMLKIT_KERNEL_SOURCE_6_12=/d' -e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_KERNEL_PATCHES=/d' "$ko/.config"
+	case ${tarball##*/} in
+	linux-source-6.1.tar.xz) echo 'UMLKIT_KERNEL_SOURCE_6_1=y' >>"$ko/.config" ;;
+	*) printf 'UMLKIT_KERNEL_SOURCE_OTHER=y
+UMLKIT_KERNEL_TARBALL="%s"
+' "$tarball" >>"$ko/.config" ;;
+	esac
+	echo "UMLKIT_KUNITCONFIG=\"$kunitconfig\"" >>"$ko/.config"
+	make -C "$TOPDIR" O="$ko" olddefconfig >/dev/null
+	mkdir -p "$kpy"
+	tar -xf "$tarball" -C "$kpy" --strip-components=1
+	kunit_py() { (cd "$kpy" && python3 tools/testing/kunit/kunit.py "$@" --build_dir="$kbuild"); }
+	build_umlkit() { KERNEL_CACHE_DIR='' make -C "$TOPDIR" O="$ko"; }
+	build_kunit_py() { kunit_py build --kunitconfig="tools/testing/kunit/configs/$kunitconfig" --jobs="$(nproc)"; }
+	t0=$(now); build_umlkit >"$work/kunit-build.log" 2>&1; t1=$(now)
+	build_kunit_py >"$work/kunit-py-build.log" 2>&1; t2=$(now)
+	row "clean build" "$(echo "$t1 - $t0" | bc -l | awk '{ printf "%.1f", $1 }')" \
+		"$(echo "$t2 - $t1" | bc -l | awk '{ printf "%.1f", $1 }')"
+	bundle=$ko/images/boot.sh
+	"$bundle" --json "$work/umlkit.json" >"$work/umlkit.out" 2>&1 || :
+	kunit_py exec --json="$work/kunit-py.json" >"$work/kunit-py.out" 2>&1 || :
+	printf '%-44s %s\n' "umlkit:" "$(tail -n 1 "$work/umlkit.out")"
+	printf '%-44s %s\n' "kunit.py:" "$(sed -n 's/^\[[0-9:]*\] \(Testing complete\.\)/\1/p' "$work/kunit-py.out")"
+	python3 - "$work/kunit-py.json" "$work/umlkit.json" <<'PY'
+import json, sys
+def theirs(g, path, out):
+    for c in g.get("test_cases", []):
+        out.add(("/".join(path), c["name"], {"ERROR": "CRASHED"}.get(c["status"], c["status"])))
+    for s in g.get("sub_groups", []):
+        theirs(s, path + [s["name"]], out)
+def ours(ts, path, out):
+    for t in ts:
+        if t.get("tests"):
+            ours(t["tests"], path + [t["name"]], out)
+        else:
+            out.add(("/".join(path), t["name"], t["status"]))
+a, b = set(), set()
+theirs(json.load(open(sys.argv[1])), [], a)
+ours(json.load(open(sys.argv[2]))["tests"], [], b)
+print("%-44s %s" % ("the same tests, the same results:", "yes, %d" % len(a) if a == b else "NO: %d differ" % len(a ^ b)))
+for d in sorted(a ^ b)[:20]:
+    print("   ", "kunit.py" if d in a else "umlkit", d)
+PY
+	bare() { "$ko/images/linux" kunit.enable=1 mem=1G console=tty kunit_shutdown=halt; }
+	run_umlkit() { "$bundle"; }
+	pair_row "run + parse (raw: the bare kernel, boot to halt)" run_umlkit bare
+	run_kunit_py() { kunit_py exec; }
+	pair_row "run + parse (raw: kunit.py exec)" run_umlkit run_kunit_py
+	make_run() { make -C "$TOPDIR" O="$ko" && "$bundle"; }
+	kunit_py_run() { kunit_py run --kunitconfig="tools/testing/kunit/configs/$kunitconfig" --jobs="$(nproc)"; }
+	pair_row "unchanged make + run (raw: kunit.py run)" make_run kunit_py_run
 }
 
 [ $# -gt 0 ] || set -- mkimage boot guest net lab build

@@ -376,8 +376,7 @@ static const struct optdef {
 	{ "--switch", "NAME", net_add_switch, GUEST, "put the guest on virtual switch NAME, shared by every\n"
 	  "                         guest of yours on it (repeatable: eth1, eth2, ...)" },
 	{ "--ip", "ADDR/PREFIX", net_set_ip, GUEST, "the guest's address on the --switch before it" },
-	{ "--junit", "FILE", set_junit, ANY, "read the command's stdout as TAP/KTAP (it still passes\n"
-	  "                         through) and write a JUnit XML report to FILE" },
+	{ "--junit", "FILE", set_junit, ANY, "%s" },
 	{ "--json", "FILE", set_json, ANY, "the same as JSON: each test's status, duration, log, reason" },
 	{ "--filter", "GLOB", set_filter, KUNIT, "run only the tests GLOB names: SUITE or SUITE.TEST globs\n"
 	  "                         (kunit.filter_glob), such as 'example*' or '*.*free*'" },
@@ -414,6 +413,10 @@ static const char *row_default(const struct optdef *d, const struct bundle_conf 
 		return is_kunit(conf) ? "1 (default: 300, as kunit.py; 0: no limit)" : "124 (0: no limit, the default)";
 	if (!strcmp(d->name, "--verbose"))
 		return is_kunit(conf) ? "" : " in command mode";
+	if (!strcmp(d->name, "--junit"))
+		return is_kunit(conf) ? "write a JUnit XML report of the tests to FILE"
+				      : "read the command's stdout as TAP/KTAP (it still passes\n"
+					"                         through) and write a JUnit XML report to FILE";
 	return conf->mem;
 }
 
@@ -437,9 +440,9 @@ static void usage_rows(const struct bundle_conf *conf)
 static void kunit_usage(const struct bundle_conf *conf, const char *prog)
 {
 	printf("Usage: %s [OPTIONS]\n\n", prog);
-	printf("Run the KUnit tests built into this kernel (%s, %s), as kunit.py does:\n"
-	       "it boots with kunit.enable=1 console=tty kunit_shutdown=halt, reads the\n"
-	       "KTAP it prints, shows each suite's results and kunit.py's summary line.\n\n"
+	printf("Run the KUnit tests built into this kernel (%s, %s)\n"
+	       "as kunit.py does: it boots with kunit.enable=1 console=tty kunit_shutdown=halt,\n"
+	       "reads the KTAP it prints, shows each suite's results and kunit.py's summary.\n\n"
 	       "Options:\n", conf->name, conf->kernel);
 	usage_rows(conf);
 	printf("\nExit status: 0 when every test passed or was skipped; 1 when one failed\n"

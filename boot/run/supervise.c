@@ -282,7 +282,7 @@ static int finish_results(struct session *s, int code)
 	if (s->line_len)
 		parse_output(s, "\n", 1);
 	ktap_end(&s->ktap, why, now_ms());
-	if (s->r->kunit && (code == 0 || code == EX_CRASH || code == EX_TIMEOUT || code == EX_LIMIT)) {
+	if (s->r->kunit && (code == 0 || code == EX_CRASH || code == EX_TIMEOUT)) {
 		int tests = kunit_summary(&s->ktap, s->r->opt.raw ? NULL : stdout, s->r->prog);
 		code = code || tests ? 1 : 0;
 	}
