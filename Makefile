@@ -88,6 +88,7 @@ help:
 	@echo '  mkimage                build the image tool'
 	@echo '  boot                   boot the built bundle (BOOT_ARGS=...)'
 	@echo '  kunit-run              a KUnit configuration: build, then run its tests (KUNIT_ARGS=...)'
+	@echo '  sign                   sign the built bundle again (SIGN_KEY=FILE for another key)'
 	@echo '  clean                  remove build output, keep .config'
 	@echo '  distclean              remove the whole output directory'
 	@echo

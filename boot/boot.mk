@@ -6,6 +6,11 @@ BUNDLE_COMPRESSION := $(if $(UMLKIT_BUNDLE_GZIP),gzip,$(if $(UMLKIT_BUNDLE_ZSTD)
 BOOT_MEM := $(call qstrip,$(UMLKIT_BOOT_MEM))
 BOOT_CMDLINE := $(call qstrip,$(UMLKIT_BOOT_CMDLINE))
 BOOT_DEFAULT_COMMAND := $(if $(UMLKIT_BOOT_COMMAND),$(call qstrip,$(UMLKIT_BOOT_DEFAULT_COMMAND)))
+# the signing key (docs/sign.md); 'make sign SIGN_KEY=...' names another
+SIGN_KEY_SETTING := $(call qstrip,$(UMLKIT_SIGN_KEY))
+SIGN_KEY_FILE := $(if $(SIGN_KEY_SETTING),$(abspath $(if $(filter /%,$(SIGN_KEY_SETTING)),,$(TOPDIR)/)$(SIGN_KEY_SETTING)))
+SIGN_KEY ?= $(SIGN_KEY_FILE)
+HOST_TOOLS += $(if $(SIGN_KEY_FILE),ssh-keygen:openssh-client)
 CONFIG_NAME := $(notdir $(or $(file <$(DEFCONFIG_ORIGIN)),custom))
 
 quiet_cmd_init = init: build
@@ -185,9 +190,17 @@ quiet_cmd_bundle = bundle: $(notdir $@)
 	-C 'net_switch=$(NET_SWITCHES)' -C "net_loader=$$(head -n 1 $(NET_CLOSURE))") \
 	$(if $(LAB_SRC),-S lab -C "lab=$$(cat $(LAB_NAME_FILE))") \
 	$(foreach i,$(LAB_IMAGES),-S $(call lab-image-file,$(i))) \
-	$(if $(LAB_IMAGES),-C 'lab_images=$(foreach i,$(LAB_IMAGES),$(i)=$(call lab-image-file,$(i)))')
-$(BUNDLE): $(BUNDLE_SEGMENTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh FORCE
+	$(if $(LAB_IMAGES),-C 'lab_images=$(foreach i,$(LAB_IMAGES),$(i)=$(call lab-image-file,$(i)))') \
+	$(if $(SIGN_KEY_FILE),-K '$(SIGN_KEY_FILE)')
+$(BUNDLE): $(BUNDLE_SEGMENTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh $(TOPDIR)/boot/sign.sh FORCE
 	$(call if_changed,bundle)
+
+# Sign the built bundle again, without rebuilding it (line 4 only).
+.PHONY: sign
+sign:
+	$(if $(SIGN_KEY),,@echo "make: sign: no key: set SIGN_KEY (make menuconfig, menu Boot) or give SIGN_KEY=FILE" >&2; exit 1)
+	$(if $(wildcard $(BUNDLE)),,@echo "make: sign: $(BUNDLE) is not built yet: run make" >&2; exit 1)
+	$(Q)sh $(TOPDIR)/boot/sign.sh $(BUNDLE) $(SIGN_KEY)
 
 .PHONY: boot
 boot: $(BUNDLE)

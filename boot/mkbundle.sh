@@ -23,14 +23,15 @@ Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL {-r ROOT_IMAGE | -M ku
   -S NAME      an extra segment SEGDIR/NAME.seg, of the files its .info lists
                (repeatable; the network helpers)
   -C KEY=VALUE an extra bundle.conf setting (repeatable)
+  -K KEY       sign the bundle with this SSH key (boot/sign.sh)
 USAGE
 }
 
 out='' template='' kernel='' root='' datas='' comp=xz mem=64M append='' command='' name=umlkit segs=''
 root_mount=disk-rw extra_segs='' mode='' nl='
 '
-extra_conf=''
-while getopts o:t:s:k:r:R:M:d:c:m:a:x:n:S:C:h opt; do
+extra_conf='' sign_key=''
+while getopts o:t:s:k:r:R:M:d:c:m:a:x:n:S:C:K:h opt; do
 	case $opt in
 	s) segs=$OPTARG ;;
 	o) out=$OPTARG ;;
@@ -55,6 +56,7 @@ while getopts o:t:s:k:r:R:M:d:c:m:a:x:n:S:C:h opt; do
 			exit 2
 		fi
 		extra_conf=$extra_conf$OPTARG$nl ;;
+	K) sign_key=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -163,7 +165,8 @@ SETTINGS
 zeros=0000000000000000000000000000000000000000000000000000000000000000
 header() {
 	settings "$1" >"$work/settings"
-	sed -e "3s/@DIGEST@/$zeros/" -e "/^# @SETTINGS@\$/{r $work/settings" -e 'd;}' "$template"
+	sed -e "3s/@DIGEST@/$zeros/" -e "4s/@SIGNATURE@/$(sh "$(dirname "$0")/sign.sh" --unsigned-slot)/" \
+		-e "/^# @SETTINGS@\$/{r $work/settings" -e 'd;}' "$template"
 }
 header "$(printf '%-10d' 0)" >"$work/header"
 offset=$(wc -c <"$work/header")
@@ -171,9 +174,10 @@ header "$(printf '%-10d' "$offset")" >"$work/header"
 [ "$(wc -c <"$work/header")" -eq "$offset" ] || { echo "mkbundle.sh: header length changed" >&2; exit 1; }
 
 cat "$work/header" "$work/payload.bin" >"$work/bundle"
-digest=$( { head -n 2 "$work/bundle"; tail -n +4 "$work/bundle"; } | sha256sum | cut -d' ' -f1)
+digest=$( { head -n 2 "$work/bundle"; tail -n +5 "$work/bundle"; } | sha256sum | cut -d' ' -f1)
 sed -i "3s/$zeros/$digest/" "$work/header"
 cat "$work/header" "$work/payload.bin" >"$work/bundle"
 [ "$(sed -n '3s/^# umlkit-digest: //p' "$work/bundle")" = "$digest" ] || { echo "mkbundle.sh: bad header layout" >&2; exit 1; }
 chmod 0755 "$work/bundle"
+[ -z "$sign_key" ] || sh "$(dirname "$0")/sign.sh" "$work/bundle" "$sign_key"
 mv "$work/bundle" "$out"

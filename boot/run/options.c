@@ -64,7 +64,7 @@ static int set_help(struct options *opt, char *val, const char *prog)
 static int set_shell_only(struct options *opt, char *val, const char *prog)
 {
 	(void)opt, (void)val;
-	return usage_error(prog, "--info, --list and --check are handled by boot.sh itself%s%s", "", NULL);
+	return usage_error(prog, "--info, --list, --check and --verify are handled by boot.sh itself%s%s", "", NULL);
 }
 
 static int set_extract(struct options *opt, char *val, const char *prog)
@@ -354,7 +354,9 @@ static const struct optdef {
 } optdefs[] = {
 	{ "--info", NULL, set_shell_only, ANY, "show the manifest: kernel, images, command line, digest" },
 	{ "--list", NULL, set_shell_only, ANY, "list the payload" },
-	{ "--check", NULL, set_shell_only, ANY, "verify the bundle and its unpacked copy, then exit" },
+	{ "--check", NULL, set_shell_only, ANY, "verify the bundle and its unpacked copy, show its signer, exit" },
+	{ "--verify", "ALLOWED_SIGNERS", set_shell_only, ANY, "run only if the bundle is signed by a key the file\n"
+	  "                         allows (OpenSSH's allowed_signers; else exit 120)" },
 	{ "--extract", "DIR", set_extract, ANY, "write the kernel, images and a plain run.sh to DIR" },
 	{ "--mem", "SIZE", set_mem, ANY, "guest memory, such as 256M (default: %s)" },
 	{ "--append", "ARGS", set_append, ANY, "extra kernel command line (\"double quotes\" group words)" },
