@@ -382,7 +382,7 @@ bench_boot() {
 	# helper processes would keep the output pipe open, hence the pkill
 	direct() {
 		rm -f "$run"/*.cow "$run/status"
-		TMPDIR=/dev/shm timeout -s KILL 30 "$cache/linux" mem=64M ubd0="$run/r.cow,$cache/rootfs.ext2" \
+		TMPDIR=/dev/shm GLIBC_TUNABLES=glibc.pthread.rseq=0 timeout -s KILL 30 "$cache/linux" mem=64M ubd0="$run/r.cow,$cache/rootfs.ext2" \
 			ubd1="$run/d.cow,$cache/data.ext4" root=/dev/ubda rw init=/sbin/umlkit-init \
 			con=null con0=null con2=null,fd:1 con3=null,fd:2 ssl=null noreboot quiet \
 			uml_dir="$run" umid=bench umlkit.run="$run" "$@" ||
@@ -474,7 +474,7 @@ UMLKIT_KERNEL_TARBALL="%s"
 ' "$tarball" >>"$ko/.config" ;;
 	esac
 	echo "UMLKIT_KUNITCONFIG=\"$kunitconfig\"" >>"$ko/.config"
-	make -C "$TOPDIR" O="$ko" olddefconfig >/dev/null
+	make -C "$TOPDIR" O="$ko" olddefconfig >/dev/null 2>&1
 	mkdir -p "$kpy"
 	tar -xf "$tarball" -C "$kpy" --strip-components=1
 	kunit_py() { (cd "$kpy" && python3 tools/testing/kunit/kunit.py "$@" --build_dir="$kbuild"); }

@@ -80,3 +80,25 @@ term_wait() {
 		sleep 0.1
 	done
 }
+
+# bare_root DIR: a root holding nothing but busybox-static (sh, tar, xz,
+# sha256sum...): no C library, no /proc; /dev/null is bound in by
+# in_bare_root. False when this host has no mount namespaces for us.
+bare_root() {
+	unshare -rm true 2>/dev/null || return 1
+	mkdir -p "$1/bin" "$1/dev" "$1/tmp" "$1/cache"
+	cp /bin/busybox "$1/bin/"
+	for applet in $(busybox --list); do ln -s busybox "$1/bin/$applet" 2>/dev/null; done
+	: >"$1/dev/null"
+}
+
+# in_bare_root DIR COMMAND...: COMMAND chrooted into DIR (a user and mount
+# namespace: no root needed), with a login-like environment
+in_bare_root() {
+	dir=$1
+	shift
+	# shellcheck disable=SC2016
+	env -i PATH=/bin HOME=/ XDG_CACHE_HOME=/cache TMPDIR=/tmp unshare -rm sh -c \
+		'mount --bind /dev/null "$1/dev/null" && root=$1 && shift && exec "$@"' sh "$dir" \
+		"$(PATH=$PATH:/usr/sbin:/sbin command -v chroot)" "$dir" "$@"
+}

@@ -126,6 +126,18 @@ test_make_after_make_does_nothing() {
 	assertEquals "no work: $(cat "$SCRATCH/make.log")" "" "$(grep '>>>' "$SCRATCH/make.log")"
 }
 
+test_a_dynamic_kernel_on_a_host_without_a_c_library_gets_121() {
+	# a KUnit kernel is linked as kunit.py links it: dynamically
+	if ! bare_root "$SCRATCH/bare"; then
+		startSkipping
+		echo "SKIP: needs a mount namespace (unshare -rm) for the chroot"
+	fi
+	cp "$KB" "$SCRATCH/bare/boot.sh"
+	in_bare_root "$SCRATCH/bare" /bin/sh /boot.sh </dev/null >/dev/null 2>"$SCRATCH/err"
+	assertEquals "status" 121 $?
+	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'needs glibc 2.34' '$SCRATCH/err'"
+}
+
 test_a_bad_kunitconfig_is_named() {
 	o=$SCRATCH/bad
 	umlkit_make O="$o" kunit_defconfig

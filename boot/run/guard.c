@@ -97,6 +97,18 @@ static void pin_cpu(const struct run *r)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
+/* A statically linked UML kernel (kernel/umlkit.config) boots only with
+ * glibc's rseq registration turned off (see docs/kernel.md): the tunable,
+ * added to the user's own tunables. A dynamic kernel is unaffected. */
+static int rseq_off(void)
+{
+	const char *old = getenv("GLIBC_TUNABLES");
+	char *value = old && *old ? xasprintf("%s:glibc.pthread.rseq=0", old) : xstrdup("glibc.pthread.rseq=0");
+	int rc = setenv("GLIBC_TUNABLES", value, 1);
+	free(value);
+	return rc;
+}
+
 static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_child_fds, int log_fd)
 {
 	sigset_t none;
@@ -115,7 +127,7 @@ static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_chi
 			_exit(127);
 	}
 	/* UML's memory file: in the run directory, the one place it may write */
-	if (setenv("TMPDIR", r->dir, 1) < 0)
+	if (setenv("TMPDIR", r->dir, 1) < 0 || rseq_off() < 0)
 		_exit(127);
 	pin_cpu(r);
 	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() > 0 && sandbox_apply(r) < 0) {

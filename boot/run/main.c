@@ -41,7 +41,8 @@ static int extract(struct run *r)
 	}
 	script = xasprintf("#!/bin/sh\n"
 			   "# Boot the extracted umlkit guest: writes go to copy-on-write files here.\n"
-			   "cd \"$(dirname \"$0\")\" && exec ./linux mem=%s%s%s%s %s con=null con0=fd:0,fd:1 "
+			   "cd \"$(dirname \"$0\")\" && GLIBC_TUNABLES=glibc.pthread.rseq=0 exec ./linux mem=%s%s%s%s %s "
+			   "con=null con0=fd:0,fd:1 "
 			   "ssl=null noreboot \"$@\"\n",
 			   r->conf.mem, ubd, *r->conf.initrd ? " initrd=" : "", r->conf.initrd, r->conf.cmdline);
 	path = xasprintf("%s/run.sh", dir);
