@@ -97,9 +97,10 @@ static void pin_cpu(const struct run *r)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
-/* A statically linked UML kernel (kernel/umlkit.config) boots only with
- * glibc's rseq registration turned off (see docs/kernel.md): the tunable,
- * added to the user's own tunables. A dynamic kernel is unaffected. */
+/* A statically linked UML kernel (kernel/static.config) boots only with
+ * glibc's rseq registration turned off: with it, the first guest process
+ * dies ("wait_stub_done: failed to wait for SIGTRAP") and init panics.
+ * The tunable is added to the user's own; a dynamic kernel ignores it. */
 static int rseq_off(void)
 {
 	const char *old = getenv("GLIBC_TUNABLES");
