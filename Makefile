@@ -100,7 +100,7 @@ help:
 	@echo '  check                  run the test suites (TESTS="suite ..." for some)'
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
 	@echo '  fuzz                   fuzz the recipe and runtime parsers (FUZZ_SECONDS=60 each)'
-	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net lab build";'
+	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net lab build static";'
 	@echo '                         BENCH=kunit: against kunit.py, BENCH_KUNITCONFIG=all_tests.config)'
 	@echo '  debian-tree            make the Debian tree the debian suite and bench use (mmdebstrap, once)'
 	@echo '  soak                   parallel boots for a while: hangs, crashes, leftovers'

@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [boot] [guest] [net] [lab] [build] [kunit]
+# Usage: bench.sh [mkimage] [boot] [guest] [net] [lab] [build] [static] [kunit]
 #        (default: all but kunit, which builds two KUnit kernels from scratch)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
@@ -453,6 +453,22 @@ bench_build() {
 	printf '%-44s %10s s\n' "kernel fragment edit rebuild" "$kedit"
 }
 
+# The static kernel (kernel/static.config, the 6.12 default) against the
+# same configuration linked dynamically: boot time and bundle size.
+bench_static() {
+	header "static kernel (raw: the same configuration, kernel linked dynamically)"
+	dyn=$work/dynamic
+	make -C "$TOPDIR" O="$dyn" defconfig >/dev/null
+	sed -i 's|^UMLKIT_KERNEL_FRAGMENTS=.*|UMLKIT_KERNEL_FRAGMENTS="kernel/umlkit.config"|' "$dyn/.config"
+	make -C "$TOPDIR" O="$dyn" >"$work/dynamic.log" 2>&1 || { tail "$work/dynamic.log"; return 1; }
+	static_true() { "$O/images/boot.sh" -- true; }
+	dynamic_true() { "$dyn/images/boot.sh" -- true; }
+	static_true </dev/null >/dev/null 2>&1 && dynamic_true </dev/null >/dev/null 2>&1
+	pair_row "boot.sh -- true" static_true dynamic_true
+	a=$(wc -c <"$O/images/boot.sh") b=$(wc -c <"$dyn/images/boot.sh")
+	printf "%-44s %10s B %10s B %7.3f\n" "bundle size" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+}
+
 # KUnit against kunit.py on the same source and kunitconfig, side by side:
 # the same tests with the same results (kunit.py exec's JSON against
 # boot.sh's), clean builds, an unchanged make + run against an unchanged
@@ -519,5 +535,5 @@ PY
 	pair_row "unchanged make + run (raw: kunit.py run)" make_run kunit_py_run
 }
 
-[ $# -gt 0 ] || set -- mkimage boot guest net lab build
+[ $# -gt 0 ] || set -- mkimage boot guest net lab build static
 for b in "$@"; do "bench_$b"; done
