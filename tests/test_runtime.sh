@@ -327,15 +327,16 @@ test_a_read_only_noexec_home_with_tmpdir_elsewhere() {
 		startSkipping
 		echo "SKIP: needs a mount namespace (unshare -rm) for the mounts"
 	fi
-	mkdir -p "$SCRATCH/home" "$SCRATCH/tmp"
+	# a TMPDIR of its own: other tests plant caches in $SCRATCH/tmp
+	mkdir -p "$SCRATCH/home" "$SCRATCH/ro-tmp"
 	# the bundle in a home mounted read-only and noexec: run with sh; the
 	# cache cannot be in the home, so it goes to TMPDIR
 	# shellcheck disable=SC2016
 	out=$(unshare -rm sh -c 'mount -t tmpfs tmpfs "$1" && cp "$2" "$1/boot.sh" &&
 		mount -o remount,ro,noexec "$1" && HOME=$1 XDG_CACHE_HOME= TMPDIR=$3 sh "$1/boot.sh" -- echo ran' \
-		sh "$SCRATCH/home" "$COPY" "$SCRATCH/tmp" </dev/null 2>"$SCRATCH/err")
+		sh "$SCRATCH/home" "$COPY" "$SCRATCH/ro-tmp" </dev/null 2>"$SCRATCH/err")
 	assertEquals "ran: $(cat "$SCRATCH/err")" "ran" "$out"
-	assertTrue "the cache went to TMPDIR" "ls -d '$SCRATCH/tmp'/umlkit-cache-*"
+	assertTrue "the cache went to TMPDIR" "ls -d '$SCRATCH/ro-tmp'/umlkit-cache-*"
 }
 
 test_a_crash_shows_the_end_of_the_kernel_log() {
