@@ -332,8 +332,9 @@ test_a_read_only_noexec_home_with_tmpdir_elsewhere() {
 	# the bundle in a home mounted read-only and noexec: run with sh; the
 	# cache cannot be in the home, so it goes to TMPDIR
 	# shellcheck disable=SC2016
-	out=$(unshare -rm sh -c 'mount -t tmpfs tmpfs "$1" && cp "$2" "$1/boot.sh" &&
-		mount -o remount,ro,noexec "$1" && HOME=$1 XDG_CACHE_HOME= TMPDIR=$3 sh "$1/boot.sh" -- echo ran' \
+	# (a bind mount remounted: an ordinary user may not remount the tmpfs)
+	out=$(unshare -rm sh -c 'mount -t tmpfs tmpfs "$1" && cp "$2" "$1/boot.sh" && mount --bind "$1" "$1" &&
+		mount -o remount,bind,ro,noexec "$1" && HOME=$1 XDG_CACHE_HOME= TMPDIR=$3 sh "$1/boot.sh" -- echo ran' \
 		sh "$SCRATCH/home" "$COPY" "$SCRATCH/ro-tmp" </dev/null 2>"$SCRATCH/err")
 	assertEquals "ran: $(cat "$SCRATCH/err")" "ran" "$out"
 	assertTrue "the cache went to TMPDIR" "ls -d '$SCRATCH/ro-tmp'/umlkit-cache-*"
