@@ -230,13 +230,17 @@ static int end_marker(const char *s)
 	return 0;
 }
 
-static int has_prefix(const struct ktap_parser *p, const char *raw)
+const char *ktap_unprefixed(const struct ktap_parser *p, const char *raw)
 {
 	/* kunit.py strips the prefix's length (a timestamp changes, its
 	 * width not): a line counts as prefixed if it is that long and its
 	 * first and last prefix characters match */
-	return !p->prefix_len || (strlen(raw) >= p->prefix_len && raw[0] == p->prefix[0] &&
-				  raw[p->prefix_len - 1] == p->prefix[p->prefix_len - 1]);
+	if (!p->prefix_len)
+		return raw;
+	if (strlen(raw) >= p->prefix_len && raw[0] == p->prefix[0] &&
+	    raw[p->prefix_len - 1] == p->prefix[p->prefix_len - 1])
+		return raw + p->prefix_len;
+	return NULL;
 }
 
 static void wait_line(struct ktap_parser *p, const char *s)
@@ -248,6 +252,7 @@ static void wait_line(struct ktap_parser *p, const char *s)
 void ktap_line(struct ktap_parser *p, const char *raw, long long now_ms)
 {
 	char *line, *s, *version;
+	const char *body;
 	if (p->ended)
 		return;
 	if (!p->started) {
@@ -262,7 +267,8 @@ void ktap_line(struct ktap_parser *p, const char *raw, long long now_ms)
 		p->root.start_ms = now_ms;
 		return;
 	}
-	if (!has_prefix(p, raw)) {
+	body = ktap_unprefixed(p, raw);
+	if (!body) {
 		/* unprefixed: the kernel's own lines, a panic among them */
 		if (end_marker(raw))
 			p->ended = 1;
@@ -270,7 +276,7 @@ void ktap_line(struct ktap_parser *p, const char *raw, long long now_ms)
 			wait_line(p, raw);
 		return;
 	}
-	line = xstrdup(raw + p->prefix_len);
+	line = xstrdup(body);
 	line[strcspn(line, "\r")] = '\0';
 	s = line + strspn(line, " \t");
 	if (end_marker(s)) {

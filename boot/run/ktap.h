@@ -54,6 +54,8 @@ void ktap_line(struct ktap_parser *p, const char *line, long long now_ms);
  * tests still open, and planned ones that never came, are crashed. */
 void ktap_end(struct ktap_parser *p, const char *why, long long now_ms);
 void ktap_free(struct ktap_parser *p);
+/* RAW without the console prefix, or NULL if it lacks it (the kernel's own line) */
+const char *ktap_unprefixed(const struct ktap_parser *p, const char *raw);
 
 /* counts over the leaves (tests without subtests) below T, or of the
  * leaf T itself */

@@ -40,15 +40,12 @@ static void print_end(FILE *f, const struct ktap_test *t)
 {
 	char message[512];
 	snprintf(message, sizeof(message), "%s %s", result_names[t->status], t->name ? t->name : "");
-	if (t->n_sub) {
-		if (t->status == KTAP_FAIL || t->status == KTAP_CRASHED)
-			print_log(f, t);
+	if (t->status == KTAP_FAIL || t->status == KTAP_CRASHED)
+		print_log(f, t);
+	if (t->n_sub)
 		divider(f, message);
-	} else {
-		if (t->status == KTAP_FAIL || t->status == KTAP_CRASHED)
-			print_log(f, t);
+	else
 		fprintf(f, "%s\n", message);
-	}
 }
 
 static void on_event(void *ctx, struct ktap_test *t, int what)
@@ -77,14 +74,8 @@ void kunit_attach(struct ktap_parser *p, FILE *out)
 /* --raw: the KTAP lines as the parser took them, console prefix removed */
 void kunit_raw_line(const struct ktap_parser *p, const char *line, FILE *out)
 {
-	size_t len = strlen(line);
-	if (!p->started || p->ended)
-		return;
-	if (p->prefix_len && len >= p->prefix_len && line[0] == p->prefix[0] &&
-	    line[p->prefix_len - 1] == p->prefix[p->prefix_len - 1])
-		line += p->prefix_len;
-	else if (p->prefix_len)
-		return;		/* the kernel's own lines are not KTAP */
+	if (!p->started || p->ended || !(line = ktap_unprefixed(p, line)))
+		return;		/* not KTAP: before it, after it, the kernel's own */
 	fprintf(out, "%s\n", line);
 	fflush(out);
 }
