@@ -3,7 +3,9 @@
  * can be), and every owner, mode, device number and link count is handed to
  * mkfs.erofs through a fakeroot session loaded from a state file we write:
  * no root, and device nodes need no mknod. Extended attributes are set in
- * the same session. Uncompressed: the bundle compresses the image anyway. */
+ * the same session by mkimage itself (erofs_session, below), from a binary
+ * list: no shell ever sees a name or value, which come from tar pax records
+ * and recipes. Uncompressed: the bundle compresses the image anyway. */
 #define _GNU_SOURCE
 #include "image.h"
 
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "content.h"
@@ -85,32 +88,22 @@ static int add_state(struct buf *state, const struct entry *e, const char *dest)
 	return 0;
 }
 
-/* Shell-quote s into b. */
-static void add_quoted(struct buf *b, const char *s)
-{
-	buf_add(b, "'", 1);
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_add(b, "'\\''", 4);
-		else
-			buf_add(b, s, 1);
-	}
-	buf_add(b, "'", 1);
-}
-
-static void add_setfattr(struct buf *script, const struct entry *e, const char *dest)
+/* One record of the xattr list: PATH NUL NAME NUL LEN(4, big-endian) VALUE */
+static void add_xattrs(struct buf *list, const struct entry *e, const char *dest)
 {
 	for (size_t i = 0; i < e->nxattrs; i++) {
-		buf_addf(script, "setfattr -h -n %s -v 0x", e->xattrs[i].name);
-		for (size_t k = 0; k < e->xattrs[i].len; k++)
-			buf_addf(script, "%02x", (unsigned char)e->xattrs[i].value[k]);
-		buf_add(script, " ", 1);
-		add_quoted(script, dest);
-		buf_add(script, "\n", 1);
+		unsigned char len[4];
+		size_t n = e->xattrs[i].len;
+		len[0] = (unsigned char)(n >> 24), len[1] = (unsigned char)(n >> 16);
+		len[2] = (unsigned char)(n >> 8), len[3] = (unsigned char)n;
+		buf_add(list, dest, strlen(dest) + 1);
+		buf_add(list, e->xattrs[i].name, strlen(e->xattrs[i].name) + 1);
+		buf_add(list, len, sizeof(len));
+		buf_add(list, e->xattrs[i].value, n);
 	}
 }
 
-static int stage(const struct image *img, const char *root, struct buf *state, struct buf *script,
+static int stage(const struct image *img, const char *root, struct buf *state, struct buf *xattrs,
 		 long long epoch)
 {
 	unsigned char *linked = xcalloc(img->count + 1, 1); /* by entry->ino */
@@ -141,7 +134,7 @@ static int stage(const struct image *img, const char *root, struct buf *state, s
 		struct timespec t[2] = { { entry_mtime(e, epoch), 0 }, { entry_mtime(e, epoch), 0 } };
 		if (e->type != ENTRY_HARDLINK) {
 			rc = add_state(state, e, dest);
-			add_setfattr(script, e, dest);
+			add_xattrs(xattrs, e, dest);
 		}
 		/* a linked host file already has its time */
 		if (rc == 0 && e->type != ENTRY_HARDLINK && !linked[e->ino] &&
@@ -161,40 +154,84 @@ static int write_text(const char *path, const struct buf *b)
 	return 0;
 }
 
+/* mkimage --erofs-session LIST -- COMMAND...: run inside fakeroot, sets
+ * LIST's extended attributes (fakeroot keeps them for the session), then
+ * execs COMMAND (mkfs.erofs). Exit 1 with a message on any failure. */
+int erofs_session(const char *list_path, char **command)
+{
+	struct buf list = { 0 };
+	size_t off = 0;
+	if (read_file(list_path, &list) < 0)
+		return error("%s: %s", list_path, strerror(errno)), 1;
+	while (off < list.len) {
+		const char *path = list.data + off, *name, *value;
+		size_t left = list.len - off, plen = strnlen(path, left), nlen, vlen;
+		name = path + plen + 1;
+		if (plen == left || (nlen = strnlen(name, left - plen - 1)) == left - plen - 1 ||
+		    left - plen - nlen - 2 < 4)
+			return error("%s: a cut record", list_path), 1;
+		value = name + nlen + 1 + 4;
+		vlen = (size_t)(unsigned char)name[nlen + 1] << 24 | (size_t)(unsigned char)name[nlen + 2] << 16 |
+		       (size_t)(unsigned char)name[nlen + 3] << 8 | (unsigned char)name[nlen + 4];
+		if (vlen > left - plen - nlen - 6)
+			return error("%s: a cut record", list_path), 1;
+		if (lsetxattr(path, name, value, vlen, 0) < 0)
+			return error("%s: extended attribute '%s': %s", path, name, strerror(errno)), 1;
+		off += plen + nlen + 6 + vlen;
+	}
+	buf_free(&list);
+	execvp(command[0], command);
+	error("cannot run %s: %s", command[0], strerror(errno));
+	return 1;
+}
+
+/* This program's own path, for the fakeroot session to run. */
+static char *self_path(void)
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	return xstrdup(path);
+}
+
 int write_erofs(const struct image *img, const struct image_opts *o)
 {
 	char *root = xasprintf("%s/root", o->workdir);
 	char *state_path = xasprintf("%s/fakeroot.state", o->workdir);
-	char *script_path = xasprintf("%s/mkfs.sh", o->workdir);
-	struct buf state = { 0 }, script = { 0 };
+	char *list_path = xasprintf("%s/xattrs.list", o->workdir);
+	char *self = self_path(), *epoch = xasprintf("-T%lld", o->epoch);
+	struct buf state = { 0 }, xattrs = { 0 };
 	unsigned char uuid[16];
-	char uuid_str[37];
+	char uuid_str[37], uuid_opt[40];
 	int rc = image_uuid(o, uuid);
 
 	uuid_text(uuid, uuid_str);
-	buf_addstr(&script, "set -e\n");
+	snprintf(uuid_opt, sizeof(uuid_opt), "-U%s", uuid_str);
+	if (!self)
+		rc = error("cannot find mkimage's own path in /proc/self/exe: %s", strerror(errno));
 	if (rc == 0)
-		rc = stage(img, root, &state, &script, o->epoch);
-	/* -T: the build time; --preserve-mtime: each file keeps its own */
-	buf_addf(&script, "exec mkfs.erofs --quiet -T%lld --preserve-mtime -U%s ", o->epoch, uuid_str);
-	add_quoted(&script, o->tmp_out);
-	buf_add(&script, " ", 1);
-	add_quoted(&script, root);
-	buf_add(&script, "\n", 1);
+		rc = stage(img, root, &state, &xattrs, o->epoch);
 	if (rc == 0)
 		rc = write_text(state_path, &state);
 	if (rc == 0)
-		rc = write_text(script_path, &script);
+		rc = write_text(list_path, &xattrs);
 	if (rc == 0) {
-		char *argv[] = { "fakeroot", "-i", state_path, "--", "sh", script_path, NULL };
+		/* an ASan build is not first in the library list under fakeroot's
+		 * preload; -T: the build time; --preserve-mtime: each file's own */
+		char *argv[] = { "fakeroot", "-i", state_path, "--", "env", "ASAN_OPTIONS=verify_asan_link_order=0",
+				 self, "--erofs-session", list_path, "--", "mkfs.erofs", "--quiet", epoch,
+				 "--preserve-mtime", uuid_opt, (char *)o->tmp_out, root, NULL };
 		if (run(argv, -2) != 0)
-			rc = error("mkfs.erofs failed on %s (Debian packages erofs-utils, fakeroot, attr)",
-				   o->out);
+			rc = error("mkfs.erofs failed on %s (Debian packages erofs-utils, fakeroot)", o->out);
 	}
 	buf_free(&state);
-	buf_free(&script);
+	buf_free(&xattrs);
 	free(root);
 	free(state_path);
-	free(script_path);
+	free(list_path);
+	free(self);
+	free(epoch);
 	return rc;
 }

@@ -31,6 +31,9 @@ struct image {
 #include "formats.def"
 #undef FORMAT
 
+/* The EROFS writer's fakeroot session: mkimage --erofs-session (erofs.c). */
+int erofs_session(const char *list_path, char **command);
+
 /* The image's UUID (uuid.c): -U, else derived; -1 after an error. */
 int image_uuid(const struct image_opts *o, unsigned char uuid[16]);
 /* Another stable value from the output's name (salt > 0: hash seeds). */

@@ -398,6 +398,9 @@ int main(int argc, char **argv)
 	char *tmp, *workdir, epoch[32];
 	int rc;
 
+	/* internal: the EROFS writer's fakeroot session (erofs.c) */
+	if (argc >= 5 && !strcmp(argv[1], "--erofs-session") && !strcmp(argv[3], "--"))
+		return erofs_session(argv[2], argv + 4);
 	if (parse_args(argc, argv, &o, &in) < 0)
 		return 2;
 	o.epoch = source_date_epoch();

@@ -12,13 +12,56 @@
 #include "report.h"
 #include "run.h"
 
-#define CACHE_MAX_AGE_DAYS 30
+
+/* WORD as one single-quoted shell word, appended to F */
+static void put_quoted(FILE *f, const char *word)
+{
+	fputs(" '", f);
+	for (; *word; word++)
+		fputs(*word == '\'' ? "'\\''" : (char[]){ *word, 0 }, f);
+	fputc('\'', f);
+}
+
+/* run.sh for --extract: every word from the bundle single-quoted, so no
+ * value in bundle.conf is ever read as shell syntax. */
+static char *extract_script(struct run *r)
+{
+	char *disks = xstrdup(r->conf.disks), *cmdline = xstrdup(r->conf.cmdline), *images[MAX_DISKS], *words[MAX_APPEND];
+	int n_images = split_words(disks, images, MAX_DISKS), n_words = split_words(cmdline, words, MAX_APPEND);
+	char *text = NULL, *arg;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		die(EX_HOST, r->prog, "--extract: out of memory");
+	fputs("#!/bin/sh\n# Boot the extracted umlkit guest: writes go to copy-on-write files here.\n"
+	      "cd \"$(dirname \"$0\")\" && GLIBC_TUNABLES=glibc.pthread.rseq=0 exec ./linux", f);
+	arg = xasprintf("mem=%s", r->conf.mem);
+	put_quoted(f, arg);
+	free(arg);
+	for (int i = 0; i < n_images; i++) {
+		arg = xasprintf("ubd%d=%s.cow,%s", i, images[i], images[i]);
+		put_quoted(f, arg);
+		free(arg);
+	}
+	if (*r->conf.initrd) {
+		arg = xasprintf("initrd=%s", r->conf.initrd);
+		put_quoted(f, arg);
+		free(arg);
+	}
+	for (int i = 0; i < n_words; i++)
+		put_quoted(f, words[i]);
+	fputs(" con=null con0=fd:0,fd:1 ssl=null noreboot \"$@\"\n", f);
+	fclose(f);
+	free(disks);
+	free(cmdline);
+	return text;
+}
 
 static int extract(struct run *r)
 {
 	char *disks = xasprintf("%s %s", r->conf.disks, r->conf.initrd), *words[MAX_DISKS + 2];
 	int n = split_words(disks, words, MAX_DISKS + 1);
-	char *script, *ubd = xstrdup(""), *path;
+	char *script, *path;
 	const char *dir = r->opt.extract_dir;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -33,22 +76,13 @@ static int extract(struct run *r)
 		free(from);
 		free(to);
 	}
-	n = split_words(r->conf.disks, words, MAX_DISKS);
-	for (int i = 0; i < n; i++) {
-		char *more = xasprintf("%s ubd%d=%s.cow,%s", ubd, i, words[i], words[i]);
-		free(ubd);
-		ubd = more;
-	}
-	script = xasprintf("#!/bin/sh\n"
-			   "# Boot the extracted umlkit guest: writes go to copy-on-write files here.\n"
-			   "cd \"$(dirname \"$0\")\" && GLIBC_TUNABLES=glibc.pthread.rseq=0 exec ./linux mem=%s%s%s%s %s "
-			   "con=null con0=fd:0,fd:1 "
-			   "ssl=null noreboot \"$@\"\n",
-			   r->conf.mem, ubd, *r->conf.initrd ? " initrd=" : "", r->conf.initrd, r->conf.cmdline);
+	script = extract_script(r);
 	path = xasprintf("%s/run.sh", dir);
 	if (write_file(path, script, strlen(script)) < 0 || chmod(path, 0755) < 0)
 		die(EX_USAGE, r->prog, "--extract: cannot write %s: %s", path, strerror(errno));
 	printf("extracted to %s (run %s)\n", dir, path);
+	free(script);
+	free(disks);
 	return 0;
 }
 
@@ -66,7 +100,7 @@ static int run(struct run *r)
 	r->entry_lock_fd = cache_lock_entry(r->entry);
 	if (r->entry_lock_fd < 0)
 		die(EX_HOST, r->prog, "cannot lock the cache entry %s: %s", r->entry, strerror(errno));
-	cache_evict(r->entry, CACHE_MAX_AGE_DAYS);
+	cache_evict(r->entry, CACHE_MAX_AGE_DAYS, CACHE_KEEP_SAME_NAME);
 	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() < 1) {
 		if (r->opt.sandbox == SANDBOX_STRICT)
 			die(EX_HOST, r->prog, "this host has no Landlock (Linux 5.13 or later, enabled): "
