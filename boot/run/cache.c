@@ -66,7 +66,8 @@ void cache_sweep_runs(const char *tmpbase)
 		struct stat st;
 		char *path;
 		int fd, unused;
-		if (strncmp(e->d_name, "umlkit-run.", 11))
+		/* mkdtemp's names only: umlkit-run.XXXXXX */
+		if (strncmp(e->d_name, "umlkit-run.", 11) || strlen(e->d_name) != 17)
 			continue;
 		path = xasprintf("%s/%s", tmpbase, e->d_name);
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid()) {
@@ -83,7 +84,39 @@ void cache_sweep_runs(const char *tmpbase)
 
 static int is_digest(const char *name)
 {
-	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+	return strspn(name, "0123456789abcdef") == 64 && name[64] == '\0';
+}
+
+/* What boot.sh leaves of a killed unpack (DIGEST.tmp.PID) or removal
+ * (DIGEST.evict-PID): the only other names the runtime may remove. */
+static int is_leftover(const char *name)
+{
+	const char *rest = name + 64;
+	if (strspn(name, "0123456789abcdef") != 64)
+		return 0;
+	if (!strncmp(rest, ".tmp.", 5))
+		rest += 5;
+	else if (!strncmp(rest, ".evict-", 7))
+		rest += 7;
+	else
+		return 0;
+	return *rest && strspn(rest, "0123456789") == strlen(rest);
+}
+
+/* A cache entry boot.sh made: a digest name holding its stamp. The
+ * directory is shared with other tools (the build's kernel cache lives in
+ * ~/.cache/umlkit/kernels): nothing else is ever listed or removed. */
+static int is_entry(const char *path, const char *name)
+{
+	char *stamp;
+	struct stat st;
+	int ok;
+	if (!is_digest(name))
+		return 0;
+	stamp = xasprintf("%s/.stamp", path);
+	ok = lstat(stamp, &st) == 0 && S_ISREG(st.st_mode);
+	free(stamp);
+	return ok;
 }
 
 /* Remove entry PATH if no run uses it: renamed first, so no run starts
@@ -126,7 +159,8 @@ static long long disk_usage(const char *path)
 	return sum;
 }
 
-/* Calls FN on every cache entry and unpack leftover below ENTRY's parent. */
+/* Calls FN on every cache entry and unpack leftover below ENTRY's parent,
+ * and on nothing else there. */
 static void for_each_entry(const char *entry, void (*fn)(const char *path, const char *name,
 							  const struct stat *st, void *ctx), void *ctx)
 {
@@ -140,7 +174,8 @@ static void for_each_entry(const char *entry, void (*fn)(const char *path, const
 			if (e->d_name[0] == '.')
 				continue;
 			path = xasprintf("%s/%s", root, e->d_name);
-			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+			    (is_leftover(e->d_name) || is_entry(path, e->d_name)))
 				fn(path, e->d_name, &st, ctx);
 			free(path);
 		}
@@ -149,59 +184,104 @@ static void for_each_entry(const char *entry, void (*fn)(const char *path, const
 	free(copy);
 }
 
+/* Last use of entry PATH: its lock's time (bumped by every run). */
+static time_t last_used(const char *path, const struct stat *st)
+{
+	struct stat lock;
+	char *lock_path = xasprintf("%s/.lock", path);
+	time_t t = lstat(lock_path, &lock) == 0 ? lock.st_mtime : st->st_mtime;
+	free(lock_path);
+	return t;
+}
+
+/* The bundle.conf name of entry PATH ("" if unreadable), malloc'd. */
+static char *entry_name(const char *path)
+{
+	char *conf_path = xasprintf("%s/bundle.conf", path), *name;
+	struct bundle_conf conf;
+	char *data = read_file(conf_path, CONF_MAX, NULL);
+	free(conf_path);
+	if (!data)
+		return xstrdup("");
+	conf_parse(data, &conf);
+	name = xstrdup(conf.name);
+	free(data);
+	return name;
+}
+
 struct evict_ctx {
 	const char *keep;
+	char *keep_name;
 	long max_age;
+	/* the other entries of the same bundle name, for the per-name cap */
+	char *paths[CACHE_MAX_SAME_NAME];
+	time_t used[CACHE_MAX_SAME_NAME];
+	int n;
 };
 
 static void evict_one(const char *path, const char *name, const struct stat *st, void *ctx)
 {
-	const struct evict_ctx *c = ctx;
-	struct stat lock;
-	char *lock_path;
+	struct evict_ctx *c = ctx;
+	char *same;
+	time_t t;
 	if (!strcmp(path, c->keep))
 		return;
-	if (!is_digest(name)) {
-		/* a killed unpack (DIGEST.tmp.PID) or removal (DIGEST.evict-PID) */
-		if ((strstr(name, ".tmp.") || strstr(name, ".evict-")) && older_than(st, UNPACK_GRACE_SECONDS))
+	if (is_leftover(name)) {
+		if (older_than(st, UNPACK_GRACE_SECONDS))
 			remove_tree(path);
 		return;
 	}
-	lock_path = xasprintf("%s/.lock", path);
-	if (older_than(lstat(lock_path, &lock) == 0 ? &lock : st, c->max_age))
+	t = last_used(path, st);
+	if (time(NULL) - t > c->max_age) {
 		remove_entry(path);
-	free(lock_path);
+		return;
+	}
+	same = entry_name(path);
+	if (!strcmp(same, c->keep_name) && c->n < CACHE_MAX_SAME_NAME) {
+		c->paths[c->n] = xstrdup(path);
+		c->used[c->n++] = t;
+	}
+	free(same);
 }
 
-void cache_evict(const char *entry, long max_age_days)
+/* Entries unused for MAX_AGE_DAYS go, and of the other entries with this
+ * bundle's name (earlier builds of one configuration) all but the
+ * KEEP_SAME_NAME - 1 used last: every rebuild unpacks a new entry. */
+void cache_evict(const char *entry, long max_age_days, int keep_same_name)
 {
-	struct evict_ctx c = { entry, max_age_days * 86400 };
+	struct evict_ctx c = { .keep = entry, .keep_name = entry_name(entry), .max_age = max_age_days * 86400 };
 	for_each_entry(entry, evict_one, &c);
+	for (int kept = 1; c.n > 0; c.n--) {
+		int newest = 0;
+		for (int i = 1; i < c.n; i++)
+			if (c.used[i] > c.used[newest])
+				newest = i;
+		if (++kept > keep_same_name)
+			remove_entry(c.paths[newest]);
+		free(c.paths[newest]);
+		c.paths[newest] = c.paths[c.n - 1];
+		c.used[newest] = c.used[c.n - 1];
+	}
+	free(c.keep_name);
 }
 
 static void show_one(const char *path, const char *name, const struct stat *st, void *ctx)
 {
-	struct stat lock;
-	char *lock_path = xasprintf("%s/.lock", path), *bundle_path = xasprintf("%s/bundle.conf", path);
-	struct bundle_conf conf;
+	char *conf_name;
 	int fd, unused;
 	(void)ctx;
-	if (!is_digest(name)) {
+	if (is_leftover(name)) {
 		printf("%-16.16s %8.1f MiB  (left by an interrupted run)\n", name, (double)disk_usage(path) / (1 << 20));
-		goto out;
+		return;
 	}
-	if (lstat(lock_path, &lock) < 0)
-		lock = *st;
 	unused = lock_if_unused(path, ".lock", &fd);
 	if (fd >= 0)
 		close(fd);
-	if (conf_read(bundle_path, &conf) < 0)
-		conf.name = "?";
+	conf_name = entry_name(path);
 	printf("%-16.16s %8.1f MiB  used %3ld days ago  %-12s %s\n", name, (double)disk_usage(path) / (1 << 20),
-	       (long)(time(NULL) - lock.st_mtime) / 86400, unused == 0 ? "(in use)" : "", conf.name);
-out:
-	free(lock_path);
-	free(bundle_path);
+	       (long)(time(NULL) - last_used(path, st)) / 86400, unused == 0 ? "(in use)" : "",
+	       *conf_name ? conf_name : "?");
+	free(conf_name);
 }
 
 int cache_show(const char *entry)
@@ -221,7 +301,7 @@ static void clear_one(const char *path, const char *name, const struct stat *st,
 {
 	struct clear_ctx *c = ctx;
 	(void)st;
-	if (!is_digest(name) ? remove_tree(path) == 0 : remove_entry(path) == 0)
+	if (is_leftover(name) ? remove_tree(path) == 0 : remove_entry(path) == 0)
 		c->removed++;
 	else
 		c->kept++;
