@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -135,6 +136,10 @@ static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_chi
 		dprintf(2, "umlkit-run: cannot confine the kernel with Landlock: %s\n", strerror(errno));
 		_exit(126);
 	}
+	if (r->opt.sandbox != SANDBOX_OFF && seccomp_apply() < 0) {
+		dprintf(2, "umlkit-run: cannot set the kernel's seccomp filter: %s\n", strerror(errno));
+		_exit(126);
+	}
 	execv(argv[0], argv);
 	dprintf(2, "umlkit-run: cannot run the kernel %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -169,21 +174,55 @@ static long session_cpu_seconds(pid_t uml)
 	return (long)(c.ticks / (unsigned long long)sysconf(_SC_CLK_TCK));
 }
 
-/* Bytes the run directory holds (copy-on-write files, memory file, ...). */
-static unsigned long long run_dir_bytes(const char *dir)
+#define RUN_DIR_MAX_DEPTH 64	/* deeper is no run's doing: over any limit */
+
+/* Bytes the files below directory DIR_FD hold (it is closed), never
+ * following symlinks (shares, --disk and --persist are linked in) nor
+ * crossing mounts; ULLONG_MAX for a tree deeper than any run makes. */
+static unsigned long long tree_bytes(int dir_fd, dev_t dev, int depth)
 {
-	DIR *d = opendir(dir);
+	DIR *d = fdopendir(dir_fd);
 	struct dirent *e;
 	unsigned long long sum = 0;
-	if (!d)
+	if (!d) {
+		close(dir_fd);
 		return 0;
-	while ((e = readdir(d))) {
+	}
+	while ((e = readdir(d)) && sum != ULLONG_MAX) {
 		struct stat st;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		int sub;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+			continue;
+		if (S_ISREG(st.st_mode)) {
 			sum += (unsigned long long)st.st_blocks * 512;
+		} else if (S_ISDIR(st.st_mode)) {
+			unsigned long long below;
+			if (depth >= RUN_DIR_MAX_DEPTH)
+				sum = ULLONG_MAX;
+			else if ((sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+				below = tree_bytes(sub, dev, depth + 1);
+				sum = below > ULLONG_MAX - sum ? ULLONG_MAX : sum + below;
+			}
+		}
 	}
 	closedir(d);
 	return sum;
+}
+
+/* Bytes the run directory holds (copy-on-write files, memory file, and
+ * whatever the guest wrote there through hostfs, at any depth). */
+static unsigned long long run_dir_bytes(const char *dir)
+{
+	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return 0;
+	}
+	return tree_bytes(fd, st.st_dev, 0);
 }
 
 static int limit_reached(struct run *r, pid_t uml)
