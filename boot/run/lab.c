@@ -36,7 +36,7 @@ struct lab *lab_load(struct run *r, const char *instance)
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
 	char *conf_path = xasprintf("%s/lab/lab.conf", instance), *dep_path = xasprintf("%s/lab/lab.dep", instance);
-	char *conf = read_file(conf_path, NULL), *dep = read_file(dep_path, NULL);
+	char *conf = read_file(conf_path, CONF_MAX, NULL), *dep = read_file(dep_path, CONF_MAX, NULL);
 	if (!conf) {
 		say(r->prog, "cannot read %s: %s", conf_path, strerror(errno));
 		return NULL;
@@ -92,7 +92,7 @@ static int machine_alive(const char *inst, const char *name)
 
 static char *machine_state(const char *inst, const char *name)
 {
-	char *path = xasprintf("%s/%s.state", inst, name), *state = read_file(path, NULL);
+	char *path = xasprintf("%s/%s.state", inst, name), *state = read_file(path, GUEST_FILE_MAX, NULL);
 	free(path);
 	if (state)
 		state[strcspn(state, "\n")] = '\0';
@@ -184,7 +184,8 @@ static int start_machines(struct run *r, const char *inst, const struct lab *lab
 			for (;;) {
 				free(state);
 				state = machine_state(inst, m->name);
-				if (!strncmp(state, "up ", 3) || !strcmp(state, "stopped") || time(NULL) > deadline)
+				if (!strncmp(state, "up ", 3) || !strcmp(state, "stopped") ||
+				    !strncmp(state, "agent-lost", 10) || time(NULL) > deadline)
 					break;
 				if (*state && !machine_alive(inst, m->name) && strcmp(state, "booting"))
 					break;
@@ -196,12 +197,15 @@ static int start_machines(struct run *r, const char *inst, const struct lab *lab
 					say_interfaces(m, stdout);
 					printf(")\n");
 				}
+			} else if (!strncmp(state, "agent-lost ", 11)) {
+				say(r->prog, "%s: %s (see %s/%s.log)", m->name, state + 11, inst, m->name);
+				failed = 1;
 			} else if (!strncmp(state, "up ", 3)) {
 				say(r->prog, "%s: its startup scripts exited %s (see boot.sh connect %s)", m->name, state + 3,
 				    m->name);
 				failed = 1;
 			} else {
-				char *log = xasprintf("%s/%s.log", inst, m->name), *text = read_file(log, NULL);
+				char *log = xasprintf("%s/%s.log", inst, m->name), *text = read_file(log, LOG_SHOW_MAX, NULL);
 				say(r->prog, "%s did not come up%s%s", m->name, text && *text ? ":\n" : "",
 				    text ? text : "");
 				failed = 1;
@@ -294,6 +298,10 @@ static int lab_exec(struct run *r, const char *inst, const char *name, char **ar
 			size_t flen = agent_length(buf);
 			if (buf[0] == AGENT_EXIT && flen == 1)
 				return buf[AGENT_HEADER];
+			if (buf[0] == AGENT_FAIL) {
+				say(r->prog, "exec: %s: %.*s", name, (int)flen, (char *)buf + AGENT_HEADER);
+				return EX_CRASH;
+			}
 			if (buf[0] == AGENT_STDOUT || buf[0] == AGENT_STDERR)
 				agent_write_all(buf[0] == AGENT_STDOUT ? out : err, buf + AGENT_HEADER, flen);
 			have -= AGENT_HEADER + flen;
@@ -361,7 +369,7 @@ static int lab_stop(struct run *r, const char *inst)
 	for (int t = 0; t < STOP_SECONDS * 50 && any_alive(inst); t++)
 		usleep(20000);
 	for (int i = 0; lab && i < lab->n_machines && any_alive(inst); i++) {
-		char *path = xasprintf("%s/%s.pid", inst, lab->machines[i].name), *pid = read_file(path, NULL);
+		char *path = xasprintf("%s/%s.pid", inst, lab->machines[i].name), *pid = read_file(path, GUEST_FILE_MAX, NULL);
 		if (pid && machine_alive(inst, lab->machines[i].name))
 			kill(atoi(pid), SIGKILL);
 		free(path);
@@ -389,7 +397,8 @@ static int lab_status(struct run *r, const char *inst)
 		const struct lab_machine *m = &lab->machines[i];
 		char *state = machine_state(inst, m->name);
 		const char *shown = !machine_alive(inst, m->name) ? "stopped" : !strcmp(state, "up 0") ? "running"
-				    : !strncmp(state, "up ", 3) ? "startup-failed" : "booting";
+				    : !strncmp(state, "up ", 3) ? "startup-failed"
+				    : !strncmp(state, "agent-lost", 10) ? "agent-lost" : "booting";
 		printf("%-16s %-10s ", m->name, shown);
 		say_interfaces(m, stdout);
 		printf("\n");
@@ -459,7 +468,7 @@ int lab_check(const char *dir, char **images)
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
 	char *conf_path = xasprintf("%s/lab.conf", dir), *dep_path = xasprintf("%s/lab.dep", dir);
-	char *conf = read_file(conf_path, NULL), *dep = read_file(dep_path, NULL), name[33] = "";
+	char *conf = read_file(conf_path, CONF_MAX, NULL), *dep = read_file(dep_path, CONF_MAX, NULL), name[33] = "";
 	const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
 	size_t k = 0;
 	if (!conf) {

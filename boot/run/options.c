@@ -262,6 +262,7 @@ static int set_cpu_limit(struct options *opt, char *val, const char *prog)
 
 static int set_disk_limit(struct options *opt, char *val, const char *prog)
 {
+	opt->disk_limit_set = 1;
 	if (parse_size(val, &opt->disk_limit) < 0)
 		return usage_error(prog, "--disk-limit '%s': use a size such as 512M (0: no limit)%s", val, NULL);
 	return 0;
@@ -366,7 +367,8 @@ static const struct optdef {
 	  "                         path), read-only unless :rw" },
 	{ "--timeout", "SECONDS", set_timeout, ANY, "stop the guest after SECONDS, exit %s" },
 	{ "--cpu-limit", "SECONDS", set_cpu_limit, ANY, "stop the guest after SECONDS of host CPU time, exit 123" },
-	{ "--disk-limit", "SIZE", set_disk_limit, GUEST, "stop the guest when its run files pass SIZE, exit 123" },
+	{ "--disk-limit", "SIZE", set_disk_limit, GUEST, "stop the guest when its run files pass SIZE, exit 123\n"
+	  "                         (default: its memory, its images and 256M; 0: none)" },
 	{ "--sandbox", "MODE", set_sandbox, ANY, "auto: confine the guest with Landlock where the host has it\n"
 	  "                         (default); strict: refuse to run without; off: none (the\n"
 	  "                         guest can reach all your files through hostfs)" },

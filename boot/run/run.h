@@ -20,6 +20,15 @@ enum {
 	EX_USAGE = 125,		/* bad options */
 };
 
+/* Bounds of what the runtime reads from a file: its own (bundle.conf,
+ * lab.conf, a lab machine's log) and what the guest writes (status). */
+#define CONF_MAX (1 << 20)
+#define GUEST_FILE_MAX 4096
+#define LOG_SHOW_MAX (64 << 10)
+#define DISK_SLACK (256ULL << 20)	/* see rundir_default_disk_limit */
+#define CACHE_MAX_SAME_NAME 64	/* entries of one bundle name looked at */
+#define CACHE_KEEP_SAME_NAME 3	/* of which kept, the current one included */
+#define CACHE_MAX_AGE_DAYS 30
 #define KUNIT_TIMEOUT 300	/* kunit.py's default, seconds */
 #define MAX_DISKS 16
 #define MAX_SHARES 16
@@ -98,6 +107,7 @@ struct options {
 	int timeout_set;		/* given: a KUnit run's default is kunit.py's */
 	long cpu_limit;			/* seconds of host CPU time; 0: none */
 	unsigned long long disk_limit;	/* bytes in the run directory; 0: none */
+	int disk_limit_set;		/* given: else rundir_default_disk_limit */
 	int sandbox;			/* enum sandbox_mode */
 	int cpu;			/* host CPU for the guest; CPU_AUTO, CPU_ALL */
 	int time_travel, verbose;
@@ -136,7 +146,7 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xcalloc(size_t n, size_t size);
 int write_file(const char *path, const void *data, size_t len);
-char *read_file(const char *path, size_t *len);
+char *read_file(const char *path, size_t max, size_t *len);
 int remove_tree(const char *path);
 int copy_sparse(const char *from, const char *to);
 int path_is_plain(const char *path);
@@ -155,7 +165,7 @@ int split_words(char *s, char **words, int max);
 
 /* cache.c */
 void cache_sweep_runs(const char *tmpbase);
-void cache_evict(const char *entry, long max_age_days);
+void cache_evict(const char *entry, long max_age_days, int keep_same_name);
 int cache_show(const char *entry);
 int cache_clear(const char *entry, const char *prog);
 int cache_lock_entry(const char *entry);
@@ -168,6 +178,7 @@ int rundir_check_memory(const struct run *r);
 int rundir_initrd_sizes(const struct run *r, unsigned long long *packed, unsigned long long *unpacked);
 unsigned long long rundir_initrd_mem_hint(unsigned long long packed, unsigned long long unpacked);
 int rundir_reset_cows(struct run *r);
+void rundir_default_disk_limit(struct run *r);
 char **rundir_uml_argv(struct run *r, char **cons, int n_cons);
 
 /* term.c */
@@ -184,6 +195,9 @@ pid_t guard_start(struct run *r, char **argv, const int *child_fds, int n_child_
 /* sandbox.c */
 int sandbox_abi(void);
 int sandbox_apply(const struct run *r);
+
+/* seccomp.c */
+int seccomp_apply(void);
 
 /* net.c */
 int net_set_mode(struct options *opt, char *val, const char *prog);

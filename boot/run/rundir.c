@@ -199,6 +199,36 @@ int rundir_check_memory(const struct run *r)
 	return EX_USAGE;
 }
 
+/* Without --disk-limit, the run directory (in RAM when it is /dev/shm) is
+ * capped all the same: the memory file, a copy-on-write file as large as
+ * each image, the spooled stdin, and DISK_SLACK for the init's files and
+ * what the guest writes there through hostfs. */
+void rundir_default_disk_limit(struct run *r)
+{
+	unsigned long long mem = r->opt.mem, sum = DISK_SLACK;
+	char *disks = xstrdup(r->conf.disks), *words[MAX_DISKS], *path;
+	struct stat st;
+	int n = split_words(disks, words, MAX_DISKS);
+	if (r->opt.disk_limit_set)
+		goto out;
+	if (!mem && parse_size(r->conf.mem, &mem) < 0)
+		mem = 0;
+	sum += mem;
+	for (int i = 0; i < n; i++) {
+		path = xasprintf("%s/%s", r->entry, words[i]);
+		if (stat(path, &st) == 0)
+			sum += (unsigned long long)st.st_size;
+		free(path);
+	}
+	path = xasprintf("%s/stdin", r->dir);
+	if (stat(path, &st) == 0)
+		sum += (unsigned long long)st.st_size;
+	free(path);
+	r->opt.disk_limit = sum;
+out:
+	free(disks);
+}
+
 /* Before a retry: fresh copy-on-write files. */
 int rundir_reset_cows(struct run *r)
 {

@@ -513,7 +513,7 @@ static struct guard_report boot_once(struct session *s)
 
 static int guest_status(struct session *s, int status)
 {
-	char *path = xasprintf("%s/status", s->r->dir), *text = read_file(path, NULL);
+	char *path = xasprintf("%s/status", s->r->dir), *text = read_file(path, GUEST_FILE_MAX, NULL);
 	int code = -1;
 	free(path);
 	if (text && *text)
@@ -608,6 +608,7 @@ int supervise(struct run *r)
 	code = write_guest_files(s);
 	if (code)
 		return code;
+	rundir_default_disk_limit(r);
 	if (s->in_tty) {
 		if (term_save(0, &s->saved) < 0 || pty_open(&s->master, &s->slave) < 0) {
 			say(r->prog, "cannot set up a terminal for the guest: %s", strerror(errno));
@@ -635,7 +636,9 @@ int supervise(struct run *r)
 		say(r->prog, "the guest used %lds of CPU time (--cpu-limit)", r->opt.cpu_limit);
 		code = EX_LIMIT;
 	} else if (report.reason == DISK_LIMIT) {
-		say(r->prog, "the guest's run files passed %lluM (--disk-limit)", r->opt.disk_limit >> 20);
+		say(r->prog, "the guest's run files passed %lluM (%s)", r->opt.disk_limit >> 20,
+		    r->opt.disk_limit_set ? "--disk-limit" : "the default limit: its memory, its images and 256M; "
+		    "--disk-limit SIZE sets another");
 		code = EX_LIMIT;
 	} else if (s->hung) {
 		say(r->prog, "the guest kernel hung before starting init, %d times", BOOT_ATTEMPTS);

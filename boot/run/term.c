@@ -45,6 +45,16 @@ int pty_open(int *master, int *slave)
 		close(m);
 		return -1;
 	}
+	/* raw from the start: the guest's own tty echoes and edits; a cooked
+	 * pty would echo what arrives before UML makes it raw a second time
+	 * (a NUL from the user's terminal showed as ^@^@) */
+	{
+		struct termios t;
+		if (tcgetattr(*slave, &t) == 0) {
+			cfmakeraw(&t);
+			tcsetattr(*slave, TCSANOW, &t);
+		}
+	}
 	*master = m;
 	return 0;
 }

@@ -96,10 +96,11 @@ int write_file(const char *path, const void *data, size_t len)
 	return close(fd);
 }
 
-/* The whole file, NUL-terminated; NULL with errno when unreadable or not
- * a regular file (the guest writes in the run directory: a FIFO it left
- * there must not block the runtime). */
-char *read_file(const char *path, size_t *len)
+/* The file's first MAX bytes at most, NUL-terminated; NULL with errno when
+ * unreadable or not a regular file. Many files read here are the guest's
+ * (the run directory is its hostfs root): a FIFO it left there must not
+ * block the runtime, nor a huge sparse file fill its memory. */
+char *read_file(const char *path, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	size_t size = 0, cap = 4096;
@@ -113,7 +114,7 @@ char *read_file(const char *path, size_t *len)
 		return NULL;
 	}
 	data = xcalloc(1, cap);
-	for (;;) {
+	while (size < max) {
 		ssize_t n;
 		if (size + 1 >= cap) {
 			char *bigger = realloc(data, cap *= 2);
@@ -121,7 +122,7 @@ char *read_file(const char *path, size_t *len)
 				oom();
 			data = bigger;
 		}
-		n = read(fd, data + size, cap - size - 1);
+		n = read(fd, data + size, (cap - size - 1 < max - size ? cap - size - 1 : max - size));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -226,24 +227,43 @@ int path_is_plain(const char *path)
 	return !strpbrk(path, " \t\n,\"");
 }
 
+/* Is DIR a real directory of this user's alone? */
+static int ours_alone(const char *dir)
+{
+	struct stat st;
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() && !(st.st_mode & 077);
+}
+
 /* This user's directory NAME for sockets and state: $XDG_RUNTIME_DIR/NAME,
- * else /tmp/NAME-UID; made if missing, and refused (-1, said why) unless
- * it is a real directory of this user's, closed to others. */
+ * else /tmp/NAME-UID; made if missing, and used only if it is a real
+ * directory of this user's, closed to others. Another user can make
+ * /tmp/NAME-UID first: then NAME-UID.1 to .9 are tried, in that order, so
+ * every run of this user's still meets in the same one. -1 (said why)
+ * when none is left. */
 int private_dir(const char *prog, const char *name, char *dir, size_t size)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
-	if (xdg && *xdg == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+	if (xdg && *xdg == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid()) {
 		snprintf(dir, size, "%s/%s", xdg, name);
-	else
-		snprintf(dir, size, "/tmp/%s-%u", name, (unsigned)getuid());
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		say(prog, "cannot create %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			say(prog, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (ours_alone(dir))
+			return 0;
 		say(prog, "%s is not yours alone (a symlink, another owner, or open to others): remove it", dir);
 		return -1;
 	}
-	return 0;
+	for (int k = 0; k < 10; k++) {
+		if (k)
+			snprintf(dir, size, "/tmp/%s-%u.%d", name, (unsigned)getuid(), k);
+		else
+			snprintf(dir, size, "/tmp/%s-%u", name, (unsigned)getuid());
+		if ((mkdir(dir, 0700) == 0 || errno == EEXIST) && ours_alone(dir))
+			return 0;
+	}
+	say(prog, "/tmp/%s-%u and .1 to .9 are all taken by others: set XDG_RUNTIME_DIR to a directory of "
+	    "your own", name, (unsigned)getuid());
+	return -1;
 }
