@@ -2,7 +2,11 @@
  * between a lab machine's supervisor on the host and umlkit-init's agent
  * in the guest, and the same frames on a machine's control socket between
  * the supervisor and boot.sh exec. A frame: type, session, payload length
- * (big-endian), payload. Shared by the guest init and the host runtime. */
+ * (big-endian), payload. Shared by the guest init and the host runtime.
+ * A session number is the host's to give; after its EXIT (or when the
+ * client leaves) the host sends CLOSE and reuses the number only after the
+ * agent's CLOSED, so no output of an old command, nor a forged EXIT, ever
+ * reaches the next command's client. */
 #ifndef UMLKIT_AGENT_PROTO_H
 #define UMLKIT_AGENT_PROTO_H
 
@@ -28,11 +32,15 @@ enum agent_frame {
 	AGENT_EXEC = 'E',	/* host: argv, NUL-separated */
 	AGENT_STDIN = 'I',	/* host: data for the command's stdin */
 	AGENT_STDIN_EOF = 'i',	/* host: its stdin ended */
-	AGENT_KILL = 'K',	/* host: the client went; payload: signal number (1 byte) */
+	AGENT_KILL = 'K',	/* host: payload: a signal number (1 byte) for the command */
+	AGENT_CLOSE = 'Z',	/* host: the session is over: end its command, forget it */
+	AGENT_PING = 'P',	/* host: are you there? (answered by the ACK of any read) */
 	AGENT_STDOUT = 'O',	/* guest: the command's stdout */
 	AGENT_STDERR = 'R',	/* guest: its stderr */
 	AGENT_EXIT = 'X',	/* guest: its status, 1 byte (128+N: signal N) */
 	AGENT_ACK = 'A',	/* guest: bytes taken off the line, 4 bytes big-endian */
+	AGENT_CLOSED = 'z',	/* guest: the session is forgotten: its number may be reused */
+	AGENT_FAIL = 'F',	/* supervisor to exec client: the agent is lost; payload: why */
 };
 
 static inline void agent_header(unsigned char *h, int type, int session, size_t len)

@@ -39,7 +39,7 @@ runtime: $(RUNTIME)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
 $(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
 		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/labconf.c \
-		$(TOPDIR)/boot/run/ktap.c $(TOPDIR)/boot/run/ktap.h $(TOPDIR)/boot/run/kunit.c \
+		$(TOPDIR)/boot/run/ktap.c $(TOPDIR)/boot/run/ktap.h $(TOPDIR)/boot/run/kunit.c $(TOPDIR)/boot/run/agentlink.c \
 		$(TOPDIR)/boot/run/report.c $(TOPDIR)/boot/run/report.h \
 		$(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h
 	$(call MESSAGE,runtime: build fuzzer)
@@ -57,6 +57,8 @@ fuzz-runtime: $(RUNTIME_FUZZER)
 	$(Q)cp $(TOPDIR)/configs/lab/lab.conf $(BUILD_DIR)/fuzz-corpus-runtime/lab.conf
 	$(Q)printf '[ 0.1] KTAP version 1\n[ 0.1] 1..1\n[ 0.1]     KTAP version 1\n[ 0.1]     # Subtest: s\n[ 0.1]     1..2\n[ 0.1]     ok 1 a\n[ 0.1]     not ok 2 b # SKIP x\n[ 0.1] ok 1 s\n' \
 		>$(BUILD_DIR)/fuzz-corpus-runtime/ktap
+	$(Q)printf 'A\000\000\004\000\000\000\004O\001\000\002hiX\001\000\001\000z\001\000\000O\002\377\377' \
+		>$(BUILD_DIR)/fuzz-corpus-runtime/agent
 	$(Q)mkdir -p $(BUILD_DIR)/fuzz-artifacts
 	$(Q)$(RUNTIME_FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=$(BUILD_DIR)/fuzz-artifacts/ \
@@ -184,8 +186,8 @@ quiet_cmd_bundle = bundle: $(notdir $@)
       cmd_bundle = rm -rf $@.work.*; SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
 	sh $(TOPDIR)/boot/mkbundle.sh -o $@ -t $(TOPDIR)/boot/boot.sh.in -s $(SEGMENT_DIR) \
 	-k $(KERNEL_IMAGE) $(if $(UMLKIT_KUNIT),-M kunit,-r $(ROOTFS_IMAGE) -R $(ROOTFS_MOUNT) $(addprefix -d ,$(DATA_IMAGE))) \
-	-c $(BUNDLE_COMPRESSION) -m '$(BOOT_MEM)' -a '$(BOOT_CMDLINE)' \
-	-x '$(BOOT_DEFAULT_COMMAND)' -n '$(CONFIG_NAME)' \
+	-c $(BUNDLE_COMPRESSION) -m '$(BOOT_MEM)' -a '$(call escsq,$(BOOT_CMDLINE))' \
+	-x '$(call escsq,$(BOOT_DEFAULT_COMMAND))' -n '$(call escsq,$(CONFIG_NAME))' \
 	$(if $(UMLKIT_NET_HELPERS),-S net -C net=$(NET_MODE) -C 'net_forward=$(NET_FORWARDS)' \
 	-C 'net_switch=$(NET_SWITCHES)' -C "net_loader=$$(head -n 1 $(NET_CLOSURE))") \
 	$(if $(LAB_SRC),-S lab -C "lab=$$(cat $(LAB_NAME_FILE))") \

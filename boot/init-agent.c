@@ -132,12 +132,31 @@ static void flush_stdin(struct session *s)
 		close_fd(&s->in);
 }
 
+/* A session the host closed: its command (if still running) is killed and
+ * reaped later by pid like any child; nothing of it is sent any more. */
+static void forget(struct session *s)
+{
+	if (s->pid > 0 && !s->exited)
+		kill(-s->pid, SIGKILL);
+	close_fd(&s->in);
+	close_fd(&s->out);
+	close_fd(&s->err);
+	free(s->pending);
+	*s = (struct session){ 0 };
+}
+
 static void on_frame(struct agent *a, int type, int id, unsigned char *payload, size_t len)
 {
 	struct session *s = find(a, id);
 	if (type == AGENT_EXEC) {
 		if (!s)
 			start(a, id, payload, len);
+		return;
+	}
+	if (type == AGENT_CLOSE) {
+		if (s)
+			forget(s);
+		send_frame(a, AGENT_CLOSED, id, NULL, 0);
 		return;
 	}
 	if (!s)
@@ -225,9 +244,7 @@ static void finish(struct agent *a)
 			continue;
 		code = (unsigned char)s->status;
 		send_frame(a, AGENT_EXIT, s->id, &code, 1);
-		close_fd(&s->in);
-		free(s->pending);
-		*s = (struct session){ 0 };
+		forget(s);
 	}
 }
 

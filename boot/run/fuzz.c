@@ -1,8 +1,10 @@
 /* libFuzzer target for the runtime's parsers: bundle.conf, the kernel
  * command line splitter (--append, the bundle's cmdline), sizes (--mem,
  * --disk-limit), the network options (--forward, --switch, --ip) and
- * a lab's lab.conf and lab.dep. None may crash, leak or read out of bounds,
- * whatever the bytes. Built and run by "make fuzz". */
+ * a lab's lab.conf and lab.dep, KTAP, and the frames a hostile guest's
+ * lab agent sends its machine's supervisor (agentlink.c). None may crash,
+ * leak or read out of bounds, whatever the bytes. Built and run by
+ * "make fuzz". */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,16 @@
 #include "run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* every frame the line yields is within the protocol's bounds */
+static void check_frame(void *ctx, int type, int session, const unsigned char *payload, size_t len)
+{
+	size_t *total = ctx;
+	(void)type;
+	if (session < 0 || session > 255 || len > AGENT_MAX_PAYLOAD || (len && !payload))
+		abort();
+	*total += AGENT_HEADER + len;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,6 +104,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		report_json(&ktap.root, "fuzz", null);
 		ktap_free(&ktap);
 		fclose(null);
+	}
+	{
+		/* the agent's line, fed in pieces as reads return them; what it
+		 * yields never exceeds what came in */
+		static struct agent_link link;
+		size_t yielded = 0, cut = size ? data[0] % 7 + 1 : 1;
+		memset(&link, 0, sizeof(link));
+		for (size_t off = 0; off < size; off += cut)
+			agent_link_feed(&link, data + off, size - off < cut ? size - off : cut, check_frame, &yielded);
+		if (yielded > size || link.len > sizeof(link.buf))
+			abort();
 	}
 	free(text);
 	return 0;

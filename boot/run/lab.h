@@ -45,4 +45,15 @@ int lab_parse_conf(char *text, const char *file, struct lab *lab, struct lab_dia
 int lab_parse_dep(char *text, const char *file, struct lab *lab, struct lab_diag *d);
 int lab_order(struct lab *lab);
 
+/* agentlink.c: the frames a lab agent sends, from its line's bytes */
+#include "../agent-proto.h"
+struct agent_link {
+	unsigned char buf[AGENT_HEADER + AGENT_MAX_PAYLOAD];
+	size_t len;
+	int broken;	/* out of step for good: a frame too long */
+};
+typedef void agent_frame_fn(void *ctx, int type, int session, const unsigned char *payload, size_t len);
+/* Calls FN for every whole frame in DATA; 0, or -1 once the line broke. */
+int agent_link_feed(struct agent_link *l, const unsigned char *data, size_t n, agent_frame_fn *fn, void *ctx);
+
 #endif

@@ -30,6 +30,12 @@
 
 #define MAX_CLIENTS 64
 #define CONSOLE_KEEP 16384
+/* An agent that has not acknowledged what it was sent by then is taken for
+ * gone (killed in the guest, its line taken, never started): the commands
+ * waiting on it fail with the reason, and status says "agent-lost". One
+ * that answers later (a guest too busy) is taken back. */
+#define AGENT_ANSWER_MS 5000
+#define AGENT_PING_MS 10000
 
 enum client_kind { CLIENT_NEW, CLIENT_EXEC, CLIENT_CONSOLE, CLIENT_STOP };
 
@@ -45,11 +51,16 @@ struct machine {
 	int console, agent, listen_fd, status_fd, lock_fd;
 	pid_t guard;
 	int up, stopping;
+	char up_state[32];	/* "up STATUS\n", once the startup scripts ran */
 	struct client clients[MAX_CLIENTS];
 	int n_clients;
-	unsigned char abuf[AGENT_HEADER + AGENT_MAX_PAYLOAD];
-	size_t alen;
+	struct agent_link link;
 	size_t in_flight;	/* bytes sent to the agent, not yet acknowledged */
+	long long answer_due;	/* ms: the agent owes an ACK by then (0: nothing owed) */
+	long long next_ping;	/* ms */
+	const char *lost;	/* why the agent is taken for gone, or NULL */
+	unsigned char busy[256];	/* session numbers not yet CLOSED by the agent */
+	int last_session;
 	char history[CONSOLE_KEEP];
 	size_t history_len;
 };
@@ -62,28 +73,78 @@ static void set_state(struct machine *m, const char *state)
 	free(path);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* FRAME to the agent; counted against the window, and owed an answer */
+static int agent_send(struct machine *m, const unsigned char *frame, size_t len)
+{
+	if (m->agent < 0 || m->link.broken)
+		return -1;
+	m->in_flight += len;
+	if (!m->answer_due)
+		m->answer_due = now_ms() + AGENT_ANSWER_MS;
+	return agent_write_all(m->agent, frame, len);
+}
+
+/* Session ID is over for the host: the agent ends its command and
+ * confirms (CLOSED) before the number is given again. */
+static void close_session(struct machine *m, int id)
+{
+	unsigned char frame[AGENT_HEADER];
+	agent_header(frame, AGENT_CLOSE, id, 0);
+	agent_send(m, frame, sizeof(frame));
+}
+
 static void drop_client(struct machine *m, int i)
 {
 	struct client *c = &m->clients[i];
-	if (c->kind == CLIENT_EXEC && m->agent >= 0) {
-		/* the client went before its command: the command goes too */
-		unsigned char kill_frame[AGENT_HEADER + 1];
-		agent_header(kill_frame, AGENT_KILL, c->session, 1);
-		kill_frame[AGENT_HEADER] = SIGKILL;
-		agent_write_all(m->agent, kill_frame, sizeof(kill_frame));
-	}
+	if (c->kind == CLIENT_EXEC && c->session > 0)
+		close_session(m, c->session);
 	close(c->fd);
 	m->clients[i] = m->clients[--m->n_clients];
 }
 
-static int free_session(const struct machine *m)
+/* An exec client told why its command cannot be served, then dropped. */
+static void fail_client(struct machine *m, int i, const char *why)
 {
-	for (int id = 1; id < 256; id++) {
-		int used = 0;
-		for (int i = 0; i < m->n_clients && !used; i++)
-			used = m->clients[i].kind == CLIENT_EXEC && m->clients[i].session == id;
-		if (!used)
+	struct client *c = &m->clients[i];
+	unsigned char h[AGENT_HEADER];
+	size_t len = strlen(why);
+	agent_header(h, AGENT_FAIL, 0, len);
+	if (agent_write_all(c->fd, h, sizeof(h)) == 0)
+		agent_write_all(c->fd, why, len);
+	drop_client(m, i);
+}
+
+static void agent_lost(struct machine *m, const char *why)
+{
+	if (!m->lost) {
+		char *state = xasprintf("agent-lost %s\n", why);
+		say(m->r->prog, "%s: %s", m->name, why);
+		set_state(m, state);
+		free(state);
+	}
+	m->lost = why;
+	m->answer_due = 0;
+	for (int i = m->n_clients - 1; i >= 0; i--)
+		if (m->clients[i].kind == CLIENT_EXEC)
+			fail_client(m, i, why);
+}
+
+static int free_session(struct machine *m)
+{
+	for (int k = 0; k < 255; k++) {
+		int id = (m->last_session + k) % 255 + 1;
+		if (!m->busy[id]) {
+			m->busy[id] = 1;
+			m->last_session = id;
 			return id;
+		}
 	}
 	return -1;
 }
@@ -103,7 +164,14 @@ static int client_frame(struct machine *m, int i, unsigned char *frame, size_t l
 			kill(m->guard, SIGTERM);
 			return 0;
 		}
-		if (frame[0] != AGENT_EXEC || !m->up || (c->session = free_session(m)) < 0)
+		if (frame[0] != AGENT_EXEC || !m->up)
+			return -1;
+		if (m->lost) {
+			c->kind = CLIENT_EXEC;	/* told why, below */
+			c->session = 0;
+			return -1;
+		}
+		if ((c->session = free_session(m)) < 0)
 			return -1;
 		c->kind = CLIENT_EXEC;
 	}
@@ -111,14 +179,15 @@ static int client_frame(struct machine *m, int i, unsigned char *frame, size_t l
 				       frame[0] != AGENT_STDIN_EOF && frame[0] != AGENT_KILL))
 		return -1;
 	frame[1] = (unsigned char)c->session;
-	m->in_flight += len;
-	return agent_write_all(m->agent, frame, len);
+	return agent_send(m, frame, len);
 }
 
 /* May client C's next frame go to the agent now? */
 static int fits(const struct machine *m, const struct client *c)
 {
 	size_t len = AGENT_HEADER + agent_length(c->buf);
+	if (m->lost)
+		return 1;	/* refused at once, with the reason */
 	return c->kind == CLIENT_NEW && c->buf[0] != AGENT_EXEC ? 1 : m->in_flight + len <= AGENT_WINDOW;
 }
 
@@ -168,37 +237,83 @@ static int client_read(struct machine *m, int i)
 	return client_pump(m, i);
 }
 
-/* frames from the agent go to the client of their session */
+/* One frame from the agent: an ACK, a CLOSED, or a session's output or
+ * EXIT for its client (dropped when the session has none any more). */
+static void agent_frame(void *ctx, int type, int session, const unsigned char *payload, size_t len)
+{
+	struct machine *m = ctx;
+	if (m->lost && m->up) {
+		say(m->r->prog, "%s: the agent answers again", m->name);
+		set_state(m, m->up_state);
+	}
+	m->lost = NULL;
+	if (type == AGENT_ACK && len == 4) {
+		size_t acked = (size_t)payload[0] << 24 | (size_t)payload[1] << 16 | (size_t)payload[2] << 8 | payload[3];
+		m->in_flight = acked > m->in_flight ? 0 : m->in_flight - acked;
+		m->answer_due = m->in_flight ? now_ms() + AGENT_ANSWER_MS : 0;
+		return;
+	}
+	if (type == AGENT_CLOSED) {
+		for (int i = 0; i < m->n_clients; i++)
+			if (m->clients[i].kind == CLIENT_EXEC && m->clients[i].session == session)
+				return;	/* forged: that session still has its client */
+		m->busy[session & 0xff] = 0;
+		return;
+	}
+	if (type != AGENT_STDOUT && type != AGENT_STDERR && (type != AGENT_EXIT || len != 1))
+		return;
+	for (int i = 0; i < m->n_clients; i++) {
+		struct client *c = &m->clients[i];
+		unsigned char h[AGENT_HEADER];
+		if (c->kind != CLIENT_EXEC || c->session != session)
+			continue;
+		agent_header(h, type, session, len);
+		if (agent_write_all(c->fd, h, sizeof(h)) < 0 || agent_write_all(c->fd, payload, len) < 0 ||
+		    type == AGENT_EXIT)
+			drop_client(m, i);
+		break;
+	}
+}
+
 static void agent_read(struct machine *m)
 {
-	ssize_t n = read(m->agent, m->abuf + m->alen, sizeof(m->abuf) - m->alen);
+	unsigned char buf[4096];
+	ssize_t n = read(m->agent, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
 	if (n <= 0) {
 		close(m->agent);
 		m->agent = -1;
+		agent_lost(m, "the agent's line closed");
 		return;
 	}
-	m->alen += (size_t)n;
-	while (m->alen >= AGENT_HEADER && m->alen >= AGENT_HEADER + agent_length(m->abuf)) {
-		size_t len = AGENT_HEADER + agent_length(m->abuf);
-		if (m->abuf[0] == AGENT_ACK && len == AGENT_HEADER + 4) {
-			const unsigned char *p = m->abuf + AGENT_HEADER;
-			size_t acked = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-			m->in_flight = acked > m->in_flight ? 0 : m->in_flight - acked;
-		}
-		for (int i = 0; i < m->n_clients && m->abuf[0] != AGENT_ACK; i++) {
-			struct client *c = &m->clients[i];
-			if (c->kind != CLIENT_EXEC || c->session != m->abuf[1])
-				continue;
-			if (agent_write_all(c->fd, m->abuf, len) < 0 || m->abuf[0] == AGENT_EXIT) {
-				if (m->abuf[0] == AGENT_EXIT)
-					c->kind = CLIENT_NEW;	/* done: no kill on close */
-				drop_client(m, i);
-			}
-			break;
-		}
-		m->alen -= len;
-		memmove(m->abuf, m->abuf + len, m->alen);
+	if (agent_link_feed(&m->link, buf, (size_t)n, agent_frame, m) < 0)
+		agent_lost(m, "the agent broke the protocol (a frame over 4 KiB): exec is off until the machine restarts");
+}
+
+/* The agent's deadlines: an answer owed, and the idle ping that lets
+ * status tell a live agent from a gone one. */
+static void agent_timers(struct machine *m)
+{
+	long long now = now_ms();
+	if (m->answer_due && now >= m->answer_due)
+		agent_lost(m, "the agent in the guest does not answer (killed, or its line taken?)");
+	if (m->up && m->agent >= 0 && !m->link.broken && !m->answer_due && now >= m->next_ping) {
+		unsigned char ping[AGENT_HEADER];
+		agent_header(ping, AGENT_PING, 0, 0);
+		agent_send(m, ping, sizeof(ping));
+		m->next_ping = now + AGENT_PING_MS;
 	}
+}
+
+static int agent_poll_ms(const struct machine *m)
+{
+	long long next = m->up ? m->next_ping : 0, now = now_ms();
+	if (m->answer_due && (!next || m->answer_due < next))
+		next = m->answer_due;
+	if (!m->up)
+		return 200;
+	return next <= now ? 0 : (int)(next - now);
 }
 
 static void console_read(struct machine *m)
@@ -222,14 +337,16 @@ static void console_read(struct machine *m)
 
 static void check_startup(struct machine *m)
 {
-	char *path = xasprintf("%s/startup", m->r->dir), *code = read_file(path, NULL), state[64];
+	char *path = xasprintf("%s/startup", m->r->dir), *code = read_file(path, GUEST_FILE_MAX, NULL);
 	free(path);
 	if (!code)
 		return;
 	m->up = 1;
-	snprintf(state, sizeof(state), "up %d\n", atoi(code));
+	m->next_ping = now_ms() + AGENT_PING_MS;
+	snprintf(m->up_state, sizeof(m->up_state), "up %d\n", atoi(code));
 	free(code);
-	set_state(m, state);
+	if (!m->lost)
+		set_state(m, m->up_state);
 }
 
 static void serve(struct machine *m)
@@ -244,7 +361,7 @@ static void serve(struct machine *m)
 		for (int i = 0; i < m->n_clients; i++)
 			pfd[n++] = (struct pollfd){ m->clients[i].fd,
 						    m->clients[i].len < sizeof(m->clients[i].buf) ? POLLIN : 0, 0 };
-		if (poll(pfd, (nfds_t)n, m->up ? -1 : 200) < 0 && errno != EINTR)
+		if (poll(pfd, (nfds_t)n, agent_poll_ms(m)) < 0 && errno != EINTR)
 			return;
 		if (pfd[0].revents)
 			return;	/* the guard reported: the machine has stopped */
@@ -263,11 +380,18 @@ static void serve(struct machine *m)
 			if (fd >= 0)
 				m->clients[m->n_clients++] = (struct client){ .fd = fd };
 		}
-		for (int i = n - 1; i >= 4; i--)
-			if (i - 4 < m->n_clients && pfd[i].revents && client_read(m, i - 4) < 0)
+		for (int i = n - 1; i >= 4; i--) {
+			struct client *c = &m->clients[i - 4];
+			if (i - 4 >= m->n_clients || !pfd[i].revents || client_read(m, i - 4) >= 0)
+				continue;
+			if (c->kind == CLIENT_EXEC && m->lost)
+				fail_client(m, i - 4, m->lost);
+			else
 				drop_client(m, i - 4);
+		}
 		if (!m->up)
 			check_startup(m);
+		agent_timers(m);
 	}
 }
 
@@ -398,6 +522,7 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 	code = rundir_prepare(r);
 	if (!code && (guest_files(&m, lm) < 0 || setenv("TMPDIR", r->tmpbase, 1) < 0))
 		code = EX_HOST;
+	rundir_default_disk_limit(r);
 	if (code)
 		goto out;
 	if ((m.listen_fd = listen_on(&m)) < 0 || pty_open(&m.console, &slave) < 0 ||
