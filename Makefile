@@ -33,7 +33,7 @@ ifeq ($(wildcard $(CONFIG_FILE)),)
 $(error $(CONFIG_FILE) not found: run 'make defconfig' (or 'make NAME_defconfig', see 'make list-defconfigs') first)
 endif
 endif
--include $(CONFIG_FILE)
+include support/config.mk
 
 include support/accel.mk
 include support/host.mk

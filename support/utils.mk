@@ -1,7 +1,10 @@
 # Shared helpers for the component makefiles.
 
-# Strip the quotes Kconfig puts around string values.
-qstrip = $(strip $(subst ",,$(1)))
+# A Kconfig string value as .config writes it ("text", with \" and \\ for a
+# quote and a backslash): the text. Blank runs fold to one blank.
+qstrip-bs := _-_BACKSLASH_-_
+qstrip-dq := _-_QUOTE_-_
+qstrip = $(strip $(subst $(qstrip-bs),\,$(subst $(qstrip-dq),",$(subst ",,$(subst \",$(qstrip-dq),$(subst \\,$(qstrip-bs),$(1)))))))
 # (the quote above is for editors: ")
 
 comma := ,
