@@ -85,6 +85,35 @@ test_exec_keeps_arguments_streams_and_status() {
 	"$LAB" stop
 }
 
+# A hostile guest against its agent's line (boot/agent-proto.h): a forged
+# EXIT, an agent killed, a frame over 4 KiB. exec never hangs, never hands
+# one command's output to another, and status says what happened.
+test_a_hostile_guest_cannot_hang_or_cross_exec_sessions() {
+	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
+	# a command that forges EXIT frames for every session, then prints
+	"$LAB" exec pc1 -- sh -c 'i=1; while [ $i -le 255 ]; do
+		printf "X\\$(printf %o $i)\\000\\001\\007" >/dev/tty1; i=$((i + 1)); done; sleep 2; echo late' \
+		</dev/null >/dev/null 2>&1
+	out=$("$LAB" exec pc1 -- sh -c 'sleep 3; echo mine' </dev/null 2>&1)
+	assertEquals "the next command gets its own output only" "mine" "$out"
+	# the agent killed: exec fails within seconds, with the reason
+	"$LAB" exec pc1 -- sh -c 'kill -9 $(pidof umlkit-init | tr " " "\\n" | grep -vx 1)' </dev/null >/dev/null 2>&1
+	start=$(date +%s)
+	"$LAB" exec pc1 -- echo after </dev/null >/dev/null 2>"$SCRATCH/err"
+	assertEquals "exec on a machine whose agent is gone: 122" 122 $?
+	assertTrue "within 10 s" "[ $(($(date +%s) - start)) -le 10 ]"
+	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'agent in the guest does not answer' '$SCRATCH/err'"
+	assertTrue "status says so: $("$LAB" status)" "'$LAB' status | grep -q '^pc1 *agent-lost'"
+	# a frame header over 4 KiB: the line is out of step for good
+	"$LAB" exec pc2 -- sh -c 'printf "O\\001\\377\\377" >/dev/tty1; sleep 1' </dev/null >/dev/null 2>&1
+	"$LAB" exec pc2 -- echo after </dev/null >/dev/null 2>"$SCRATCH/err"
+	assertEquals "exec after a broken frame: 122" 122 $?
+	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'broke the protocol' '$SCRATCH/err'"
+	assertEquals "the router still answers" "alive" "$("$LAB" exec r1 -- echo alive </dev/null 2>&1)"
+	"$LAB" stop
+	assertEquals "stop leaves nothing" "" "$(lab_processes)"
+}
+
 test_stop_leaves_no_process_switch_or_file() {
 	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
 	assertNotEquals "running" "" "$(lab_processes)"

@@ -297,6 +297,22 @@ RECIPE
 	assertTrue "cpio warns: $(cat "$SCRATCH/err")" "grep -q 'cpio cannot hold extended attributes: /bin/ping loses security.capability and more' '$SCRATCH/err'"
 }
 
+# Attribute names come from recipes, tar pax records and host files: no
+# writer may hand one to a shell (the EROFS writer once ran them).
+test_attribute_names_with_shell_syntax_are_only_names() {
+	evil1="user.\$(touch\${IFS}$SCRATCH/pwned1)"
+	evil2="user.a;touch\${IFS}$SCRATCH/pwned2;\`touch\${IFS}$SCRATCH/pwned3\`"
+	printf 'dir /etc 0755 0 0\ntext /etc/a 0644 0 0 x\nxattr /etc/a %s 0x41\nxattr /etc/a %s 0x42\n' \
+		"$evil1" "$evil2" >"$SCRATCH/evil.recipe"
+	for t in $FORMATS; do
+		keeps $t xattrs || continue
+		"$MKIMAGE" -t $t -o "$SCRATCH/evil.$t" "$SCRATCH/evil.recipe" 2>"$SCRATCH/err"
+		assertEquals "$t builds: $(cat "$SCRATCH/err")" 0 $?
+		assertFalse "$t ran nothing" "ls '$SCRATCH'/pwned* 2>/dev/null"
+		assertEquals "$t keeps both names" 2 "$(xattrs_$t "$SCRATCH/evil.$t" /etc/a | grep -c 'touch')"
+	done
+}
+
 test_merged_usr_symlinks_are_followed() {
 	cat >"$SCRATCH/m.recipe" <<RECIPE
 dir /usr/bin 0755 0 0

@@ -3,7 +3,7 @@
 # in the tests reuse that kernel as a prebuilt one.
 
 CHECK_O := $(O)/check
-TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build accel boot runtime sandbox net lab reports kunit sign formats repro debian
+TESTS ?= kconfig mkimage mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage build accel boot runtime sandbox adversary net lab reports kunit sign formats repro debian
 
 # A real Debian tree for the debian suite and the benchmarks, made once by
 # mmdebstrap (from Debian's archive) and kept in the user's cache.
