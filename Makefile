@@ -7,11 +7,15 @@ TOPDIR := $(CURDIR)
 O ?= $(TOPDIR)/output
 override O := $(abspath $(O))
 
+# V=1: the commands; V=2: the progress lines, and why each target is rebuilt
 ifeq ($(V),1)
 Q :=
 else
 Q := @
 endif
+
+# a rule that fails leaves no half-written target for the next make to trust
+.DELETE_ON_ERROR:
 
 CONFIG_FILE := $(O)/.config
 BUILD_DIR := $(O)/build
@@ -21,7 +25,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 1)
 # Targets that work without a .config.
 NOCONFIG_TARGETS := help deps defconfig %_defconfig list-defconfigs \
 	menuconfig nconfig oldconfig olddefconfig savedefconfig \
-	clean distclean check-host check mkimage-check fuzz fuzz-recipe fuzz-runtime net-helpers debian-tree
+	clean distclean check-host check check-quick mkimage-check fuzz fuzz-recipe fuzz-runtime net-helpers debian-tree
 
 all:
 
@@ -97,7 +101,9 @@ help:
 	@echo '  check-host             check that every host tool is present'
 	@echo
 	@echo 'Tests and tools:'
-	@echo '  check                  run the test suites (TESTS="suite ..." for some)'
+	@echo '  check-quick            the one-minute tier: unit tests, kunit.py logs, mkimage'
+	@echo '                         (no guest booted; run it after every edit)'
+	@echo '  check                  check-quick, then every suite (TESTS="suite ..." for some)'
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
 	@echo '  fuzz                   fuzz the recipe and runtime parsers (FUZZ_SECONDS=60 each)'
 	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net lab build static";'
@@ -109,6 +115,7 @@ help:
 	@echo 'Variables:'
 	@echo '  O=DIR                  output directory (default: output)'
 	@echo '  V=1                    show full commands'
+	@echo '  V=2                    say why each target is rebuilt'
 	@echo '  DEFCONFIG=FILE         file for savedefconfig'
 	@echo '  BOOT_ARGS=...          arguments for make boot, e.g. BOOT_ARGS="-- uname -a"'
 	@echo '  KUNIT_ARGS=...         arguments for make kunit-run, e.g. KUNIT_ARGS="--filter example*"'

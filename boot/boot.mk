@@ -1,5 +1,6 @@
-# The guest init (static C, PID 1 in command mode), the runtime supervisor
-# (static C, runs on the host) and the bundle boot.sh.
+# The guest init (boot/guest/: static C, PID 1 in the guest), the runtime
+# supervisor (boot/run/: static C, on the host), the network helpers
+# (boot/net/, on the host) and the bundle boot.sh.
 
 BUNDLE := $(IMAGES_DIR)/boot.sh
 BUNDLE_COMPRESSION := $(if $(UMLKIT_BUNDLE_GZIP),gzip,$(if $(UMLKIT_BUNDLE_ZSTD),zstd,xz))
@@ -16,9 +17,7 @@ CONFIG_NAME := $(notdir $(or $(file <$(DEFCONFIG_ORIGIN)),custom))
 quiet_cmd_init = init: build
       cmd_init = $(call write-then-rename,$(HOST_CC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@.tmp \
 	$(filter %.c,$^))
-$(GUEST_INIT): $(TOPDIR)/boot/init.c $(TOPDIR)/boot/init-net.c $(TOPDIR)/boot/init-net.h \
-		$(TOPDIR)/boot/init-lab.c $(TOPDIR)/boot/init-lab.h $(TOPDIR)/boot/init-agent.c \
-		$(TOPDIR)/boot/init-agent.h $(TOPDIR)/boot/agent-proto.h FORCE
+$(GUEST_INIT): $(wildcard $(TOPDIR)/boot/guest/*.c $(TOPDIR)/boot/guest/*.h) $(TOPDIR)/boot/agent-proto.h FORCE
 	$(call if_changed,init)
 
 # Static, so the bundle needs no C library of the host's for it.
@@ -37,11 +36,9 @@ runtime: $(RUNTIME)
 # make fuzz: the runtime's parsers (bundle.conf, command line words, sizes,
 # network options, lab.conf and lab.dep, KTAP with its printers and reports)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
-$(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(TOPDIR)/boot/run/conf.c $(TOPDIR)/boot/run/options.c \
-		$(TOPDIR)/boot/run/util.c $(TOPDIR)/boot/run/net.c $(TOPDIR)/boot/run/labconf.c \
-		$(TOPDIR)/boot/run/ktap.c $(TOPDIR)/boot/run/ktap.h $(TOPDIR)/boot/run/kunit.c $(TOPDIR)/boot/run/agentlink.c \
-		$(TOPDIR)/boot/run/report.c $(TOPDIR)/boot/run/report.h \
-		$(TOPDIR)/boot/run/run.h $(TOPDIR)/boot/run/lab.h
+# the runtime's own sources, less its main: the fuzzer's list is the program's
+$(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(filter-out %/main.c,$(RUNTIME_SRCS)) \
+		$(wildcard $(TOPDIR)/boot/run/*.h) $(TOPDIR)/boot/agent-proto.h
 	$(call MESSAGE,runtime: build fuzzer)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
@@ -109,9 +106,15 @@ LAB_FILES := $(if $(LAB_SRC),$(sort $(shell find '$(LAB_SRC)' -type f -o -type l
 # NAME[image]=X with a recipe X.recipe (in the lab directory, else in
 # rootfs-recipes/): a root image of its own, built as the configured one
 # is (format, size, hostname, init), once for every machine naming it.
-LAB_IMAGE_NAMES := $(if $(LAB_SRC),$(sort $(shell sed -n \
-	's/^[[:space:]]*[A-Za-z0-9_.-]*\[image\][[:space:]]*=[[:space:]]*["'\'']\{0,1\}\([A-Za-z0-9_.-]*\)["'\'']\{0,1\}[[:space:]]*\(#.*\)\{0,1\}$$/\1/p' \
-	'$(LAB_SRC)/lab.conf' 2>/dev/null)))
+# The names come from the runtime's own lab.conf parser (umlkit-run
+# --lab-images), as a makefile make remakes, then rereads.
+LAB_IMAGES_MK := $(BUILD_DIR)/lab/images.mk
+ifneq ($(LAB_SRC),)
+-include $(LAB_IMAGES_MK)
+$(LAB_IMAGES_MK): $(RUNTIME) $(wildcard $(LAB_SRC)/lab.conf)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(RUNTIME) --lab-images $(LAB_SRC) >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; : >$@; }
+endif
 lab-image-recipe = $(firstword $(wildcard $(LAB_SRC)/$(1).recipe $(TOPDIR)/rootfs-recipes/$(1).recipe))
 LAB_IMAGES := $(foreach i,$(LAB_IMAGE_NAMES),$(if $(call lab-image-recipe,$(i)),$(i)))
 lab-image-file = lab-$(1).$(call format-suffix,$(ROOTFS_TYPE))

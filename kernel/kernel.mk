@@ -173,21 +173,9 @@ KERNEL_KEY_FILES := $(KERNEL_DEFCONFIG_FILE) $(KERNEL_FRAGMENTS) $(KERNEL_PATCH_
 KERNEL_KEY_NAME := $(if $(filter y,$(UMLKIT_KUNIT)),kunit:$(if $(KUNITCONFIG_FILE),file,$(KUNITCONFIG_NAME)),$(KERNEL_DEFCONFIG))
 quiet_cmd_kernel_cached =
       track_kernel_cached = $(KERNEL_TARBALL) $(KERNEL_KEY_NAME) $(SOURCE_DATE_EPOCH) $(KERNEL_KEY_FILES)
-      cmd_kernel_cached = mkdir -p $(KERNEL_CACHE) && key=$$(sh $(TOPDIR)/kernel/cache-key.sh $(KERNEL_TARBALL) '$(KERNEL_KEY_NAME)' $(SOURCE_DATE_EPOCH) \
-		-- $(KERNEL_KEY_FILES)) && entry=$(KERNEL_CACHE)/$$key && \
-	if [ -f $$entry/linux ]; then \
-		printf '>>> kernel: from the kernel cache %s\n' "$$entry"; \
-		cp $$entry/linux $@.tmp && mv $@.tmp $@; \
-	else \
-		$(MAKE) --no-print-directory $(KERNEL_OBJDIR)/linux && \
-		printf '>>> kernel: strip, store in %s\n' "$$entry" && \
-		strip -o $@.tmp $(KERNEL_OBJDIR)/linux && \
-		rm -rf $$entry.tmp.$$$$ && mkdir $$entry.tmp.$$$$ && \
-		cp $@.tmp $$entry.tmp.$$$$/linux && cp $(KERNEL_OBJDIR)/.config $$entry.tmp.$$$$/config && \
-		{ mv -T $$entry.tmp.$$$$ $$entry 2>/dev/null || rm -rf $$entry.tmp.$$$$; } && \
-		mv $@.tmp $@; \
-	fi
-$(KERNEL_IMAGE): $(KERNEL_TARBALL) $(KERNEL_KEY_FILES) $(TOPDIR)/kernel/cache-key.sh \
+      cmd_kernel_cached = sh $(TOPDIR)/kernel/cache.sh $(KERNEL_CACHE) $@ $(KERNEL_OBJDIR) '$(MAKE)' \
+	-- $(KERNEL_TARBALL) '$(KERNEL_KEY_NAME)' $(SOURCE_DATE_EPOCH) $(KERNEL_KEY_FILES)
+$(KERNEL_IMAGE): $(KERNEL_TARBALL) $(KERNEL_KEY_FILES) $(TOPDIR)/kernel/cache-key.sh $(TOPDIR)/kernel/cache.sh \
 		$(TOPDIR)/kernel/check-config.sh $(TOPDIR)/kernel/apply-patches.sh FORCE
 	$(call if_changed,kernel_cached)
 endif

@@ -1,14 +1,18 @@
 # mkimage, the image tool (host C program), and its sanitizer build for tests.
 
 # The image formats: mkimage/formats.def, one row each, which mkimage reads
-# too. Rows become "name|suffix|root|tool:package,..." words.
-MKIMAGE_FORMAT_ROWS := $(shell sed -n 's/^FORMAT(\([^,]*\),[ ]*\([^,]*\),[ ]*\([^,]*\),[^,]*,[^,]*,[ ]*\(.*\))[ ]*$$/\1|\2|\3|\4/p' \
-	$(TOPDIR)/mkimage/formats.def | sed 's/ *$$//; s/  */,/g')
-MKIMAGE_FORMATS := $(foreach r,$(MKIMAGE_FORMAT_ROWS),$(firstword $(subst |, ,$(r))))
-format-field = $(word $(2),$(subst |, ,$(filter $(1)|%,$(MKIMAGE_FORMAT_ROWS))) -)
-format-suffix = $(call format-field,$(1),2)
-format-root = $(call format-field,$(1),3)
-format-tools = $(filter-out -,$(subst $(comma), ,$(call format-field,$(1),4)))
+# too; make reads it through the C preprocessor (formats.mk.in), not a
+# parser of its own. Made at parse time, like the configuration.
+FORMATS_MK := $(BUILD_DIR)/formats.mk
+ifneq ($(wildcard $(CONFIG_FILE)),)
+$(shell mkdir -p '$(BUILD_DIR)' && { [ '$(FORMATS_MK)' -nt '$(TOPDIR)/mkimage/formats.def' ] && \
+	[ '$(FORMATS_MK)' -nt '$(TOPDIR)/mkimage/formats.mk.in' ] || \
+	{ cpp -P -x c '$(TOPDIR)/mkimage/formats.mk.in' >'$(FORMATS_MK).tmp' && mv '$(FORMATS_MK).tmp' '$(FORMATS_MK)'; }; })
+include $(FORMATS_MK)
+endif
+format-suffix = $(format-suffix.$(1))
+format-root = $(format-root.$(1))
+format-tools = $(format-tools.$(1))
 
 MKIMAGE_SRCS := $(wildcard $(TOPDIR)/mkimage/*.c)
 MKIMAGE_SRCS := $(filter-out %/fuzz.c,$(MKIMAGE_SRCS))

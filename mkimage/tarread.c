@@ -236,18 +236,127 @@ static const char *decompressor(const unsigned char *magic, size_t n)
 	return NULL;
 }
 
+/* What extension headers (GNU L/K, pax x) say about the member after them. */
+struct pending {
+	char *long_path, *long_link;
+	struct tar_member pax;
+	int have_pax;
+};
+
+/* The ustar header H's own fields into *M; -1 after an error. */
+static int parse_header(struct reader *r, const unsigned char *h, off_t at, const struct pending *p,
+			struct tar_member *m)
+{
+	int bad = 0;
+	if (!checksum_ok(h))
+		return error_at(r->at, "%s: corrupt tar header at byte %lld (is it a tar archive?)", r->archive,
+				(long long)at);
+	m->type = h[156] ? (char)h[156] : '0';
+	m->mode = (unsigned)octal((char *)h + 100, 8, &bad) & 07777;
+	m->uid = (unsigned)octal((char *)h + 108, 8, &bad);
+	m->gid = (unsigned)octal((char *)h + 116, 8, &bad);
+	m->size = (off_t)octal((char *)h + 124, 12, &bad);
+	m->mtime = (long long)octal((char *)h + 136, 12, &bad);
+	m->major = (unsigned)octal((char *)h + 329, 8, &bad);
+	m->minor = (unsigned)octal((char *)h + 337, 8, &bad);
+	if (bad || (p->have_pax && p->pax.size == -2))
+		return error_at(r->at, "%s: bad number in tar header at byte %lld", r->archive, (long long)at);
+	if (m->type == 'S')
+		return error_at(r->at, "%s: member at byte %lld is a GNU sparse file, which the tar directive "
+				"does not read: make the archive without --sparse", r->archive, (long long)at);
+	return 0;
+}
+
+/* An extension header (GNU long name or link, pax): its data kept in *P
+ * for the next member. 1 if M was one, 0 if not, -1 after an error. */
+static int take_extension(struct reader *r, const struct tar_member *m, off_t at, struct pending *p)
+{
+	char *s;
+	if (!strchr("LKxg", m->type))
+		return 0;
+	if (!(s = read_long(r, m->size)))
+		return -1;
+	if (m->type == 'L' || m->type == 'K') {
+		free(m->type == 'L' ? p->long_path : p->long_link);
+		*(m->type == 'L' ? &p->long_path : &p->long_link) = s;
+		return 1;
+	}
+	if (m->type == 'x') {
+		free_xattrs(&p->pax);
+		memset(&p->pax, 0, sizeof(p->pax));
+		p->pax.size = -1;
+		p->pax.mtime = -1;
+		p->pax.uid = p->pax.gid = ~0u;
+		if (apply_pax(s, (size_t)m->size, &p->pax, &p->long_path, &p->long_link) < 0) {
+			free(s);
+			return error_at(r->at, "%s: member at byte %lld is a sparse file (pax GNU.sparse), which "
+					"the tar directive does not read: make the archive without --sparse",
+					r->archive, (long long)at);
+		}
+		p->have_pax = 1;
+	}
+	free(s);
+	return 1;
+}
+
+/* What the extension headers before it say, and its names, into *M. */
+static void apply_pending(const unsigned char *h, struct pending *p, struct tar_member *m)
+{
+	char name[257] = { 0 }, link[101] = { 0 };
+	if (p->have_pax) {
+		if (p->pax.size >= 0)
+			m->size = p->pax.size;
+		if (p->pax.uid != ~0u)
+			m->uid = p->pax.uid;
+		if (p->pax.gid != ~0u)
+			m->gid = p->pax.gid;
+		if (p->pax.mtime >= 0)
+			m->mtime = p->pax.mtime;
+		m->xattrs = p->pax.xattrs;
+		m->nxattrs = p->pax.nxattrs;
+		p->pax.xattrs = NULL;
+		p->pax.nxattrs = 0;
+		p->have_pax = 0;
+	}
+	if (h[345] && !memcmp(h + 257, "ustar", 5)) {
+		memcpy(name, h + 345, strnlen((char *)h + 345, 155));
+		strcat(name, "/");
+	}
+	memcpy(name + strlen(name), h, strnlen((char *)h, 100));
+	memcpy(link, h + 157, 100);
+	m->path = p->long_path ? p->long_path : xstrdup(name);
+	m->linkname = p->long_link ? p->long_link : xstrdup(link);
+	p->long_path = p->long_link = NULL;
+}
+
+/* The member's data: a file's left in the archive (IN_PLACE) or copied to
+ * the blob at *BLOB_POS; anything else's skipped. */
+static int member_data(struct reader *r, struct tar_member *m, int in_place, int blob_fd, off_t *blob_pos)
+{
+	if (m->type != '0' && m->type != '7')
+		return in_place ? skip_data(r, m->size) : copy_data(r, m->size, -1);
+	m->type = '0';
+	if (in_place) {
+		m->blob_offset = r->pos;
+		m->in_archive = 1;
+		return skip_data(r, m->size);
+	}
+	m->blob_offset = *blob_pos;
+	*blob_pos += m->size;
+	return copy_data(r, m->size, blob_fd);
+}
+
 static int read_members(struct reader *r, int blob_fd, int in_place,
 			int (*member)(void *, const struct tar_member *), void *ctx)
 {
 	unsigned char h[512];
-	char *long_path = NULL, *long_link = NULL;
-	struct tar_member pax = { 0 };
-	int have_pax = 0, rc = 0;
+	struct pending p = { 0 };
+	int rc = 0;
 	off_t blob_pos = lseek(blob_fd, 0, SEEK_END);
 
 	for (;;) {
 		struct tar_member m = { 0 };
-		int bad = 0, got = read_exact(r, h, sizeof(h));
+		int got = read_exact(r, h, sizeof(h)), ext;
 		off_t header_at = r->pos - 512;
 		if (got < 0) {
 			rc = -1;
@@ -255,113 +364,14 @@ static int read_members(struct reader *r, int blob_fd, int in_place,
 		}
 		if (got == 0 || h[0] == '\0') /* end-of-archive blocks */
 			break;
-		if (!checksum_ok(h)) {
-			rc = error_at(r->at, "%s: corrupt tar header at byte %lld (is it a tar archive?)",
-				   r->archive, (long long)header_at);
+		if (parse_header(r, h, header_at, &p, &m) < 0 || (ext = take_extension(r, &m, header_at, &p)) < 0) {
+			rc = -1;
 			break;
 		}
-		m.type = h[156] ? (char)h[156] : '0';
-		m.mode = (unsigned)octal((char *)h + 100, 8, &bad) & 07777;
-		m.uid = (unsigned)octal((char *)h + 108, 8, &bad);
-		m.gid = (unsigned)octal((char *)h + 116, 8, &bad);
-		m.size = (off_t)octal((char *)h + 124, 12, &bad);
-		m.mtime = (long long)octal((char *)h + 136, 12, &bad);
-		m.major = (unsigned)octal((char *)h + 329, 8, &bad);
-		m.minor = (unsigned)octal((char *)h + 337, 8, &bad);
-		if (bad || (have_pax && pax.size == -2)) {
-			rc = error_at(r->at, "%s: bad number in tar header at byte %lld", r->archive,
-				   (long long)header_at);
-			break;
-		}
-		if (m.type == 'S') {
-			rc = error_at(r->at, "%s: member at byte %lld is a GNU sparse file, which the tar "
-				   "directive does not read: make the archive without --sparse",
-				   r->archive, (long long)header_at);
-			break;
-		}
-		if (m.type == 'L' || m.type == 'K') {
-			char *s = read_long(r, m.size);
-			if (!s) {
-				rc = -1;
-				break;
-			}
-			free(m.type == 'L' ? long_path : long_link);
-			*(m.type == 'L' ? &long_path : &long_link) = s;
+		if (ext)
 			continue;
-		}
-		if (m.type == 'x' || m.type == 'g') {
-			char *s = read_long(r, m.size);
-			if (!s) {
-				rc = -1;
-				break;
-			}
-			if (m.type == 'x') {
-				free_xattrs(&pax);
-				memset(&pax, 0, sizeof(pax));
-				pax.size = -1;
-				pax.mtime = -1;
-				pax.uid = pax.gid = ~0u;
-				if (apply_pax(s, (size_t)m.size, &pax, &long_path, &long_link) < 0) {
-					free(s);
-					rc = error_at(r->at, "%s: member at byte %lld is a sparse file (pax "
-						   "GNU.sparse), which the tar directive does not read: "
-						   "make the archive without --sparse", r->archive,
-						   (long long)header_at);
-					break;
-				}
-				have_pax = 1;
-			}
-			free(s);
-			continue;
-		}
-		if (have_pax) {
-			if (pax.size >= 0)
-				m.size = pax.size;
-			if (pax.uid != ~0u)
-				m.uid = pax.uid;
-			if (pax.gid != ~0u)
-				m.gid = pax.gid;
-			if (pax.mtime >= 0)
-				m.mtime = pax.mtime;
-			m.xattrs = pax.xattrs;
-			m.nxattrs = pax.nxattrs;
-			pax.xattrs = NULL;
-			pax.nxattrs = 0;
-			have_pax = 0;
-		}
-		if (long_path) {
-			m.path = long_path;
-			long_path = NULL;
-		} else {
-			char name[257] = { 0 };
-			if (h[345] && !memcmp(h + 257, "ustar", 5)) {
-				memcpy(name, h + 345, strnlen((char *)h + 345, 155));
-				strcat(name, "/");
-			}
-			memcpy(name + strlen(name), h, strnlen((char *)h, 100));
-			m.path = xstrdup(name);
-		}
-		if (long_link) {
-			m.linkname = long_link;
-			long_link = NULL;
-		} else {
-			char link[101] = { 0 };
-			memcpy(link, h + 157, 100);
-			m.linkname = xstrdup(link);
-		}
-		if ((m.type == '0' || m.type == '7') && in_place) {
-			m.type = '0';
-			m.blob_offset = r->pos;
-			m.in_archive = 1;
-			rc = skip_data(r, m.size);
-		} else if (m.type == '0' || m.type == '7') {
-			m.type = '0';
-			m.blob_offset = blob_pos;
-			rc = copy_data(r, m.size, blob_fd);
-			blob_pos += m.size;
-		} else {
-			rc = in_place ? skip_data(r, m.size) : copy_data(r, m.size, -1);
-		}
+		apply_pending(h, &p, &m);
+		rc = member_data(r, &m, in_place, blob_fd, &blob_pos);
 		if (rc == 0)
 			rc = member(ctx, &m);
 		free(m.path);
@@ -370,9 +380,9 @@ static int read_members(struct reader *r, int blob_fd, int in_place,
 		if (rc < 0)
 			break;
 	}
-	free_xattrs(&pax);
-	free(long_path);
-	free(long_link);
+	free_xattrs(&p.pax);
+	free(p.long_path);
+	free(p.long_link);
 	return rc;
 }
 

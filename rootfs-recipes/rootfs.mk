@@ -7,7 +7,10 @@
 # rule does.
 
 # The format chosen in Config.in (ROOTFS_<NAME>), from mkimage's table.
-ROOTFS_TYPE := $(or $(firstword $(foreach f,$(MKIMAGE_FORMATS),$(if $(UMLKIT_ROOTFS_$(call uc,$(f))),$(f)))),ext2)
+ROOTFS_TYPE := $(firstword $(foreach f,$(MKIMAGE_FORMATS),$(if $(UMLKIT_ROOTFS_$(call uc,$(f))),$(f))))
+ifeq ($(ROOTFS_TYPE)$(UMLKIT_KUNIT)$(if $(wildcard $(CONFIG_FILE)),,none),)
+$(error $(CONFIG_FILE): no root filesystem format of mkimage/formats.def ($(MKIMAGE_FORMATS)) is chosen: run 'make menuconfig' (menu Root filesystem))
+endif
 ROOTFS_IMAGE := $(IMAGES_DIR)/rootfs.$(call format-suffix,$(ROOTFS_TYPE))
 ROOTFS_MOUNT := $(call format-root,$(ROOTFS_TYPE))
 ROOTFS_RECIPES := $(call qstrip,$(UMLKIT_ROOTFS_RECIPES))

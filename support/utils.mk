@@ -39,7 +39,11 @@ make-cmd = $(call escsq,$(subst $(pound),$$(pound),$(subst $$,$$$$,$(call tracke
 cmd-check = $(filter-out $(subst $(space),$(space_escape),$(strip $(savedcmd_$@))),$(subst $(space),$(space_escape),$(strip $(call tracked,$(1)))))
 newer-prereqs = $(filter-out FORCE,$?)
 if-changed-cond = $(newer-prereqs)$(cmd-check)$(if $(wildcard $@),,missing)
-echo-cmd = $(if $(Q),$(if $(quiet_cmd_$(1)),printf '>>> %s\n' '$(call escsq,$(quiet_cmd_$(1)))',:),printf '%s\n' '$(call escsq,$(cmd_$(1)))')
+# V=2, as Kbuild's: why the command runs (a missing target, the newer
+# prerequisites, or a changed command line)
+why = $(if $(wildcard $@),$(if $(newer-prereqs),newer: $(notdir $(newer-prereqs)),command changed),target missing)
+echo-why = $(if $(filter 2,$(V)),printf '    (%s: %s)\n' '$(call escsq,$(notdir $@))' '$(call escsq,$(why))',:)
+echo-cmd = $(if $(Q),$(if $(quiet_cmd_$(1)),printf '>>> %s\n' '$(call escsq,$(quiet_cmd_$(1)))',:),printf '%s\n' '$(call escsq,$(cmd_$(1)))'); $(echo-why)
 # The command is joined to the line that records it with &&: set -e does
 # not stop at a failure inside an a && b && c list (only at its last
 # command), so a '; printf' here once recorded a failed kernel build as done.

@@ -2,7 +2,9 @@
 # Run shunit2 suites and total them: the last line is "N passed, N failed"
 # (", N skipped" when tests skipped), after the names of the failed and
 # skipped tests.
-# Usage: run.sh SUITE...   (tests/test_SUITE.sh; SUITE may be NAME:ENV=VALUE)
+# Usage: run.sh SUITE...   (tests/test_SUITE.sh; SUITE may be NAME:ENV=VALUE;
+# unit/NAME is the C unit test $CHECK_O/build/unit/test_NAME, whose TAP
+# lines are counted, a case a test)
 set -u
 passed=0 failed=0 skipped=0 failures='' skips='' scratch='' log=''
 # a suite's scratch space goes when the suite does, and on any way out
@@ -20,6 +22,24 @@ for spec in "$@"; do
 	[ "$suite" != "$spec" ] && env=${spec#*:}
 	echo ">>> test: $suite${env:+ ($env)}"
 	log=$(mktemp)
+	case $suite in
+	unit/*)
+		"$CHECK_O/build/unit/test_${suite#unit/}" >"$log" 2>&1
+		code=$?
+		grep -A1 '^not ok' "$log"
+		ok=$(grep -c '^ok ' "$log")
+		bad=$(grep -c '^not ok ' "$log")
+		if [ "$code" -ne 0 ] && [ "$bad" -eq 0 ]; then
+			tail -n 5 "$log"
+			bad=1
+		fi
+		passed=$((passed + ok))
+		failed=$((failed + bad))
+		[ "$bad" -eq 0 ] || failures="$failures $suite"
+		echo "$ok passed, $bad failed"
+		clean_up
+		continue ;;
+	esac
 	scratch=$(mktemp -d "${TMPDIR:-/tmp}/umlkit-test.XXXXXX")
 	# shellcheck disable=SC2086 # env is VAR=value words
 	env UMLKIT_TEST_SCRATCH="$scratch" $env sh "$TOPDIR/tests/test_$suite.sh" 2>&1 | tee "$log"

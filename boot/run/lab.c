@@ -497,6 +497,30 @@ int lab_check(const char *dir, char **images)
 	return 0;
 }
 
+/* umlkit-run --lab-images DIR, at build time: the images DIR/lab.conf's
+ * machines name, as a make line (LAB_IMAGE_NAMES := ...), read by the
+ * build through this parser rather than one of its own. Only names a
+ * recipe file can have (letters, digits, '_', '-', '.') are listed. */
+int lab_images(const char *dir)
+{
+	struct lab *lab = xcalloc(1, sizeof(*lab));
+	struct lab_diag *d = xcalloc(1, sizeof(*d));
+	char *conf_path = xasprintf("%s/lab.conf", dir), *conf = read_file(conf_path, CONF_MAX, NULL);
+	if (!conf || lab_parse_conf(conf, conf_path, lab, d) < 0)
+		return 2;	/* --lab-check says why */
+	printf("LAB_IMAGE_NAMES :=");
+	for (int i = 0; i < lab->n_machines; i++) {
+		const char *im = lab->machines[i].image;
+		int seen = 0;
+		for (int k = 0; k < i && !seen; k++)
+			seen = !strcmp(lab->machines[k].image, im);
+		if (*im && !seen && lab_valid_name(im))
+			printf(" %s", im);
+	}
+	printf("\n");
+	return 0;
+}
+
 void lab_usage(struct run *r)
 {
 	printf("Usage: %s [--instance NAME] COMMAND\n\n"

@@ -146,8 +146,8 @@ static int opt_port(struct lab_machine *m, char *value, const char *file, int li
 static int opt_env(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d)
 {
 	char *eq = strchr(value, '=');
-	if (!eq || eq == value || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
-					   (size_t)(eq - value))
+	if (!eq || eq == value || isdigit((unsigned char)*value) ||
+	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - value))
 		return lab_error(d, file, line, "%s[env]='%s': use KEY=VALUE", m->name, value);
 	if (m->n_env == LAB_MAX_ENV || strlen(value) >= sizeof(m->env[0]) || strchr(value, '\n'))
 		return lab_error(d, file, line, "%s[env]: too many or too long", m->name);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,16 @@
 
 typedef int setter(struct options *opt, char *val, const char *prog);
 
-static int usage_error(const char *prog, const char *fmt, const char *a, const char *b)
+static int usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line saying what is wrong with the options; -1. */
+static int usage_error(const char *prog, const char *fmt, ...)
 {
 	char msg[1024];
-	snprintf(msg, sizeof(msg), fmt, a, b ? b : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	say(prog, "%s", msg);
 	return -1;
 }
@@ -64,7 +71,7 @@ static int set_help(struct options *opt, char *val, const char *prog)
 static int set_shell_only(struct options *opt, char *val, const char *prog)
 {
 	(void)opt, (void)val;
-	return usage_error(prog, "--info, --list, --check and --verify are handled by boot.sh itself%s%s", "", NULL);
+	return usage_error(prog, "--info, --list, --check and --verify are handled by boot.sh itself");
 }
 
 static int set_extract(struct options *opt, char *val, const char *prog)
@@ -98,9 +105,9 @@ static int set_mem(struct options *opt, char *val, const char *prog)
 	unsigned long long bytes, total;
 	char limit[32];
 	if (parse_size(val, &bytes) < 0)
-		return usage_error(prog, "--mem '%s': use a size such as 256M or 1G%s", val, NULL);
+		return usage_error(prog, "--mem '%s': use a size such as 256M or 1G", val);
 	if (bytes < MIN_MEM)
-		return usage_error(prog, "--mem '%s': the guest needs at least 32M%s", val, NULL);
+		return usage_error(prog, "--mem '%s': the guest needs at least 32M", val);
 	if (sysinfo(&si) == 0) {
 		total = (unsigned long long)si.totalram * si.mem_unit;
 		if (bytes > total) {
@@ -125,10 +132,10 @@ static int set_cpu(struct options *opt, char *val, const char *prog)
 	}
 	cpu = strtol(val, &end, 10);
 	if (!*val || *end || cpu < 0 || cpu >= CPU_SETSIZE)
-		return usage_error(prog, "--cpu '%s': use a CPU number or 'all'%s", val, NULL);
+		return usage_error(prog, "--cpu '%s': use a CPU number or 'all'", val);
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && !CPU_ISSET(cpu, &allowed))
-		return usage_error(prog, "--cpu '%s': not a CPU this process may use (see nproc, taskset -p)%s",
-				   val, NULL);
+		return usage_error(prog, "--cpu '%s': not a CPU this process may use (see nproc, taskset -p)",
+				   val);
 	opt->cpu = (int)cpu;
 	return 0;
 }
@@ -162,7 +169,7 @@ static int set_append(struct options *opt, char *val, const char *prog)
 {
 	int n = split_words(val, opt->append + opt->n_append, MAX_APPEND - opt->n_append);
 	if (n < 0)
-		return usage_error(prog, "--append '%s': an unclosed quote or too many words%s", val, NULL);
+		return usage_error(prog, "--append '%s': an unclosed quote or too many words", val);
 	opt->n_append += n;
 	return 0;
 }
@@ -172,7 +179,7 @@ static int set_disk(struct options *opt, char *val, const char *prog)
 	struct stat st;
 	int fd;
 	if (opt->n_disks == MAX_DISKS)
-		return usage_error(prog, "--disk '%s': at most 16 disks%s", val, NULL);
+		return usage_error(prog, "--disk '%s': at most 16 disks", val);
 	fd = open(val, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		const char *why = fd < 0 ? strerror(errno) : "not a regular file";
@@ -211,7 +218,7 @@ static int set_share(struct options *opt, char *val, const char *prog)
 	char *host = val, *guest = NULL, *colon;
 	size_t len = strlen(val);
 	if (opt->n_shares == MAX_SHARES)
-		return usage_error(prog, "--share '%s': at most 16 shares%s", val, NULL);
+		return usage_error(prog, "--share '%s': at most 16 shares", val);
 	sh->rw = 0;
 	if (!is_dir(val) && len > 3 && (!strcmp(val + len - 3, ":rw") || !strcmp(val + len - 3, ":ro"))) {
 		sh->rw = val[len - 1] == 'w';
@@ -227,14 +234,14 @@ static int set_share(struct options *opt, char *val, const char *prog)
 			*colon = ':';
 		}
 		if (!guest)
-			return usage_error(prog, "--share '%s': no such host directory (use HOST or HOST:/GUEST)%s", val, NULL);
+			return usage_error(prog, "--share '%s': no such host directory (use HOST or HOST:/GUEST)", val);
 	}
 	sh->host = realpath(host, NULL);
 	if (!sh->host)
 		return usage_error(prog, "--share '%s': %s", host, strerror(errno));
 	sh->guest = guest ? guest : sh->host;
 	if (strchr(sh->guest, '\n') || strchr(sh->host, '\n'))
-		return usage_error(prog, "--share '%s': a path with a newline%s", val, NULL);
+		return usage_error(prog, "--share '%s': a path with a newline", val);
 	opt->n_shares++;
 	return 0;
 }
@@ -246,7 +253,7 @@ static int set_timeout(struct options *opt, char *val, const char *prog)
 	opt->timeout = strtol(val, &end, 10);
 	opt->timeout_set = 1;
 	if (!*val || *end || errno || opt->timeout < 0 || opt->timeout > 100000000L)
-		return usage_error(prog, "--timeout '%s': use whole seconds (0: no limit)%s", val, NULL);
+		return usage_error(prog, "--timeout '%s': use whole seconds (0: no limit)", val);
 	return 0;
 }
 
@@ -256,7 +263,7 @@ static int set_cpu_limit(struct options *opt, char *val, const char *prog)
 	errno = 0;
 	opt->cpu_limit = strtol(val, &end, 10);
 	if (!*val || *end || errno || opt->cpu_limit < 0)
-		return usage_error(prog, "--cpu-limit '%s': use whole seconds of CPU time (0: no limit)%s", val, NULL);
+		return usage_error(prog, "--cpu-limit '%s': use whole seconds of CPU time (0: no limit)", val);
 	return 0;
 }
 
@@ -264,7 +271,7 @@ static int set_disk_limit(struct options *opt, char *val, const char *prog)
 {
 	opt->disk_limit_set = 1;
 	if (parse_size(val, &opt->disk_limit) < 0)
-		return usage_error(prog, "--disk-limit '%s': use a size such as 512M (0: no limit)%s", val, NULL);
+		return usage_error(prog, "--disk-limit '%s': use a size such as 512M (0: no limit)", val);
 	return 0;
 }
 
@@ -276,7 +283,7 @@ static int set_sandbox(struct options *opt, char *val, const char *prog)
 			opt->sandbox = i;
 			return 0;
 		}
-	return usage_error(prog, "--sandbox '%s': use auto, strict or off%s", val, NULL);
+	return usage_error(prog, "--sandbox '%s': use auto, strict or off", val);
 }
 
 /* a report file: written at the end (FILE.tmp, renamed), so its directory
@@ -325,7 +332,7 @@ static int set_filter(struct options *opt, char *val, const char *prog)
 {
 	if (!*val || strpbrk(val, " \t\n\""))
 		return usage_error(prog, "--filter '%s': use SUITE or SUITE.TEST globs, such as 'example*' or "
-				   "'kunit*.*free*' (no blanks or quotes)%s", val, NULL);
+				   "'kunit*.*free*' (no blanks or quotes)", val);
 	opt->filter = val;
 	return 0;
 }
@@ -424,6 +431,17 @@ static const char *row_default(const struct optdef *d, const struct bundle_conf 
 	return conf->mem;
 }
 
+/* A row's help, its default where the text says %s (table text is never
+ * a format) */
+static void put_help(const char *help, const char *def)
+{
+	const char *at = strstr(help, "%s");
+	if (at)
+		printf("%.*s%s%s\n", (int)(at - help), help, def, at + 2);
+	else
+		printf("%s\n", help);
+}
+
 static void usage_rows(const struct bundle_conf *conf)
 {
 	for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
@@ -436,8 +454,7 @@ static void usage_rows(const struct bundle_conf *conf)
 			printf("  %s\n%25s", left, "");
 		else
 			printf("  %-22s ", left);
-		printf(optdefs[i].help, row_default(&optdefs[i], conf));
-		printf("\n");
+		put_help(optdefs[i].help, row_default(&optdefs[i], conf));
 	}
 }
 
@@ -499,7 +516,7 @@ static int check_append(const struct options *opt, const char *prog)
 	for (int i = 0; i < opt->n_append && opt->sandbox != SANDBOX_OFF; i++)
 		if (!strncmp(opt->append[i], "hostfs=", 7))
 			return usage_error(prog, "--append '%s': the guest's host file access is confined; "
-					   "add --sandbox off to change it%s", opt->append[i], NULL);
+					   "add --sandbox off to change it", opt->append[i]);
 	return 0;
 }
 
@@ -515,9 +532,9 @@ int options_parse(int argc, char **argv, struct options *opt, const struct bundl
 		if (!strcmp(arg, "--")) {
 			if (is_kunit(conf))
 				return usage_error(prog, "a KUnit bundle runs the kernel's own tests: no command "
-						   "after -- (see --help)%s%s", "", NULL);
+						   "after -- (see --help)");
 			if (i + 1 == argc)
-				return usage_error(prog, "no command after --%s%s", "", NULL);
+				return usage_error(prog, "no command after --");
 			opt->command = argv + i + 1;
 			return check_append(opt, prog);
 		}
@@ -525,20 +542,20 @@ int options_parse(int argc, char **argv, struct options *opt, const struct bundl
 			eq = strchr(arg, '=');
 		d = find_opt(arg, eq ? (size_t)(eq - arg) : strlen(arg));
 		if (!d)
-			return usage_error(prog, "unknown option '%s': put the guest command after -- (see --help)%s", arg, NULL);
+			return usage_error(prog, "unknown option '%s': put the guest command after -- (see --help)", arg);
 		if (!takes(d, conf))
 			return usage_error(prog, is_kunit(conf) ? "%s: a KUnit bundle has no guest system to give "
-					   "it to (see --help)%s" : "%s is for KUnit bundles (make kunit_defconfig)%s",
-					   d->name, NULL);
+					   "it to (see --help)" : "%s is for KUnit bundles (make kunit_defconfig)",
+					   d->name);
 		if (d->arg) {
 			if (eq)
 				val = eq + 1;
 			else if (i + 1 < argc)
 				val = argv[++i];
 			else
-				return usage_error(prog, "%s needs a value (see --help)%s", d->name, NULL);
+				return usage_error(prog, "%s needs a value (see --help)", d->name);
 		} else if (eq) {
-			return usage_error(prog, "%s takes no value%s", d->name, NULL);
+			return usage_error(prog, "%s takes no value", d->name);
 		}
 		if (d->set(opt, val, prog) < 0)
 			return -1;

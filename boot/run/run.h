@@ -220,6 +220,7 @@ const struct lab_machine *lab_find(const struct lab *lab, const char *name);
 const char *lab_switch_prefix(const char *instance);
 int lab_machine(struct run *r, const char *instance, const char *name);
 int lab_check(const char *dir, char **images);
+int lab_images(const char *dir);
 
 /* supervise.c */
 int supervise(struct run *r);

@@ -367,92 +367,115 @@ static int make_pipe(int fds[2])
 	return pipe2(fds, O_CLOEXEC);
 }
 
-/* One boot: the guard with UML below it, relayed until both are gone.
- * Returns the guard's report (wait status -1 if unknown). */
-static struct guard_report boot_once(struct session *s)
+/* What one boot hands UML: its console options and the descriptors they
+ * name (fds[0], the boot log's write end, first). */
+struct wiring {
+	int log[2];
+	char *cons[4 + MAX_NETIFS];
+	int n_cons;
+	int fds[6 + MAX_NETIFS];
+	int n_fds;
+};
+
+/* A pipe whose write end UML gets as console NAME=null,fd:N (output
+ * only), read by a relay to OUT; -1 if there is no pipe. */
+static int output_console(struct session *s, struct wiring *w, const char *name, int out)
+{
+	int p[2];
+	if (make_pipe(p) < 0)
+		return -1;
+	w->fds[w->n_fds++] = p[1];
+	w->cons[w->n_cons++] = xasprintf("%s=null,fd:%d", name, p[1]);
+	add_relay(s, p[0], out, 1)->parse = out == 1 && (s->r->opt.junit || s->r->opt.json);
+	return 0;
+}
+
+/* Command mode: con0 the kernel's log, con1 the command's stdin (the
+ * terminal, or none: a spooled file), con2 and con3 its stdout and stderr. */
+static int wire_command(struct session *s, struct wiring *w)
+{
+	w->cons[w->n_cons++] = xasprintf("con0=null,fd:%d", w->log[1]);
+	w->cons[w->n_cons++] = s->in_tty ? xasprintf("con1=fd:%d,fd:%d", s->slave, s->slave) : "con1=null";
+	return output_console(s, w, "con2", 1) < 0 || output_console(s, w, "con3", 2) < 0 ? -1 : 0;
+}
+
+/* KUnit (console=tty): the kernel's log, with the KTAP in it */
+static int wire_kunit(struct session *s, struct wiring *w)
+{
+	(void)s;
+	w->cons[w->n_cons++] = xasprintf("con0=null,fd:%d", w->log[1]);
+	return 0;
+}
+
+/* Login mode: con0 the terminal, or a pair of pipes to stdin and stdout */
+static int wire_login(struct session *s, struct wiring *w)
+{
+	int in[2], out[2];
+	if (s->in_tty) {
+		w->cons[w->n_cons++] = xasprintf("con0=fd:%d,fd:%d", s->slave, s->slave);
+		return 0;
+	}
+	if (make_pipe(in) < 0 || make_pipe(out) < 0)
+		return -1;
+	w->fds[w->n_fds++] = in[0];
+	w->fds[w->n_fds++] = out[1];
+	w->cons[w->n_cons++] = xasprintf("con0=fd:%d,fd:%d", in[0], out[1]);
+	add_relay(s, 0, in[1], 0);
+	add_relay(s, out[0], 1, 1);
+	return 0;
+}
+
+/* The consoles of a boot, by mode; then the terminal's relays, the boot
+ * log's, and the network's interfaces. 0, or the run's exit status. */
+static int wire(struct session *s, struct wiring *w)
 {
 	struct run *r = s->r;
-	int logp[2], outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, st[2];
-	int child_fds[6 + MAX_NETIFS], n_child = 0, got_status = 0, n_cons = 0, code;
-	struct guard_report report = { -1, ENDED }, failed = { -1, ENDED };
-	char *cons[4 + MAX_NETIFS], **argv;
+	int (*mode)(struct session *, struct wiring *) = r->command_mode ? wire_command
+							 : r->kunit ? wire_kunit : wire_login;
 	struct relay *rl;
-	pid_t guard;
-
-	if (make_pipe(logp) < 0 || make_pipe(st) < 0)
-		return failed;
-	child_fds[n_child++] = logp[1];
+	w->n_cons = w->n_fds = 0;
 	s->n_relays = 0;
-	if (r->command_mode) {
-		if (make_pipe(outp) < 0 || make_pipe(errp) < 0)
-			return failed;
-		child_fds[n_child++] = outp[1];
-		child_fds[n_child++] = errp[1];
-		cons[n_cons++] = xasprintf("con0=null,fd:%d", logp[1]);
-		cons[n_cons++] = s->in_tty ? xasprintf("con1=fd:%d,fd:%d", s->slave, s->slave) : "con1=null";
-		cons[n_cons++] = xasprintf("con2=null,fd:%d", outp[1]);
-		cons[n_cons++] = xasprintf("con3=null,fd:%d", errp[1]);
-		add_relay(s, outp[0], 1, 1)->parse = r->opt.junit || r->opt.json;
-		add_relay(s, errp[0], 2, 1);
-	} else if (r->kunit) {
-		/* console=tty: the kernel's log, KUnit's KTAP in it */
-		cons[n_cons++] = xasprintf("con0=null,fd:%d", logp[1]);
-	} else if (s->in_tty) {
-		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", s->slave, s->slave);
-	} else {
-		if (make_pipe(inp) < 0 || make_pipe(outp) < 0)
-			return failed;
-		child_fds[n_child++] = inp[0];
-		child_fds[n_child++] = outp[1];
-		cons[n_cons++] = xasprintf("con0=fd:%d,fd:%d", inp[0], outp[1]);
-		add_relay(s, 0, inp[1], 0);
-		add_relay(s, outp[0], 1, 1);
-	}
+	if (make_pipe(w->log) < 0)
+		return EX_HOST;
+	w->fds[w->n_fds++] = w->log[1];
+	if (mode(s, w) < 0)
+		return EX_HOST;
 	if (s->in_tty) {
-		child_fds[n_child++] = s->slave;
+		w->fds[w->n_fds++] = s->slave;
 		add_relay(s, 0, s->master, 0);
 		add_relay(s, s->master, s->out_tty || !r->command_mode ? 1 : -1, 0);
 	}
-	rl = add_relay(s, logp[0], r->opt.verbose ? 2 : -1, 1);
+	rl = add_relay(s, w->log[0], r->opt.verbose ? 2 : -1, 1);
 	rl->keep_log = 1;
 	rl->parse = r->kunit;
 	/* the network helpers log to the boot log too */
-	code = net_up(r, logp[1], child_fds, &n_child, cons, &n_cons);
-	if (code) {
-		s->end_code = code;
-		for (int i = 0; i < n_child; i++)
-			if (child_fds[i] != s->slave)
-				close(child_fds[i]);
-		for (int i = 0; i < s->n_relays; i++)
-			if (s->relays[i].in != 0 && s->relays[i].in != s->master)
-				close(s->relays[i].in);
-		close(st[0]);
-		close(st[1]);
-		return failed;
-	}
+	return net_up(r, w->log[1], w->fds, &w->n_fds, w->cons, &w->n_cons);
+}
 
-	argv = rundir_uml_argv(r, cons, n_cons);
-	guard = guard_start(r, argv, child_fds, n_child, st[1], &s->saved, s->in_tty ? 0 : -1);
-	if (guard < 0) {
-		say(r->prog, "cannot start the guest: %s", strerror(errno));
-		return failed;
-	}
-	/* the supervisor keeps only its own ends (the pty slave stays for retries) */
-	for (int i = 0; i < n_child; i++)
-		if (child_fds[i] != s->slave)
-			close(child_fds[i]);
-	close(st[1]);
-	s->boot_deadline = now_ms() + BOOT_WAIT_SECONDS * 1000LL;
-	if (s->end_code >= 0)
-		kill(guard, SIGTERM);
+/* Our ends only: what UML got is closed here (the pty slave stays, for a
+ * retry); with CLOSE_RELAYS the relays' read ends too (a failed wiring). */
+static void close_wiring(struct session *s, struct wiring *w, int close_relays)
+{
+	for (int i = 0; i < w->n_fds; i++)
+		if (w->fds[i] != s->slave)
+			close(w->fds[i]);
+	for (int i = 0; close_relays && i < s->n_relays; i++)
+		if (s->relays[i].in != 0 && s->relays[i].in != s->master)
+			close(s->relays[i].in);
+}
 
+/* Relays until the guard reported and every required relay ended. */
+static void relay_loop(struct session *s, pid_t guard, int status_fd, struct guard_report *report)
+{
+	static const struct guard_report failed = { -1, ENDED };
+	int got_status = 0;
 	for (;;) {
 		struct pollfd pfd[16];
 		struct relay *who[16];
 		int n = 0, open_required = 0;
 		pfd[n].fd = s->sfd, pfd[n].events = POLLIN, who[n++] = NULL;
 		if (!got_status)
-			pfd[n].fd = st[0], pfd[n].events = POLLIN, who[n++] = NULL;
+			pfd[n].fd = status_fd, pfd[n].events = POLLIN, who[n++] = NULL;
 		for (int i = 0; i < s->n_relays; i++) {
 			struct relay *rl = &s->relays[i];
 			if (rl->len && rl->out >= 0)
@@ -472,13 +495,13 @@ static struct guard_report boot_once(struct session *s)
 			if (pfd[i].fd == s->sfd && !rl) {
 				on_signal(s, guard);
 			} else if (!rl) {
-				ssize_t k = read(st[0], &report, sizeof(report));
+				ssize_t k = read(status_fd, report, sizeof(*report));
 				if (k == 0 || (k < 0 && errno != EINTR))
-					got_status = 1, report = failed;	/* the guard itself died */
-				else if (k == (ssize_t)sizeof(report))
+					got_status = 1, *report = failed;	/* the guard itself died */
+				else if (k == (ssize_t)sizeof(*report))
 					got_status = 1;
 				if (got_status)
-					net_down(r);	/* its stderr is the log's: let the log end */
+					net_down(s->r);	/* its stderr is the log's: let the log end */
 			} else if (pfd[i].events & POLLOUT) {
 				int code = relay_write(s, rl, 0);
 				if (code)
@@ -489,7 +512,12 @@ static struct guard_report boot_once(struct session *s)
 		}
 		on_deadline(s, guard);
 	}
-	/* what the guest wrote last, and the terminal's pending output */
+}
+
+/* What the guest wrote last, and the terminal's pending output; then the
+ * relays' descriptors are closed. */
+static void drain(struct session *s)
+{
 	for (int i = 0; i < s->n_relays; i++) {
 		struct relay *rl = &s->relays[i];
 		if (rl->in == s->master) {
@@ -503,6 +531,41 @@ static struct guard_report boot_once(struct session *s)
 		if (rl->out > 2 && rl->out != s->master)
 			close(rl->out);
 	}
+}
+
+/* One boot: the guard with UML below it, relayed until both are gone.
+ * Returns the guard's report (wait status -1 if unknown). */
+static struct guard_report boot_once(struct session *s)
+{
+	struct run *r = s->r;
+	struct wiring w;
+	struct guard_report report = { -1, ENDED }, failed = { -1, ENDED };
+	int st[2], code;
+	pid_t guard;
+
+	if (make_pipe(st) < 0)
+		return failed;
+	code = wire(s, &w);
+	if (code) {
+		s->end_code = code;
+		close_wiring(s, &w, 1);
+		close(st[0]);
+		close(st[1]);
+		return failed;
+	}
+	guard = guard_start(r, rundir_uml_argv(r, w.cons, w.n_cons), w.fds, w.n_fds, st[1], &s->saved,
+			    s->in_tty ? 0 : -1);
+	if (guard < 0) {
+		say(r->prog, "cannot start the guest: %s", strerror(errno));
+		return failed;
+	}
+	close_wiring(s, &w, 0);
+	close(st[1]);
+	s->boot_deadline = now_ms() + BOOT_WAIT_SECONDS * 1000LL;
+	if (s->end_code >= 0)
+		kill(guard, SIGTERM);
+	relay_loop(s, guard, st[0], &report);
+	drain(s);
 	close(st[0]);
 	while (waitpid(guard, NULL, 0) < 0 && errno == EINTR)
 		;

@@ -16,7 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "agent-proto.h"
+#include "../agent-proto.h"
 #include "init-agent.h"
 
 #define STDIN_LIMIT (32 << 20)	/* bytes held for a command that does not read */
