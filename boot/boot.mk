@@ -22,12 +22,15 @@ $(GUEST_INIT): $(wildcard $(TOPDIR)/boot/guest/*.c $(TOPDIR)/boot/guest/*.h) $(T
 
 # Static, so the bundle needs no C library of the host's for it.
 RUNTIME := $(BUILD_DIR)/runtime/umlkit-run
-RUNTIME_SRCS := $(filter-out %/fuzz.c,$(wildcard $(TOPDIR)/boot/run/*.c))
+RUNTIME_SRCS := $(filter-out %/fuzz.c,$(wildcard $(TOPDIR)/boot/run/*.c)) $(HOSTLIB_SRCS)
+RUNTIME_HDRS := $(wildcard $(TOPDIR)/boot/run/*.h) $(TOPDIR)/boot/agent-proto.h $(HOSTLIB_HDRS)
 RUNTIME_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -static -s
+# an out-of-memory runtime is a host that cannot run the guest (121)
+RUNTIME_DEFS := -DHOSTLIB_OOM_STATUS=121
 
 quiet_cmd_runtime = runtime: build
-      cmd_runtime = $(call write-then-rename,$(HOST_CC) $(RUNTIME_CFLAGS) -o $@.tmp $(RUNTIME_SRCS))
-$(RUNTIME): $(RUNTIME_SRCS) $(wildcard $(TOPDIR)/boot/run/*.h) $(TOPDIR)/boot/agent-proto.h FORCE
+      cmd_runtime = $(call write-then-rename,$(HOST_CC) $(RUNTIME_CFLAGS) $(RUNTIME_DEFS) -o $@.tmp $(RUNTIME_SRCS))
+$(RUNTIME): $(RUNTIME_SRCS) $(RUNTIME_HDRS) FORCE
 	$(call if_changed,runtime)
 
 .PHONY: runtime
@@ -37,8 +40,7 @@ runtime: $(RUNTIME)
 # network options, lab.conf and lab.dep, KTAP with its printers and reports)
 RUNTIME_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-runtime
 # the runtime's own sources, less its main: the fuzzer's list is the program's
-$(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(filter-out %/main.c,$(RUNTIME_SRCS)) \
-		$(wildcard $(TOPDIR)/boot/run/*.h) $(TOPDIR)/boot/agent-proto.h
+$(RUNTIME_FUZZER): $(TOPDIR)/boot/run/fuzz.c $(filter-out %/main.c,$(RUNTIME_SRCS)) $(RUNTIME_HDRS)
 	$(call MESSAGE,runtime: build fuzzer)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)

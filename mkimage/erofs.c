@@ -161,7 +161,7 @@ int erofs_session(const char *list_path, char **command)
 {
 	struct buf list = { 0 };
 	size_t off = 0;
-	if (read_file(list_path, &list) < 0)
+	if (buf_read_file(list_path, &list) < 0)
 		return error("%s: %s", list_path, strerror(errno)), 1;
 	while (off < list.len) {
 		const char *path = list.data + off, *name, *value;

@@ -68,18 +68,6 @@ static void list_formats(void)
 	}
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Make's syntax: escape spaces, '#' and '$'. */
 static void add_dep_name(struct buf *b, const char *s)
 {
 	for (; *s; s++) {

@@ -27,8 +27,9 @@ MKIMAGE_ASAN := $(BUILD_DIR)/host-asan/mkimage
 
 MKIMAGE_ASAN_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer
 
-# $(call mkimage-objs,DIR)
-mkimage-objs = $(patsubst $(TOPDIR)/mkimage/%.c,$(1)/%.o,$(MKIMAGE_SRCS))
+# $(call mkimage-objs,DIR): its own objects and the host library's
+mkimage-objs = $(patsubst $(TOPDIR)/mkimage/%.c,$(1)/%.o,$(MKIMAGE_SRCS)) \
+	$(patsubst $(TOPDIR)/support/lib/%.c,$(1)/lib-%.o,$(HOSTLIB_SRCS))
 
 quiet_cmd_mkimage_cc = mkimage: compile $(notdir $<)
       cmd_mkimage_cc = $(HOST_CC) $(MKIMAGE_CFLAGS) $(MKIMAGE_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
@@ -37,6 +38,13 @@ $(BUILD_DIR)/host/%.o: $(TOPDIR)/mkimage/%.c FORCE
 
 $(BUILD_DIR)/host-asan/%.o: MKIMAGE_EXTRA_CFLAGS = $(MKIMAGE_ASAN_FLAGS)
 $(BUILD_DIR)/host-asan/%.o: $(TOPDIR)/mkimage/%.c FORCE
+	$(call if_changed,mkimage_cc)
+
+$(BUILD_DIR)/host/lib-%.o: $(TOPDIR)/support/lib/%.c FORCE
+	$(call if_changed,mkimage_cc)
+
+$(BUILD_DIR)/host-asan/lib-%.o: MKIMAGE_EXTRA_CFLAGS = $(MKIMAGE_ASAN_FLAGS)
+$(BUILD_DIR)/host-asan/lib-%.o: $(TOPDIR)/support/lib/%.c FORCE
 	$(call if_changed,mkimage_cc)
 
 quiet_cmd_mkimage_link = mkimage: build$(if $(MKIMAGE_EXTRA_CFLAGS), with ASan/UBSan)
@@ -57,10 +65,10 @@ mkimage: $(MKIMAGE)
 # Fuzzing the recipe parser with libFuzzer (clang).
 FUZZ_SECONDS ?= 60
 MKIMAGE_FUZZER := $(BUILD_DIR)/host-fuzz/fuzz-recipe
-$(MKIMAGE_FUZZER): $(TOPDIR)/mkimage/fuzz.c $(filter-out %/main.c,$(MKIMAGE_SRCS))
+$(MKIMAGE_FUZZER): $(TOPDIR)/mkimage/fuzz.c $(filter-out %/main.c,$(MKIMAGE_SRCS)) $(HOSTLIB_SRCS)
 	$(call MESSAGE,mkimage: build fuzzer)
 	$(Q)mkdir -p $(@D)
-	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(MKIMAGE_LIBS)
+	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^) $(MKIMAGE_LIBS)
 
 .PHONY: fuzz-recipe
 fuzz-recipe: $(MKIMAGE_FUZZER)

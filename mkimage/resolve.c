@@ -652,7 +652,7 @@ int resolve_recipe(struct resolver *r, const char *path, const struct origin *at
 	if (r->includes.count >= MAX_INCLUDE_DEPTH)
 		return error_at(at, "include '%s': includes nest deeper than %d", path,
 				MAX_INCLUDE_DEPTH);
-	if (read_file(path, &text) < 0 || !realpath(path, real)) {
+	if (buf_read_file(path, &text) < 0 || !realpath(path, real)) {
 		rc = error_at(at, "recipe '%s': %s", path,
 			      errno == EINVAL ? "not a regular file" : strerror(errno));
 		buf_free(&text);

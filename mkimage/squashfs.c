@@ -43,7 +43,7 @@ int write_squashfs(const struct image *img, const struct image_opts *o)
 		close(log_fd);
 	if (rc < 0 && pid > 0) {
 		struct buf text = { 0 };
-		if (read_file(log, &text) == 0 && text.len)
+		if (buf_read_file(log, &text) == 0 && text.len)
 			fprintf(stderr, "%s", text.data);
 		buf_free(&text);
 		error("tar2sqfs failed on %s (Debian package squashfs-tools-ng)", o->out);

@@ -5,17 +5,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../support/lib/hostlib.h"
+
 /* Where something was declared, for "mkimage: FILE:LINE: message". */
 struct origin {
 	const char *file;
 	int line;
 };
 
-void *xmalloc(size_t size);
-void *xcalloc(size_t count, size_t size);
-void *xrealloc(void *ptr, size_t size);
-char *xstrdup(const char *s);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print "mkimage: FILE:LINE: message" (or "mkimage: message" without an
  * origin) to stderr. Always returns -1 so callers can "return error(...)". */
@@ -36,13 +33,8 @@ void buf_free(struct buf *b);
 /* Open a regular file for reading without blocking on a FIFO; -1 with
  * errno set (EINVAL: not a regular file). */
 int open_regular(const char *path);
-/* Read a whole regular file; returns -1 with errno set on failure. */
-int read_file(const char *path, struct buf *out);
-/* Write all of len bytes, retrying on EINTR and short writes. */
-int write_all(int fd, const void *data, size_t len);
-
-/* Parse "123", "64K", "100M", "2G" into bytes. */
-int parse_size(const char *s, unsigned long long *out);
+/* A whole regular file appended to *OUT; -1 with errno set on failure. */
+int buf_read_file(const char *path, struct buf *out);
 
 /* Directory part of a path ("." if none), newly allocated. */
 char *dir_of(const char *path);

@@ -34,3 +34,8 @@ check-host:
 	@missing='$(strip $(host-tools-missing))'; \
 	for p in $$missing; do echo "missing: $${p%%:*} (Debian package $${p#*:})"; done; \
 	test -z "$$missing" && echo "all host tools present"
+
+# The host library that mkimage, the runtime and the unit tests share
+# (support/lib/hostlib.h): built into each, never installed.
+HOSTLIB_SRCS := $(wildcard $(TOPDIR)/support/lib/*.c)
+HOSTLIB_HDRS := $(TOPDIR)/support/lib/hostlib.h

@@ -18,14 +18,14 @@ UNIT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -g -O1 -fsanitize=add
 # each is linked with its program's sources, less their main (the same
 # lists the programs are built from)
 unit-srcs-runtime := $(filter-out %/main.c,$(RUNTIME_SRCS))
-unit-srcs-mkimage := $(filter-out %/main.c,$(MKIMAGE_SRCS))
+unit-srcs-mkimage := $(filter-out %/main.c,$(MKIMAGE_SRCS)) $(HOSTLIB_SRCS)
 unit-srcs.ktap := $(unit-srcs-runtime)
 unit-srcs.labconf := $(unit-srcs-runtime)
 unit-srcs.options := $(unit-srcs-runtime)
 unit-srcs.agentlink := $(unit-srcs-runtime)
 unit-srcs.recipe := $(unit-srcs-mkimage)
 unit-libs.recipe := $(MKIMAGE_LIBS)
-UNIT_HEADERS := $(TOPDIR)/tests/unit/unit.h $(wildcard $(TOPDIR)/boot/run/*.h $(TOPDIR)/mkimage/*.h) \
+UNIT_HEADERS := $(TOPDIR)/tests/unit/unit.h $(wildcard $(TOPDIR)/boot/run/*.h $(TOPDIR)/mkimage/*.h) $(HOSTLIB_HDRS) \
 	$(TOPDIR)/boot/agent-proto.h $(TOPDIR)/mkimage/formats.def
 
 quiet_cmd_unit = unit: build $(notdir $@)

@@ -199,7 +199,7 @@ static char *entry_name(const char *path)
 {
 	char *conf_path = xasprintf("%s/bundle.conf", path), *name;
 	struct bundle_conf conf;
-	char *data = read_file(conf_path, CONF_MAX, NULL);
+	char *data = read_file_nofollow(conf_path, CONF_MAX, NULL);
 	free(conf_path);
 	if (!data)
 		return xstrdup("");

@@ -45,7 +45,7 @@ void conf_parse(char *data, struct bundle_conf *conf)
 
 int conf_read(const char *path, struct bundle_conf *conf)
 {
-	char *data = read_file(path, CONF_MAX, NULL);
+	char *data = read_file_nofollow(path, CONF_MAX, NULL);
 	if (!data)
 		return -1;
 	conf_parse(data, conf);

@@ -111,7 +111,18 @@ static int rseq_off(void)
 	return rc;
 }
 
-static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_child_fds, int log_fd)
+/* The step that failed, and its errno, to the guard (a close-on-exec
+ * pipe: a kernel that started closes it with nothing said). */
+static void __attribute__((noreturn)) not_started(int report_fd, int step)
+{
+	int said[2] = { step, errno };
+	while (write(report_fd, said, sizeof(said)) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_child_fds, int log_fd,
+		     int report_fd)
 {
 	sigset_t none;
 	int null = open("/dev/null", O_RDWR);
@@ -119,30 +130,25 @@ static void exec_uml(struct run *r, char **argv, const int *child_fds, int n_chi
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || null < 0)
-		_exit(127);
+		not_started(report_fd, START_SETUP);
 	/* UML's own messages (tmpfs warnings, early errors) go to the log */
 	if (dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
-		_exit(127);
+		not_started(report_fd, START_SETUP);
 	for (int i = 0; i < n_child_fds; i++) {
 		int flags = fcntl(child_fds[i], F_GETFD);
 		if (flags < 0 || fcntl(child_fds[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)
-			_exit(127);
+			not_started(report_fd, START_SETUP);
 	}
 	/* UML's memory file: in the run directory, the one place it may write */
 	if (setenv("TMPDIR", r->dir, 1) < 0 || rseq_off() < 0)
-		_exit(127);
+		not_started(report_fd, START_SETUP);
 	pin_cpu(r);
-	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() > 0 && sandbox_apply(r) < 0) {
-		dprintf(2, "umlkit-run: cannot confine the kernel with Landlock: %s\n", strerror(errno));
-		_exit(126);
-	}
-	if (r->opt.sandbox != SANDBOX_OFF && seccomp_apply() < 0) {
-		dprintf(2, "umlkit-run: cannot set the kernel's seccomp filter: %s\n", strerror(errno));
-		_exit(126);
-	}
+	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() > 0 && sandbox_apply(r) < 0)
+		not_started(report_fd, START_LANDLOCK);
+	if (r->opt.sandbox != SANDBOX_OFF && seccomp_apply() < 0)
+		not_started(report_fd, START_SECCOMP);
 	execv(argv[0], argv);
-	dprintf(2, "umlkit-run: cannot run the kernel %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	not_started(report_fd, START_EXEC);
 }
 
 struct cpu_count {
@@ -238,9 +244,10 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 		       int status_fd, const struct termios *saved, int tty_fd, pid_t supervisor)
 {
 	sigset_t set;
-	struct guard_report report = { 0, ENDED };
+	struct guard_report report = { 0, ENDED, 0, 0 };
 	struct timespec tick = { 1, 0 };
-	int uml_done = 0, sig, null, limited = r->opt.cpu_limit || r->opt.disk_limit;
+	int uml_done = 0, sig, null, limited = r->opt.cpu_limit || r->opt.disk_limit, started[2], said[2];
+	ssize_t n;
 	pid_t self = getpid(), uml;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -252,11 +259,22 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 
+	if (pipe2(started, O_CLOEXEC) < 0)
+		_exit(127);
 	uml = fork();
 	if (uml < 0)
 		_exit(127);
 	if (uml == 0)
-		exec_uml(r, argv, child_fds, n_child_fds, child_fds[0]);
+		exec_uml(r, argv, child_fds, n_child_fds, child_fds[0], started[1]);
+	close(started[1]);
+	while ((n = read(started[0], said, sizeof(said))) < 0 && errno == EINTR)
+		;
+	close(started[0]);
+	if (n == (ssize_t)sizeof(said)) {
+		report.reason = NOT_STARTED;
+		report.step = said[0];
+		report.err = said[1];
+	}
 	/* the guard keeps no descriptor the guest's streams could wait on */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {

@@ -36,7 +36,7 @@ struct lab *lab_load(struct run *r, const char *instance)
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
 	char *conf_path = xasprintf("%s/lab/lab.conf", instance), *dep_path = xasprintf("%s/lab/lab.dep", instance);
-	char *conf = read_file(conf_path, CONF_MAX, NULL), *dep = read_file(dep_path, CONF_MAX, NULL);
+	char *conf = read_file_nofollow(conf_path, CONF_MAX, NULL), *dep = read_file_nofollow(dep_path, CONF_MAX, NULL);
 	if (!conf) {
 		say(r->prog, "cannot read %s: %s", conf_path, strerror(errno));
 		return NULL;
@@ -92,7 +92,7 @@ static int machine_alive(const char *inst, const char *name)
 
 static char *machine_state(const char *inst, const char *name)
 {
-	char *path = xasprintf("%s/%s.state", inst, name), *state = read_file(path, GUEST_FILE_MAX, NULL);
+	char *path = xasprintf("%s/%s.state", inst, name), *state = read_file_nofollow(path, GUEST_FILE_MAX, NULL);
 	free(path);
 	if (state)
 		state[strcspn(state, "\n")] = '\0';
@@ -205,7 +205,7 @@ static int start_machines(struct run *r, const char *inst, const struct lab *lab
 				    m->name);
 				failed = 1;
 			} else {
-				char *log = xasprintf("%s/%s.log", inst, m->name), *text = read_file(log, LOG_SHOW_MAX, NULL);
+				char *log = xasprintf("%s/%s.log", inst, m->name), *text = read_file_nofollow(log, LOG_SHOW_MAX, NULL);
 				say(r->prog, "%s did not come up%s%s", m->name, text && *text ? ":\n" : "",
 				    text ? text : "");
 				failed = 1;
@@ -369,7 +369,7 @@ static int lab_stop(struct run *r, const char *inst)
 	for (int t = 0; t < STOP_SECONDS * 50 && any_alive(inst); t++)
 		usleep(20000);
 	for (int i = 0; lab && i < lab->n_machines && any_alive(inst); i++) {
-		char *path = xasprintf("%s/%s.pid", inst, lab->machines[i].name), *pid = read_file(path, GUEST_FILE_MAX, NULL);
+		char *path = xasprintf("%s/%s.pid", inst, lab->machines[i].name), *pid = read_file_nofollow(path, GUEST_FILE_MAX, NULL);
 		if (pid && machine_alive(inst, lab->machines[i].name))
 			kill(atoi(pid), SIGKILL);
 		free(path);
@@ -468,7 +468,7 @@ int lab_check(const char *dir, char **images)
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
 	char *conf_path = xasprintf("%s/lab.conf", dir), *dep_path = xasprintf("%s/lab.dep", dir);
-	char *conf = read_file(conf_path, CONF_MAX, NULL), *dep = read_file(dep_path, CONF_MAX, NULL), name[33] = "";
+	char *conf = read_file_nofollow(conf_path, CONF_MAX, NULL), *dep = read_file_nofollow(dep_path, CONF_MAX, NULL), name[33] = "";
 	const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
 	size_t k = 0;
 	if (!conf) {
@@ -505,7 +505,7 @@ int lab_images(const char *dir)
 {
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
-	char *conf_path = xasprintf("%s/lab.conf", dir), *conf = read_file(conf_path, CONF_MAX, NULL);
+	char *conf_path = xasprintf("%s/lab.conf", dir), *conf = read_file_nofollow(conf_path, CONF_MAX, NULL);
 	if (!conf || lab_parse_conf(conf, conf_path, lab, d) < 0)
 		return 2;	/* --lab-check says why */
 	printf("LAB_IMAGE_NAMES :=");

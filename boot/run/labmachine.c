@@ -337,7 +337,7 @@ static void console_read(struct machine *m)
 
 static void check_startup(struct machine *m)
 {
-	char *path = xasprintf("%s/startup", m->r->dir), *code = read_file(path, GUEST_FILE_MAX, NULL);
+	char *path = xasprintf("%s/startup", m->r->dir), *code = read_file_nofollow(path, GUEST_FILE_MAX, NULL);
 	free(path);
 	if (!code)
 		return;

@@ -33,12 +33,6 @@
 #define NAT_DNS "10.0.2.3"
 #define SOCKET_BUFFER (1 << 20)	/* the host clamps it to net.core.wmem_max */
 
-static int usage_error(const char *prog, const char *opt, const char *val, const char *why)
-{
-	say(prog, "%s '%s': %s", opt, val, why);
-	return -1;
-}
-
 int net_set_mode(struct options *opt, char *val, const char *prog)
 {
 	if (!strcmp(val, "user"))
@@ -46,7 +40,7 @@ int net_set_mode(struct options *opt, char *val, const char *prog)
 	else if (!strcmp(val, "none"))
 		opt->net = NET_NONE;
 	else
-		return usage_error(prog, "--net", val, "use user (NAT to the host) or none");
+		return usage_error(prog, "%s '%s': %s", "--net", val, "use user (NAT to the host) or none");
 	return 0;
 }
 
@@ -90,10 +84,10 @@ int net_add_forward(struct options *opt, char *val, const char *prog)
 {
 	char *spec = normalize_forward(val);
 	if (!spec)
-		return usage_error(prog, "--forward", val,
+		return usage_error(prog, "%s '%s': %s", "--forward", val,
 				   "use [tcp:|udp:][HOSTADDR:]HOSTPORT:GUESTPORT, such as 8080:80 or udp:5353:53");
 	if (opt->n_forwards == MAX_FORWARDS)
-		return usage_error(prog, "--forward", val, "at most 16 forwards");
+		return usage_error(prog, "%s '%s': %s", "--forward", val, "at most 16 forwards");
 	opt->forwards[opt->n_forwards++] = spec;
 	return 0;
 }
@@ -109,9 +103,9 @@ static int valid_switch_name(const char *name)
 int net_add_switch(struct options *opt, char *val, const char *prog)
 {
 	if (!valid_switch_name(val))
-		return usage_error(prog, "--switch", val, "a name of letters, digits, '.', '_' and '-' (64 at most)");
+		return usage_error(prog, "%s '%s': %s", "--switch", val, "a name of letters, digits, '.', '_' and '-' (64 at most)");
 	if (opt->n_switches == MAX_SWITCHES)
-		return usage_error(prog, "--switch", val, "at most 8 switches");
+		return usage_error(prog, "%s '%s': %s", "--switch", val, "at most 8 switches");
 	opt->switches[opt->n_switches++] = (struct net_switch){ val, NULL };
 	return 0;
 }
@@ -134,9 +128,9 @@ static int valid_cidr(const char *s)
 int net_set_ip(struct options *opt, char *val, const char *prog)
 {
 	if (!opt->n_switches)
-		return usage_error(prog, "--ip", val, "give it after the --switch it is for");
+		return usage_error(prog, "%s '%s': %s", "--ip", val, "give it after the --switch it is for");
 	if (!valid_cidr(val))
-		return usage_error(prog, "--ip", val, "use ADDR/PREFIX, such as 192.168.10.1/24");
+		return usage_error(prog, "%s '%s': %s", "--ip", val, "use ADDR/PREFIX, such as 192.168.10.1/24");
 	opt->switches[opt->n_switches - 1].ip = val;
 	return 0;
 }

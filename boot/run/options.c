@@ -19,43 +19,6 @@
 
 typedef int setter(struct options *opt, char *val, const char *prog);
 
-static int usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* One line saying what is wrong with the options; -1. */
-static int usage_error(const char *prog, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	say(prog, "%s", msg);
-	return -1;
-}
-
-/* "256M", "1G", "65536K", "1073741824": bytes. */
-int parse_size(const char *s, unsigned long long *bytes)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (*end || v > (~0ULL >> shift))
-		return -1;
-	*bytes = v << shift;
-	return 0;
-}
-
 static int set_action(struct options *opt, const char *action)
 {
 	opt->action = action;

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <termios.h>
 
+#include "../../support/lib/hostlib.h"
+
 /* Exit statuses of the runtime itself (a command's own passes through). */
 enum {
 	EX_CORRUPT = 120,	/* the bundle or its cache is corrupt */
@@ -84,11 +86,15 @@ enum sandbox_mode { SANDBOX_AUTO, SANDBOX_STRICT, SANDBOX_OFF };
 enum { CPU_AUTO = -1, CPU_ALL = -2 };
 
 /* why the guard ended the guest, besides the guest's own end */
-enum guard_reason { ENDED, CPU_LIMIT, DISK_LIMIT };
+enum guard_reason { ENDED, CPU_LIMIT, DISK_LIMIT, NOT_STARTED };
+
+/* why the kernel did not start (reason NOT_STARTED), with an errno */
+enum start_step { START_SETUP = 1, START_LANDLOCK, START_SECCOMP, START_EXEC };
 
 struct guard_report {
 	int wait_status;	/* UML's, as waitpid gives it */
 	int reason;		/* enum guard_reason */
+	int step, err;		/* NOT_STARTED: enum start_step, errno */
 };
 
 struct options {
@@ -138,16 +144,8 @@ struct run {
 	struct net net;
 };
 
-/* util.c */
-void say(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void die(int code, const char *prog, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
-char *xstrdup(const char *s);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void *xcalloc(size_t n, size_t size);
+/* util.c (and the host library, support/lib/hostlib.h) */
 int write_file(const char *path, const void *data, size_t len);
-char *read_file(const char *path, size_t max, size_t *len);
-int remove_tree(const char *path);
 int copy_sparse(const char *from, const char *to);
 int path_is_plain(const char *path);
 int private_dir(const char *prog, const char *name, char *dir, size_t size);
@@ -160,7 +158,6 @@ int conf_read(const char *path, struct bundle_conf *conf);
 int options_parse(int argc, char **argv, struct options *opt, const struct bundle_conf *conf,
 		  const char *prog);
 void options_usage(const struct bundle_conf *conf, const char *prog);
-int parse_size(const char *s, unsigned long long *bytes);
 int split_words(char *s, char **words, int max);
 
 /* cache.c */

@@ -467,7 +467,7 @@ static void close_wiring(struct session *s, struct wiring *w, int close_relays)
 /* Relays until the guard reported and every required relay ended. */
 static void relay_loop(struct session *s, pid_t guard, int status_fd, struct guard_report *report)
 {
-	static const struct guard_report failed = { -1, ENDED };
+	static const struct guard_report failed = { -1, ENDED, 0, 0 };
 	int got_status = 0;
 	for (;;) {
 		struct pollfd pfd[16];
@@ -539,7 +539,7 @@ static struct guard_report boot_once(struct session *s)
 {
 	struct run *r = s->r;
 	struct wiring w;
-	struct guard_report report = { -1, ENDED }, failed = { -1, ENDED };
+	struct guard_report report = { -1, ENDED, 0, 0 }, failed = { -1, ENDED, 0, 0 };
 	int st[2], code;
 	pid_t guard;
 
@@ -574,21 +574,39 @@ static struct guard_report boot_once(struct session *s)
 	return report;
 }
 
-static int guest_status(struct session *s, int status)
+/* The kernel never started: the guard's report says which step failed. */
+static int not_started(struct session *s, const struct guard_report *report)
 {
-	char *path = xasprintf("%s/status", s->r->dir), *text = read_file(path, GUEST_FILE_MAX, NULL);
-	int code = -1;
+	static const char *const steps[] = { "", "cannot set up the kernel's process",
+		"cannot confine the kernel with Landlock", "cannot set the kernel's seccomp filter",
+		"cannot run the kernel" };
+	/* a dynamic kernel on a host without its ELF interpreter */
+	if (report->step == START_EXEC && report->err == ENOENT) {
+		say(s->r->prog, "this host cannot run the bundled kernel: it is linked dynamically and needs "
+		    "glibc 2.34 or later on the host");
+		return EX_HOST;
+	}
+	say(s->r->prog, "%s: %s", report->step > 0 && report->step <= START_EXEC ? steps[report->step] : "?",
+	    strerror(report->err));
+	return EX_HOST;
+}
+
+static int guest_status(struct session *s, const struct guard_report *report)
+{
+	char *path = xasprintf("%s/status", s->r->dir), *text = read_file_nofollow(path, GUEST_FILE_MAX, NULL);
+	int code = -1, status = report->wait_status;
 	free(path);
 	if (text && *text)
 		code = atoi(text);
 	free(text);
 	if (code >= 0)
 		return code;
+	if (report->reason == NOT_STARTED)
+		return not_started(s, report);
 	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	/* exec failed (no ELF interpreter), or the loader refused the C library */
-	if (memmem(s->log.buf, s->log.len, "cannot run the kernel", 21) ||
-	    memmem(s->log.buf, s->log.len, "version `GLIBC_", 15)) {
+	/* the dynamic loader refused the host's C library (its own message) */
+	if (memmem(s->log.buf, s->log.len, "version `GLIBC_", 15)) {
 		say(s->r->prog, "this host cannot run the bundled kernel: it is linked dynamically and needs "
 		    "glibc 2.34 or later on the host%s", s->r->opt.verbose ? "" : "; its loader said:");
 		if (!s->r->opt.verbose)
@@ -649,7 +667,7 @@ int supervise(struct run *r)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
 	sigset_t old;
-	struct guard_report report = { -1, ENDED };
+	struct guard_report report = { -1, ENDED, 0, 0 };
 	int code;
 
 	s->r = r;
@@ -707,7 +725,7 @@ int supervise(struct run *r)
 		say(r->prog, "the guest kernel hung before starting init, %d times", BOOT_ATTEMPTS);
 		code = EX_CRASH;
 	} else
-		code = guest_status(s, report.wait_status);
+		code = guest_status(s, &report);
 	if (r->kunit || r->opt.junit || r->opt.json)
 		code = finish_results(s, code);
 	sigprocmask(SIG_SETMASK, &old, NULL);

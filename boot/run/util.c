@@ -1,4 +1,4 @@
-/* Messages, allocation and file helpers. */
+/* The runtime's own file helpers (the shared ones: support/lib). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,67 +11,6 @@
 #include <unistd.h>
 
 #include "run.h"
-
-static void vsay(const char *prog, const char *fmt, va_list ap)
-{
-	char line[4096];
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n < 0)
-		return;
-	dprintf(2, "%s: %s\n", prog, line);
-}
-
-void say(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsay(prog, fmt, ap);
-	va_end(ap);
-}
-
-void die(int code, const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsay(prog, fmt, ap);
-	va_end(ap);
-	exit(code);
-}
-
-static void oom(void)
-{
-	dprintf(2, "umlkit-run: out of memory\n");
-	exit(EX_HOST);
-}
-
-char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-	if (!d)
-		oom();
-	return d;
-}
-
-char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		oom();
-	return s;
-}
-
-void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-	if (!p)
-		oom();
-	return p;
-}
 
 /* Write DATA to PATH (created 0600); -1 with errno on failure. */
 int write_file(const char *path, const void *data, size_t len)
@@ -94,73 +33,6 @@ int write_file(const char *path, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return close(fd);
-}
-
-/* The file's first MAX bytes at most, NUL-terminated; NULL with errno when
- * unreadable or not a regular file. Many files read here are the guest's
- * (the run directory is its hostfs root): a FIFO it left there must not
- * block the runtime, nor a huge sparse file fill its memory. */
-char *read_file(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-	size_t size = 0, cap = 4096;
-	struct stat st;
-	char *data;
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	data = xcalloc(1, cap);
-	while (size < max) {
-		ssize_t n;
-		if (size + 1 >= cap) {
-			char *bigger = realloc(data, cap *= 2);
-			if (!bigger)
-				oom();
-			data = bigger;
-		}
-		n = read(fd, data + size, (cap - size - 1 < max - size ? cap - size - 1 : max - size));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(data);
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		size += (size_t)n;
-	}
-	close(fd);
-	data[size] = '\0';
-	if (len)
-		*len = size;
-	return data;
-}
-
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf PATH, never following symlinks. */
-int remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 /* Copy FROM to TO keeping holes (data disks are mostly holes): written
