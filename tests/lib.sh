@@ -42,6 +42,23 @@ umlkit_make() {
 	make -C "$TOPDIR" --no-print-directory "$@" >"$SCRATCH/make.log" 2>&1
 }
 
+# prebuilt_config DIR [KEY=VALUE...]: a configuration in DIR that reuses
+# the kernel built for the tests, with the settings given (each replaces
+# its key); CONFIG_NAME=NAME_defconfig picks another shipped one.
+prebuilt_config() {
+	O_DIR=$1
+	umlkit_make O="$1" "${CONFIG_NAME:-defconfig}" || fail "defconfig"
+	sed -i -e 's/^UMLKIT_KERNEL_FROM_TARBALL=y/# UMLKIT_KERNEL_FROM_TARBALL is not set/' \
+		-e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_KERNEL_PATCHES=/d' "$1/.config"
+	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$KERNEL" >>"$1/.config"
+	shift
+	for line in "$@"; do
+		sed -i "/^${line%%=*}=/d; /^# ${line%%=*} is not set/d" "$O_DIR/.config"
+		printf '%s\n' "$line" >>"$O_DIR/.config"
+	done
+	umlkit_make O="$O_DIR" olddefconfig || fail "olddefconfig"
+}
+
 # FILE without the notice boot.sh prints when its watchdog retries a boot
 # that hung before init (see boot/run/supervise.c): that retry is boot.sh doing
 # its job, so tests that check stderr ignore that notice and nothing else.

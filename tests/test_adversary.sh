@@ -68,11 +68,8 @@ test_a_bundle_swapped_during_the_first_run_never_runs_unsigned_code() {
 	# the attacker's file: alice's header, signature and digest, over the
 	# payload of another build (its guest says "mallory")
 	o=$SCRATCH/mallory
-	umlkit_make O="$o" defconfig
-	sed -i -e 's/^UMLKIT_KERNEL_FROM_TARBALL=y/# UMLKIT_KERNEL_FROM_TARBALL is not set/' \
-		-e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_KERNEL_PATCHES=/d' -e '/^UMLKIT_HOSTNAME=/d' "$o/.config"
-	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\nUMLKIT_HOSTNAME="mallory"\n' "$KERNEL" >>"$o/.config"
-	umlkit_make O="$o" olddefconfig && umlkit_make O="$o" || fail "the other build: $(tail -3 "$SCRATCH/make.log")"
+	prebuilt_config "$o" 'UMLKIT_HOSTNAME="mallory"'
+	umlkit_make O="$o" || fail "the other build: $(tail -3 "$SCRATCH/make.log")"
 	offset() { sed -n 's/^payload_offset=\([0-9]*\).*/\1/p' "$1" | head -n 1; }
 	{ head -c "$(offset "$SCRATCH/race/good")" "$SCRATCH/race/good"
 	  tail -c +$(($(offset "$o/images/boot.sh") + 1)) "$o/images/boot.sh"; } >"$SCRATCH/race/bad"
@@ -179,15 +176,11 @@ test_a_hostile_hostname_setting_is_refused_with_its_name() {
 
 test_a_kernel_command_line_with_quotes_reaches_the_bundle_as_written() {
 	o=$SCRATCH/cmdline
-	umlkit_make O="$o" defconfig
-	sed -i -e 's/^UMLKIT_KERNEL_FROM_TARBALL=y/# UMLKIT_KERNEL_FROM_TARBALL is not set/' \
-		-e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_KERNEL_PATCHES=/d' -e '/^UMLKIT_BOOT_CMDLINE=/d' "$o/.config"
-	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$KERNEL" >>"$o/.config"
 	# as written, and as .config writes it (a quote and a backslash escaped)
 	wanted="a#b='\$(touch $SCRATCH/pwned3)' c=\`touch $SCRATCH/pwned4\` d=\\\"e\""
 	printf '%s\n' "$wanted" >"$SCRATCH/wanted"
-	printf 'UMLKIT_BOOT_CMDLINE="%s"\n' "$(printf '%s' "$wanted" | sed 's/[\\"]/\\&/g')" >>"$o/.config"
-	umlkit_make O="$o" olddefconfig && umlkit_make O="$o"
+	prebuilt_config "$o" "UMLKIT_BOOT_CMDLINE=\"$(printf '%s' "$wanted" | sed 's/[\\"]/\\&/g')\""
+	umlkit_make O="$o"
 	assertEquals "builds: $(tail -3 "$SCRATCH/make.log")" 0 $?
 	assertFalse "nothing ran" "[ -e '$SCRATCH/pwned3' ] || [ -e '$SCRATCH/pwned4' ]"
 	"$o/images/boot.sh" --info | sed -n 's/^cmdline: *//p' >"$SCRATCH/got"

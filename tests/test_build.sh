@@ -2,20 +2,14 @@
 # The build pipeline: errors for bad input, exact dependencies, no root.
 . "$TOPDIR/tests/lib.sh"
 
-# A configuration that reuses the kernel built for the tests
-# (CONFIG_NAME=NAME_defconfig picks another shipped configuration).
-prebuilt_config() {
-	O_DIR=$1
-	umlkit_make O="$1" "${CONFIG_NAME:-defconfig}" || fail "defconfig"
-	sed -i -e 's/^UMLKIT_KERNEL_FROM_TARBALL=y/# UMLKIT_KERNEL_FROM_TARBALL is not set/' \
-		-e '/^UMLKIT_KERNEL_TARBALL=/d' -e '/^UMLKIT_KERNEL_PATCHES=/d' "$1/.config"
-	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$KERNEL" >>"$1/.config"
-	shift
-	for line in "$@"; do
-		sed -i "/^${line%%=*}=/d; /^# ${line%%=*} is not set/d" "$O_DIR/.config"
-		echo "$line" >>"$O_DIR/.config"
-	done
-	umlkit_make O="$O_DIR" olddefconfig || fail "olddefconfig"
+test_a_config_without_a_root_format_is_an_error() {
+	O_DIR=$SCRATCH/noformat
+	prebuilt_config "$O_DIR"
+	sed -i '/^UMLKIT_ROOTFS_EXT2=y/d' "$O_DIR/.config"
+	umlkit_make O="$O_DIR"
+	assertEquals "make fails (2)" 2 $?
+	assertTrue "names the table and the fix: $(cat "$SCRATCH/make.log")" \
+		"grep -q 'no root filesystem format of mkimage/formats.def (ext2 ext4 squashfs cpio erofs) is chosen' '$SCRATCH/make.log'"
 }
 
 test_missing_kernel_source_names_path_and_package() {

@@ -101,7 +101,7 @@ test_a_hostile_guest_cannot_hang_or_cross_exec_sessions() {
 	start=$(date +%s)
 	"$LAB" exec pc1 -- echo after </dev/null >/dev/null 2>"$SCRATCH/err"
 	assertEquals "exec on a machine whose agent is gone: 122" 122 $?
-	assertTrue "within 10 s" "[ $(($(date +%s) - start)) -le 10 ]"
+	assertTrue "within 15 s" "[ $(($(date +%s) - start)) -le 15 ]"
 	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'agent in the guest does not answer' '$SCRATCH/err'"
 	assertTrue "status says so: $("$LAB" status)" "'$LAB' status | grep -q '^pc1 *agent-lost'"
 	# a frame header over 4 KiB: the line is out of step for good

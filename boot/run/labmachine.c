@@ -34,7 +34,7 @@
  * gone (killed in the guest, its line taken, never started): the commands
  * waiting on it fail with the reason, and status says "agent-lost". One
  * that answers later (a guest too busy) is taken back. */
-#define AGENT_ANSWER_MS 5000
+#define AGENT_ANSWER_MS 10000
 #define AGENT_PING_MS 10000
 
 enum client_kind { CLIENT_NEW, CLIENT_EXEC, CLIENT_CONSOLE, CLIENT_STOP };
