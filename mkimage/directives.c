@@ -26,6 +26,7 @@ const struct directive_def directive_defs[] = {
 	{ "include", "h", "include <recipe>", NULL, apply_include, 0 },
 	{ "tree", "ph|ug", "tree <path> <host-dir> [<uid> <gid>]", check_tree, apply_tree, 0 },
 	{ "tar", "ph", "tar <path> <archive>", NULL, apply_tar, 0 },
+	{ "deb", "h", "deb <package.deb>", NULL, apply_deb, 0 },
 	{ "busybox", "h|p", "busybox <host-busybox> [<dir>]", NULL, apply_busybox, 0 },
 	{ "text", "pmugr", "text <path> <mode> <uid> <gid> <string>", NULL, apply_text,
 	  DIRECTIVE_DECLARES },

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "resolve.h"
+#include "deb.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -343,6 +344,7 @@ struct tar_ctx {
 	struct resolver *r;
 	const struct directive *d;
 	const char *archive;
+	const char *prefix;	/* where in the image the members go */
 };
 
 static int add_tar_member(void *ctx, const struct tar_member *m)
@@ -351,7 +353,7 @@ static int add_tar_member(void *ctx, const struct tar_member *m)
 	const struct origin *at = &c->d->origin;
 	enum entry_type type;
 	struct entry *e;
-	char *path = join_image_path(c->d->argv[0], m->path, at);
+	char *path = join_image_path(c->prefix, m->path, at);
 
 	if (!path)
 		return -1;
@@ -395,7 +397,7 @@ static int add_tar_member(void *ctx, const struct tar_member *m)
 int apply_tar(struct resolver *r, const struct directive *d)
 {
 	char *archive = host_path(d, d->argv[1]);
-	struct tar_ctx c = { r, d, archive };
+	struct tar_ctx c = { r, d, archive, d->argv[0] };
 	int rc;
 	strlist_add(&r->deps, archive);
 	if (access(archive, R_OK) < 0)
@@ -403,6 +405,34 @@ int apply_tar(struct resolver *r, const struct directive *d)
 	else
 		rc = tar_read(archive, &d->origin, r->blob_fd, add_tar_member, &c);
 	free(archive);
+	return rc;
+}
+
+/* --- deb: a Debian package's files (its data member), read in place --- */
+
+int apply_deb(struct resolver *r, const struct directive *d)
+{
+	char *package = host_path(d, d->argv[0]);
+	struct tar_ctx c = { r, d, package, "/" };
+	struct deb_member data;
+	int fd = open(package, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
+	struct stat st;
+	strlist_add(&r->deps, package);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = error_at(&d->origin, "package '%s': %s", package, fd < 0 ? strerror(errno) : "not a regular file");
+	} else {
+		rc = deb_find_member(fd, "data.tar", &data);
+		if (rc == DEB_NOT_AR || rc == DEB_CORRUPT)
+			rc = error_at(&d->origin, "'%s' is not a Debian package (%s)", package,
+				      rc == DEB_NOT_AR ? "no ar header" : "a cut or corrupt ar member");
+		else if (rc == DEB_MISSING)
+			rc = error_at(&d->origin, "'%s' has no data.tar member: not a Debian binary package", package);
+		else
+			rc = tar_read_at(package, data.offset, data.size, &d->origin, r->blob_fd, add_tar_member, &c);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(package);
 	return rc;
 }
 

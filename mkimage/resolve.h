@@ -46,6 +46,7 @@ int apply_sock(struct resolver *r, const struct directive *d);
 int apply_include(struct resolver *r, const struct directive *d);
 int apply_tree(struct resolver *r, const struct directive *d);
 int apply_tar(struct resolver *r, const struct directive *d);
+int apply_deb(struct resolver *r, const struct directive *d);
 int apply_busybox(struct resolver *r, const struct directive *d);
 int apply_text(struct resolver *r, const struct directive *d);
 int apply_user(struct resolver *r, const struct directive *d);

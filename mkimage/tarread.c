@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -386,14 +387,70 @@ static int read_members(struct reader *r, int blob_fd, int in_place,
 	return rc;
 }
 
-int tar_read(const char *archive, const struct origin *at, int blob_fd,
-	     int (*member)(void *, const struct tar_member *), void *ctx)
+/* A child that copies bytes [START, START+LEN) of FD into a pipe: the
+ * decompressor's stdin for an archive inside another file (a .deb). The
+ * read end, or -1. */
+static int feed_window(int fd, off_t start, off_t len, pid_t *pid)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return error("pipe: %s", strerror(errno));
+	*pid = fork();
+	if (*pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return error("fork: %s", strerror(errno));
+	}
+	if (*pid == 0) {
+		char chunk[65536];
+		signal(SIGPIPE, SIG_DFL);
+		while (len > 0) {
+			ssize_t n = pread(fd, chunk, len < (off_t)sizeof(chunk) ? (size_t)len : sizeof(chunk), start);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || write_all(fds[1], chunk, (size_t)n) < 0)
+				_exit(1);
+			start += n;
+			len -= n;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
+/* The archive's decompressed stream into *R (R->fd), through TOOL; the
+ * children to wait for in PIDS. 0 or -1. */
+static int open_stream(struct reader *r, int fd, off_t start, off_t length, const char *tool, pid_t pids[2])
+{
+	char *argv[] = { (char *)tool, "-dc", NULL };
+	int in = fd, out[2];
+	if (length >= 0 && (in = feed_window(fd, start, length, &pids[1])) < 0)
+		return -1;
+	if (length < 0 && lseek(fd, start, SEEK_SET) < 0)
+		return error_at(r->at, "%s: seek: %s", r->archive, strerror(errno));
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return error("pipe: %s", strerror(errno));
+	pids[0] = spawn(argv, in, out[1]);
+	close(out[1]);
+	if (in != fd)
+		close(in);
+	if (pids[0] < 0) {
+		close(out[0]);
+		return -1;
+	}
+	r->fd = out[0];
+	return 0;
+}
+
+int tar_read_at(const char *archive, off_t start, off_t length, const struct origin *at, int blob_fd,
+		int (*member)(void *, const struct tar_member *), void *ctx)
 {
 	unsigned char magic[6];
-	struct reader r = { .archive = archive, .at = at };
+	struct reader r = { .archive = archive, .at = at, .pos = start };
 	const char *tool;
 	ssize_t n;
-	pid_t pid = -1;
+	pid_t pids[2] = { -1, -1 };
 	struct stat st;
 	int fd, rc;
 
@@ -405,36 +462,32 @@ int tar_read(const char *archive, const struct origin *at, int blob_fd,
 		close(fd);
 		return error_at(at, "%s: not a regular file (a FIFO or device cannot be an archive)", archive);
 	}
-	if (fcntl(fd, F_SETFL, 0) < 0) {
+	if (fcntl(fd, F_SETFL, 0) < 0 || lseek(fd, start, SEEK_SET) < 0) {
 		close(fd);
 		return error_at(at, "%s: %s", archive, strerror(errno));
 	}
-	n = pread(fd, magic, sizeof(magic), 0);
+	n = pread(fd, magic, sizeof(magic), start);
 	tool = decompressor(magic, n > 0 ? (size_t)n : 0);
 	r.fd = fd;
-	r.size = st.st_size;
+	r.size = length >= 0 ? start + length : st.st_size;
 	if (tool) {
-		int fds[2];
-		char *argv[] = { (char *)tool, "-dc", NULL };
-		if (pipe2(fds, O_CLOEXEC) < 0) {
-			close(fd);
-			return error("pipe: %s", strerror(errno));
-		}
-		pid = spawn(argv, fd, fds[1]);
-		close(fds[1]);
+		rc = open_stream(&r, fd, start, length, tool, pids);
 		close(fd);
-		if (pid < 0) {
-			close(fds[0]);
+		if (rc < 0)
 			return -1;
-		}
-		r.fd = fds[0];
 	}
 	rc = read_members(&r, blob_fd, !tool, member, ctx);
 	close(r.fd);
-	if (pid > 0) {
-		int status = spawn_wait(pid, tool);
+	for (int i = 0; i < 2; i++) {
+		int status = pids[i] > 0 ? spawn_wait(pids[i], i ? "the archive's reader" : tool) : 0;
 		if (rc == 0 && status != 0)
 			rc = error_at(at, "%s: %s could not decompress it", archive, tool);
 	}
 	return rc;
+}
+
+int tar_read(const char *archive, const struct origin *at, int blob_fd,
+	     int (*member)(void *, const struct tar_member *), void *ctx)
+{
+	return tar_read_at(archive, 0, -1, at, blob_fd, member, ctx);
 }

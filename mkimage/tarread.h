@@ -26,4 +26,9 @@ struct tar_member {
 int tar_read(const char *archive, const struct origin *at, int blob_fd,
 	     int (*member)(void *ctx, const struct tar_member *m), void *ctx);
 
+/* The same for the archive at bytes [START, START+LENGTH) of ARCHIVE (a
+ * .deb's data member); in-archive offsets count from the file's start. */
+int tar_read_at(const char *archive, off_t start, off_t length, const struct origin *at, int blob_fd,
+		int (*member)(void *ctx, const struct tar_member *m), void *ctx);
+
 #endif

@@ -313,6 +313,42 @@ test_attribute_names_with_shell_syntax_are_only_names() {
 	done
 }
 
+# Real Debian packages (fetched once with apt-get download into
+# $DEB_CACHE): the deb directive gives the files dpkg-deb lists.
+test_a_debian_package_gives_the_files_dpkg_lists() {
+	mkdir -p "$DEB_CACHE"
+	for pkg in busybox-static libc6; do
+		ls "$DEB_CACHE/${pkg}_"*.deb >/dev/null 2>&1 ||
+			(cd "$DEB_CACHE" && apt-get download "$pkg" >/dev/null 2>&1) || :
+	done
+	if ! ls "$DEB_CACHE"/libc6_*.deb "$DEB_CACHE"/busybox-static_*.deb >/dev/null 2>&1; then
+		echo "SKIP: no Debian packages in $DEB_CACHE and apt-get download could not fetch them"
+		startSkipping
+		return
+	fi
+	for deb in "$DEB_CACHE"/busybox-static_*.deb "$DEB_CACHE"/libc6_*.deb; do
+		name=${deb##*/}
+		printf 'deb %s\n' "$deb" >"$SCRATCH/deb.recipe"
+		SOURCE_DATE_EPOCH=2000000000 "$MKIMAGE" -t ext4 -o "$SCRATCH/deb.ext4" "$SCRATCH/deb.recipe" 2>"$SCRATCH/err"
+		assertEquals "$name builds: $(cat "$SCRATCH/err")" 0 $?
+		dpkg-deb --fsys-tarfile "$deb" >"$SCRATCH/data.tar"
+		list_tar "$SCRATCH/data.tar" >"$SCRATCH/l.deb"
+		list_ext "$SCRATCH/deb.ext4" >"$SCRATCH/l.img"
+		assertEquals "$name: the image holds what dpkg-deb lists" "" \
+			"$(diff "$SCRATCH/l.deb" "$SCRATCH/l.img" | head -5)"
+	done
+	printf 'not a package' >"$SCRATCH/fake.deb"
+	printf 'deb %s\n' "$SCRATCH/fake.deb" >"$SCRATCH/deb.recipe"
+	"$MKIMAGE" -t ext4 -o "$SCRATCH/deb.ext4" "$SCRATCH/deb.recipe" 2>"$SCRATCH/err"
+	assertNotEquals "a file that is no package fails" 0 $?
+	assertTrue "with file and line: $(cat "$SCRATCH/err")" \
+		"grep -q 'deb.recipe:1: .*fake.deb. is not a Debian package' '$SCRATCH/err'"
+	head -c 3000 "$DEB_CACHE"/busybox-static_*.deb >"$SCRATCH/cut.deb"
+	printf 'deb %s\n' "$SCRATCH/cut.deb" >"$SCRATCH/deb.recipe"
+	"$MKIMAGE" -t ext4 -o "$SCRATCH/deb.ext4" "$SCRATCH/deb.recipe" 2>"$SCRATCH/err"
+	assertNotEquals "a cut package fails: $(cat "$SCRATCH/err")" 0 $?
+}
+
 test_merged_usr_symlinks_are_followed() {
 	cat >"$SCRATCH/m.recipe" <<RECIPE
 dir /usr/bin 0755 0 0

@@ -25,6 +25,8 @@ unit-srcs.options := $(unit-srcs-runtime)
 unit-srcs.agentlink := $(unit-srcs-runtime)
 unit-srcs.recipe := $(unit-srcs-mkimage)
 unit-libs.recipe := $(MKIMAGE_LIBS)
+unit-srcs.deb := $(unit-srcs-mkimage)
+unit-libs.deb := $(MKIMAGE_LIBS)
 UNIT_HEADERS := $(TOPDIR)/tests/unit/unit.h $(wildcard $(TOPDIR)/boot/run/*.h $(TOPDIR)/mkimage/*.h) $(HOSTLIB_HDRS) \
 	$(TOPDIR)/boot/agent-proto.h $(TOPDIR)/mkimage/formats.def
 
@@ -44,6 +46,9 @@ unit-tests: $(addprefix $(UNIT_DIR)/test_,$(UNIT_TESTS))
 # mmdebstrap (from Debian's archive) and kept in the user's cache.
 DEBIAN_TREE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/umlkit/debian-bookworm-minbase.tar
 export DEBIAN_TREE
+# Debian packages the mkimage suite reads (apt-get download, once)
+DEB_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/umlkit/debs
+export DEB_CACHE
 
 .PHONY: debian-tree
 debian-tree:

@@ -29,7 +29,6 @@
 #include "run.h"
 
 #define MAX_CLIENTS 64
-#define CONSOLE_KEEP 16384
 /* An agent that has not acknowledged what it was sent by then is taken for
  * gone (killed in the guest, its line taken, never started): the commands
  * waiting on it fail with the reason, and status says "agent-lost". One
@@ -61,8 +60,7 @@ struct machine {
 	const char *lost;	/* why the agent is taken for gone, or NULL */
 	unsigned char busy[256];	/* session numbers not yet CLOSED by the agent */
 	int last_session;
-	char history[CONSOLE_KEEP];
-	size_t history_len;
+	struct ring history;	/* the console's last output, for connect */
 };
 
 static void set_state(struct machine *m, const char *state)
@@ -156,7 +154,7 @@ static int client_frame(struct machine *m, int i, unsigned char *frame, size_t l
 	if (c->kind == CLIENT_NEW) {
 		if (frame[0] == 'C') {
 			c->kind = CLIENT_CONSOLE;
-			return agent_write_all(c->fd, m->history, m->history_len);
+			return agent_write_all(c->fd, m->history.buf, m->history.len);
 		}
 		if (frame[0] == 'S') {
 			c->kind = CLIENT_STOP;
@@ -322,14 +320,7 @@ static void console_read(struct machine *m)
 	ssize_t n = read(m->console, buf, sizeof(buf));
 	if (n <= 0)
 		return;
-	/* the buffer is smaller than the history kept */
-	if (m->history_len + (size_t)n > CONSOLE_KEEP) {
-		size_t drop = m->history_len + (size_t)n - CONSOLE_KEEP;
-		memmove(m->history, m->history + drop, m->history_len - drop);
-		m->history_len -= drop;
-	}
-	memcpy(m->history + m->history_len, buf, (size_t)n);
-	m->history_len += (size_t)n;
+	ring_add(&m->history, buf, (size_t)n);
 	for (int i = 0; i < m->n_clients; i++)
 		if (m->clients[i].kind == CLIENT_CONSOLE)
 			send(m->clients[i].fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -317,55 +317,88 @@ static int set_parse(struct options *opt, char *val, const char *prog)
 /* which bundles take an option */
 enum { ANY, GUEST, KUNIT };
 
+/* the defaults --help shows: from bundle.conf or the kind of bundle */
+static int is_kunit(const struct bundle_conf *conf);
+
+static const char *def_mem(const struct bundle_conf *conf)
+{
+	return conf->mem;
+}
+
+static const char *def_net(const struct bundle_conf *conf)
+{
+	return *conf->net ? conf->net : "none";
+}
+
+static const char *def_timeout(const struct bundle_conf *conf)
+{
+	return is_kunit(conf) ? "1 (default: 300, as kunit.py; 0: no limit)" : "124 (0: no limit, the default)";
+}
+
+static const char *def_verbose(const struct bundle_conf *conf)
+{
+	return is_kunit(conf) ? "" : " in command mode";
+}
+
+static const char *def_junit(const struct bundle_conf *conf)
+{
+	return is_kunit(conf) ? "write a JUnit XML report of the tests to FILE"
+			      : "read the command's stdout as TAP/KTAP (it still passes\n"
+				"                         through) and write a JUnit XML report to FILE";
+}
+
+/* One row an option: the parser and --help read the same table; a new
+ * option is a row and its setter. */
 static const struct optdef {
 	const char *name, *arg;
 	setter *set;
 	int where;
-	const char *help;
+	const char *help;	/* "%s" there is the row's default */
+	const char *(*def)(const struct bundle_conf *conf);
 } optdefs[] = {
-	{ "--info", NULL, set_shell_only, ANY, "show the manifest: kernel, images, command line, digest" },
-	{ "--list", NULL, set_shell_only, ANY, "list the payload" },
-	{ "--check", NULL, set_shell_only, ANY, "verify the bundle and its unpacked copy, show its signer, exit" },
+	{ "--info", NULL, set_shell_only, ANY, "show the manifest: kernel, images, command line, digest", NULL },
+	{ "--list", NULL, set_shell_only, ANY, "list the payload", NULL },
+	{ "--check", NULL, set_shell_only, ANY, "verify the bundle and its unpacked copy, show its signer, exit", NULL },
 	{ "--verify", "ALLOWED_SIGNERS", set_shell_only, ANY, "run only if the bundle is signed by a key the file\n"
-	  "                         allows (OpenSSH's allowed_signers; else exit 120)" },
-	{ "--extract", "DIR", set_extract, ANY, "write the kernel, images and a plain run.sh to DIR" },
-	{ "--mem", "SIZE", set_mem, ANY, "guest memory, such as 256M (default: %s)" },
-	{ "--append", "ARGS", set_append, ANY, "extra kernel command line (\"double quotes\" group words)" },
-	{ "--disk", "FILE", set_disk, GUEST, "attach FILE as the next disk (read-only if not writable)" },
-	{ "--persist", "DIR", set_persist, GUEST, "keep writes to the bundled disks in DIR (seeded on first use)" },
+	  "                         allows (OpenSSH's allowed_signers; else exit 120)", NULL },
+	{ "--extract", "DIR", set_extract, ANY, "write the kernel, images and a plain run.sh to DIR", NULL },
+	{ "--mem", "SIZE", set_mem, ANY, "guest memory, such as 256M (default: %s)", def_mem },
+	{ "--append", "ARGS", set_append, ANY, "extra kernel command line (\"double quotes\" group words)", NULL },
+	{ "--disk", "FILE", set_disk, GUEST, "attach FILE as the next disk (read-only if not writable)", NULL },
+	{ "--persist", "DIR", set_persist, GUEST, "keep writes to the bundled disks in DIR (seeded on first use)", NULL },
 	{ "--share", "HOST[:GUEST][:rw]", set_share, GUEST, "mount host directory HOST at GUEST (default: the same\n"
-	  "                         path), read-only unless :rw" },
-	{ "--timeout", "SECONDS", set_timeout, ANY, "stop the guest after SECONDS, exit %s" },
-	{ "--cpu-limit", "SECONDS", set_cpu_limit, ANY, "stop the guest after SECONDS of host CPU time, exit 123" },
+	  "                         path), read-only unless :rw", NULL },
+	{ "--timeout", "SECONDS", set_timeout, ANY, "stop the guest after SECONDS, exit %s", def_timeout },
+	{ "--cpu-limit", "SECONDS", set_cpu_limit, ANY, "stop the guest after SECONDS of host CPU time, exit 123", NULL },
 	{ "--disk-limit", "SIZE", set_disk_limit, GUEST, "stop the guest when its run files pass SIZE, exit 123\n"
-	  "                         (default: its memory, its images and 256M; 0: none)" },
+	  "                         (default: its memory, its images and 256M; 0: none)", NULL },
 	{ "--sandbox", "MODE", set_sandbox, ANY, "auto: confine the guest with Landlock where the host has it\n"
 	  "                         (default); strict: refuse to run without; off: none (the\n"
-	  "                         guest can reach all your files through hostfs)" },
+	  "                         guest can reach all your files through hostfs)", NULL },
 	{ "--net", "user|none", net_set_mode, GUEST, "user: NAT to the host (guest 10.0.2.15/24, the host's\n"
-	  "                         127.0.0.1 is 10.0.2.2); none: no network (default: %s)" },
+	  "                         127.0.0.1 is 10.0.2.2); none: no network (default: %s)", def_net },
 	{ "--forward", "[tcp:|udp:][ADDR:]HOSTPORT:GUESTPORT", net_add_forward, GUEST,
 	  "forward host ADDR:HOSTPORT (default ADDR 127.0.0.1) to\n"
-	  "                         the guest's GUESTPORT (with --net user; repeatable)" },
+	  "                         the guest's GUESTPORT (with --net user; repeatable)", NULL },
 	{ "--switch", "NAME", net_add_switch, GUEST, "put the guest on virtual switch NAME, shared by every\n"
-	  "                         guest of yours on it (repeatable: eth1, eth2, ...)" },
-	{ "--ip", "ADDR/PREFIX", net_set_ip, GUEST, "the guest's address on the --switch before it" },
-	{ "--junit", "FILE", set_junit, ANY, "%s" },
-	{ "--json", "FILE", set_json, ANY, "the same as JSON: each test's status, duration, log, reason" },
+	  "                         guest of yours on it (repeatable: eth1, eth2, ...)", NULL },
+	{ "--ip", "ADDR/PREFIX", net_set_ip, GUEST, "the guest's address on the --switch before it", NULL },
+	{ "--junit", "FILE", set_junit, ANY, "%s", def_junit },
+	{ "--json", "FILE", set_json, ANY, "the same as JSON: each test's status, duration, log, reason", NULL },
 	{ "--filter", "GLOB", set_filter, KUNIT, "run only the tests GLOB names: SUITE or SUITE.TEST globs\n"
-	  "                         (kunit.filter_glob), such as 'example*' or '*.*free*'" },
-	{ "--raw", NULL, set_raw, KUNIT, "print the KTAP the kernel printed instead of the results" },
+	  "                         (kunit.filter_glob), such as 'example*' or '*.*free*'", NULL },
+	{ "--raw", NULL, set_raw, KUNIT, "print the KTAP the kernel printed instead of the results", NULL },
 	{ "--parse", "FILE", set_parse, ANY, "read KTAP/TAP from FILE (- for stdin) instead of booting:\n"
-	  "                         kunit.py's results, --junit and --json, exit 0 or 1" },
-	{ "--time-travel", NULL, set_time_travel, ANY, "UML time-travel: boots faster, 'sleep' returns at once" },
+	  "                         kunit.py's results, --junit and --json, exit 0 or 1", NULL },
+	{ "--time-travel", NULL, set_time_travel, ANY, "UML time-travel: boots faster, 'sleep' returns at once", NULL },
 	{ "--cpu", "N|all", set_cpu, ANY, "host CPU the guest runs on (default: one per run, which makes\n"
-	  "                         process creation in the guest 2-2.5x faster); all: any" },
-	{ "--verbose", NULL, set_verbose, ANY, "show the kernel's boot log (on stderr%s)" },
-	{ "--cache", NULL, set_cache, ANY, "list the unpacked bundles in the cache" },
-	{ "--cache-clear", NULL, set_cache_clear, ANY, "remove every unpacked bundle not in use" },
-	{ "--help", NULL, set_help, ANY, "this help" },
-	{ "-h", NULL, set_help, ANY, NULL },
-	{ "--host-report", NULL, set_host_report, ANY, NULL },	/* for boot.sh --check */
+	  "                         process creation in the guest 2-2.5x faster); all: any", NULL },
+	{ "--verbose", NULL, set_verbose, ANY, "show the kernel's boot log (on stderr%s)", def_verbose },
+	{ "--cache", NULL, set_cache, ANY, "list the unpacked bundles in the cache", NULL },
+	{ "--cache-clear", NULL, set_cache_clear, ANY, "remove every unpacked bundle not in use", NULL },
+	{ "--help", NULL, set_help, ANY, "this help", NULL },
+	{ "-h", NULL, set_help, ANY, NULL, NULL },
+	{ "--host-report", NULL, set_host_report, ANY, NULL, NULL },	/* for boot.sh --check */
 };
 
 static int is_kunit(const struct bundle_conf *conf)
@@ -376,22 +409,6 @@ static int is_kunit(const struct bundle_conf *conf)
 static int takes(const struct optdef *d, const struct bundle_conf *conf)
 {
 	return d->where == ANY || (d->where == KUNIT) == is_kunit(conf);
-}
-
-/* a row's default, from bundle.conf or the kind of bundle */
-static const char *row_default(const struct optdef *d, const struct bundle_conf *conf)
-{
-	if (!strcmp(d->name, "--net"))
-		return *conf->net ? conf->net : "none";
-	if (!strcmp(d->name, "--timeout"))
-		return is_kunit(conf) ? "1 (default: 300, as kunit.py; 0: no limit)" : "124 (0: no limit, the default)";
-	if (!strcmp(d->name, "--verbose"))
-		return is_kunit(conf) ? "" : " in command mode";
-	if (!strcmp(d->name, "--junit"))
-		return is_kunit(conf) ? "write a JUnit XML report of the tests to FILE"
-				      : "read the command's stdout as TAP/KTAP (it still passes\n"
-					"                         through) and write a JUnit XML report to FILE";
-	return conf->mem;
 }
 
 /* A row's help, its default where the text says %s (table text is never
@@ -417,7 +434,7 @@ static void usage_rows(const struct bundle_conf *conf)
 			printf("  %s\n%25s", left, "");
 		else
 			printf("  %-22s ", left);
-		put_help(optdefs[i].help, row_default(&optdefs[i], conf));
+		put_help(optdefs[i].help, optdefs[i].def ? optdefs[i].def(conf) : "");
 	}
 }
 

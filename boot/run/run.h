@@ -178,6 +178,14 @@ int rundir_reset_cows(struct run *r);
 void rundir_default_disk_limit(struct run *r);
 char **rundir_uml_argv(struct run *r, char **cons, int n_cons);
 
+/* ring.c: the last RING_KEEP bytes of a stream */
+#define RING_KEEP 16384
+struct ring {
+	size_t len;
+	char buf[RING_KEEP];
+};
+void ring_add(struct ring *ring, const char *data, size_t n);
+
 /* term.c */
 int term_save(int fd, struct termios *saved);
 void term_raw(int fd, const struct termios *saved);

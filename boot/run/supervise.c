@@ -22,7 +22,6 @@
 
 #define BOOT_WAIT_SECONDS 30	/* a boot without "booted" by then hung */
 #define BOOT_ATTEMPTS 3
-#define LOG_KEEP 16384		/* bytes of boot log kept for a crash report */
 #define LOG_TAIL_LINES 12
 
 struct relay {
@@ -34,11 +33,6 @@ struct relay {
 	char buf[65536];
 };
 
-struct log_ring {
-	size_t len;
-	char buf[LOG_KEEP];
-};
-
 struct session {
 	struct run *r;
 	int in_tty, out_tty, err_tty;
@@ -47,7 +41,7 @@ struct session {
 	int sfd;		/* signalfd */
 	struct relay relays[6];
 	int n_relays;
-	struct log_ring log;
+	struct ring log;	/* the boot log's end, for a crash report */
 	int end_code;		/* decided by a signal, the timeout, a closed stdout */
 	int hung;
 	long long deadline, boot_deadline;	/* CLOCK_MONOTONIC ms, 0: none */
@@ -174,22 +168,6 @@ static struct relay *add_relay(struct session *s, int in, int out, int required)
 	rl->eof = rl->keep_log = rl->parse = 0;
 	rl->len = rl->off = 0;
 	return rl;
-}
-
-static void ring_add(struct log_ring *log, const char *data, size_t n)
-{
-	if (n >= LOG_KEEP) {
-		memcpy(log->buf, data + n - LOG_KEEP, LOG_KEEP);
-		log->len = LOG_KEEP;
-		return;
-	}
-	if (log->len + n > LOG_KEEP) {
-		size_t drop = log->len + n - LOG_KEEP;
-		memmove(log->buf, log->buf + drop, log->len - drop);
-		log->len -= drop;
-	}
-	memcpy(log->buf + log->len, data, n);
-	log->len += n;
 }
 
 static void print_log_tail(struct session *s)
