@@ -95,7 +95,14 @@ test_a_hostile_guest_cannot_hang_or_cross_exec_sessions() {
 		printf "X\\$(printf %o $i)\\000\\001\\007" >/dev/tty1; i=$((i + 1)); done; sleep 2; echo late' \
 		</dev/null >/dev/null 2>&1
 	out=$("$LAB" exec pc1 -- sh -c 'sleep 3; echo mine' </dev/null 2>&1)
-	assertEquals "the next command gets its own output only" "mine" "$out"
+	code=$?
+	# never the forger's output; its own, or (a flood of forged frames can
+	# take the forger's machine down: seen in about 1 run in 10 under load)
+	# a clean failure with the reason, never a hang
+	assertFalse "never the previous command's output: $out" "echo '$out' | grep -q late"
+	assertTrue "its own output, or 122 and why ($code: $out; $(tail -3 "$(labs_dir)/two-subnets.default/pc1.log"))" \
+		"[ '$code:$out' = '0:mine' ] || { [ $code = 122 ] && echo '$out' | grep -q 'exec: pc1: '; }"
+	"$LAB" stop && "$LAB" start </dev/null >/dev/null 2>&1 || fail "restart"
 	# the agent killed: exec fails within seconds, with the reason
 	"$LAB" exec pc1 -- sh -c 'kill -9 $(pidof umlkit-init | tr " " "\\n" | grep -vx 1)' </dev/null >/dev/null 2>&1
 	start=$(date +%s)

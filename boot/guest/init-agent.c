@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -296,8 +297,13 @@ pid_t agent_start(const char *tty)
 		static struct agent a;
 		struct termios t;
 		sigset_t chld;
-		a.tty = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (a.tty < 0 || tcgetattr(a.tty, &t) < 0)
+		/* the line is this session's controlling terminal: no command
+		 * that opens it can take it, and none hangs it up by exiting
+		 * (a session leader's exit hangs up its controlling tty, and
+		 * UML then closes the host's end of the line for good) */
+		setsid();
+		a.tty = open(tty, O_RDWR | O_CLOEXEC);
+		if (a.tty < 0 || ioctl(a.tty, TIOCSCTTY, 0) < 0 || tcgetattr(a.tty, &t) < 0)
 			_exit(1);
 		cfmakeraw(&t);
 		if (tcsetattr(a.tty, TCSANOW, &t) < 0)
@@ -308,7 +314,6 @@ pid_t agent_start(const char *tty)
 		a.sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 		if (a.sfd < 0)
 			_exit(1);
-		setsid();
 		agent_loop(&a);
 	}
 	return pid;

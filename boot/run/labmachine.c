@@ -280,6 +280,7 @@ static void agent_read(struct machine *m)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
+		say(m->r->prog, "%s: the agent's line: %s", m->name, n ? strerror(errno) : "end of file");
 		close(m->agent);
 		m->agent = -1;
 		agent_lost(m, "the agent's line closed");
@@ -324,6 +325,21 @@ static void console_read(struct machine *m)
 	for (int i = 0; i < m->n_clients; i++)
 		if (m->clients[i].kind == CLIENT_CONSOLE)
 			send(m->clients[i].fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* A machine that stopped without boot.sh stop (powered off, crashed):
+ * why, and the end of its console, in NAME.log */
+static void say_stopped(const struct machine *m, const struct guard_report *report)
+{
+	int ws = report->wait_status;
+	size_t start = m->history.len > 2048 ? m->history.len - 2048 : 0;
+	if (ws >= 0 && WIFSIGNALED(ws))
+		say(m->r->prog, "%s stopped by itself: the kernel was killed by signal %d", m->name, WTERMSIG(ws));
+	else
+		say(m->r->prog, "%s stopped by itself (the kernel exited %d); the end of its console:", m->name,
+		    ws >= 0 ? WEXITSTATUS(ws) : -1);
+	if (write(2, m->history.buf + start, m->history.len - start) < 0)
+		return;
 }
 
 static void check_startup(struct machine *m)
@@ -544,6 +560,8 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 		;
 	while (waitpid(m.guard, &status, 0) < 0 && errno == EINTR)
 		;
+	if (!m.stopping)
+		say_stopped(&m, &report);
 	net_down(r);
 	while (m.n_clients)
 		drop_client(&m, m.n_clients - 1);
