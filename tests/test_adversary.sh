@@ -218,6 +218,7 @@ test_a_noexec_cache_falls_back_and_a_full_one_is_121() {
 
 test_names_taken_in_tmp_by_another_user_are_passed_over() {
 	need_root "make a directory as one uid that another uid expects"
+	[ "$(id -u)" = 0 ] || return 0
 	for name in umlkit-switches-65534 umlkit-cache-65534; do
 		rm -rf "/tmp/$name" "/tmp/$name.1"
 		mkdir -m 0755 "/tmp/$name"
