@@ -76,10 +76,14 @@ config-check-string = $(if $(filter any,$(2)),,$(if $(or \
 	$(if $(config-words.$(2)),,$(word 2,$(call qstrip,$($(1)))))), \
 	$(error $(CONFIG_FILE): $(1)=$($(1)): $(1) holds $(config-says.$(2)); fix it with 'make menuconfig')))
 
+# checked when something is built: the configuration targets (menuconfig,
+# oldconfig, savedefconfig...) stay usable to fix a bad value
 ifneq ($(wildcard $(CONFIG_FILE)),)
+ifneq ($(filter-out $(NOCONFIG_TARGETS),$(or $(MAKECMDGOALS),all)),)
 # every string option has a class (a new one in Config.in needs a row)
 config-strings := $(foreach v,$(filter UMLKIT_%,$(.VARIABLES)),$(if $(filter "%,$(firstword $($(v)))),$(v)))
 config-unclassed := $(filter-out $(foreach c,$(CONFIG_STRING_CLASSES),$(firstword $(subst =, ,$(c)))),$(config-strings))
 $(if $(config-unclassed),$(error support/config.mk: string option $(firstword $(config-unclassed)) has no class in CONFIG_STRING_CLASSES))
 $(foreach c,$(CONFIG_STRING_CLASSES),$(call config-check-string,$(firstword $(subst =, ,$(c))),$(lastword $(subst =, ,$(c)))))
+endif
 endif
