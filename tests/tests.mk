@@ -61,7 +61,7 @@ check: export KERNEL_CACHE_DIR := $(if $(filter undefined,$(origin KERNEL_CACHE_
 check:
 	$(call MESSAGE,check: build the default configuration in $(CHECK_O))
 	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) defconfig >/dev/null
-	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) all mkimage-asan unit-tests
+	$(Q)$(MAKE) --no-print-directory O=$(CHECK_O) all check-quick-build
 	$(Q)$(if $(filter debian,$(TESTS)),sh $(TOPDIR)/support/debian-tree.sh $(DEBIAN_TREE) || :)
 	$(Q)TOPDIR=$(TOPDIR) CHECK_O=$(CHECK_O) sh $(TOPDIR)/tests/run.sh $(TESTS)
 
