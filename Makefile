@@ -45,6 +45,7 @@ include kernel/kernel.mk
 include mkimage/mkimage.mk
 include rootfs-recipes/rootfs.mk
 include boot/boot.mk
+include rootfs-recipes/debian.mk
 include tests/tests.mk
 include support/host-check.mk
 

@@ -27,6 +27,7 @@ const struct directive_def directive_defs[] = {
 	{ "tree", "ph|ug", "tree <path> <host-dir> [<uid> <gid>]", check_tree, apply_tree, 0 },
 	{ "tar", "ph", "tar <path> <archive>", NULL, apply_tar, 0 },
 	{ "deb", "h", "deb <package.deb>", NULL, apply_deb, 0 },
+	{ "debian", "k|k*", "debian <suite> [<package>...]", NULL, apply_debian, 0 },
 	{ "busybox", "h|p", "busybox <host-busybox> [<dir>]", NULL, apply_busybox, 0 },
 	{ "text", "pmugr", "text <path> <mode> <uid> <gid> <string>", NULL, apply_text,
 	  DIRECTIVE_DECLARES },

@@ -40,6 +40,11 @@ static const char usage[] =
 	"  -r, --require PATH[=WHY]  fail unless the image has PATH (symlinks\n"
 	"                        followed), e.g. /sbin/init for a login boot\n"
 	"  -d, --depfile FILE    write a make dependency file listing every file read\n"
+	"      --debian-tree TAR the configured Debian tree that 'debian' lines stand\n"
+	"                        for (made by rootfs-recipes/debian.sh)\n"
+	"      --debian-request  print what the recipes' 'debian' lines ask for, one\n"
+	"                        line: the suite, then the packages (nothing if none);\n"
+	"                        -t and -o are not needed\n"
 	"      --formats         list the formats: name, file suffix, how a guest\n"
 	"                        mounts it as root, what it keeps\n"
 	"  -h, --help            this help\n"
@@ -113,6 +118,8 @@ struct inputs {
 	int nconfigs;
 	const char *require;
 	const char *depfile;
+	const char *debian_tree;
+	int debian_request;
 };
 
 static int parse_args(int argc, char **argv, struct image_opts *o, struct inputs *in)
@@ -131,6 +138,8 @@ static int parse_args(int argc, char **argv, struct image_opts *o, struct inputs
 		{ "require", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "formats", no_argument, NULL, 'F' },
+		{ "debian-tree", required_argument, NULL, 'D' },
+		{ "debian-request", no_argument, NULL, 'R' },
 		{ 0 },
 	};
 	int c;
@@ -165,11 +174,15 @@ static int parse_args(int argc, char **argv, struct image_opts *o, struct inputs
 		case 'r': in->require = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'F': list_formats(); exit(0);
+		case 'D': in->debian_tree = optarg; break;
+		case 'R': in->debian_request = 1; break;
 		default: fputs(usage, stderr); return -1;
 		}
 	}
 	in->recipes = argv + optind;
 	in->nrecipes = argc - optind;
+	if (in->debian_request)
+		return 0;
 	if (!o->type || !o->out)
 		return error("-t TYPE and -o OUTPUT are required (see mkimage --help)");
 	if (!format_find(o->type)) {
@@ -258,6 +271,7 @@ static int build(struct image_opts *o, const struct inputs *in)
 	}
 	tree_init(&tree);
 	resolver_init(&r, &tree, blob, blob_fd);
+	r.debian_tree = in->debian_tree;
 	for (int i = 0; i < in->nrecipes && rc == 0; i++)
 		rc = resolve_recipe(&r, in->recipes[i], NULL);
 	r.note_replaced = true;
@@ -379,6 +393,31 @@ static int supervise_build(struct image_opts *o, const struct inputs *in)
 	return WEXITSTATUS(status);
 }
 
+/* --debian-request: read the recipes (includes followed, nothing else
+ * done) and print the suite and packages of their debian lines. */
+static int print_debian_request(const struct inputs *in)
+{
+	struct tree tree;
+	struct resolver r;
+	struct strlist request = { 0 };
+	int rc = 0;
+	tree_init(&tree);
+	resolver_init(&r, &tree, "/dev/null", -1);
+	r.debian_request = &request;
+	for (int i = 0; i < in->nrecipes && rc == 0; i++)
+		rc = resolve_recipe(&r, in->recipes[i], NULL);
+	for (int i = 0; i < in->nconfigs && rc == 0; i++)
+		rc = resolve_recipe(&r, in->configs[i], NULL);
+	for (size_t i = 0; rc == 0 && i < request.count; i++)
+		printf("%s%s", request.items[i], i + 1 == request.count ? "\n" : " ");
+	if (rc == 0 && (fflush(stdout) || ferror(stdout)))
+		rc = error("stdout: %s", strerror(errno));
+	strlist_free(&request);
+	resolver_free(&r);
+	tree_free(&tree);
+	return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct image_opts o = { .headroom = 25, .compress = "gzip" };
@@ -391,6 +430,17 @@ int main(int argc, char **argv)
 		return erofs_session(argv[2], argv + 4);
 	if (parse_args(argc, argv, &o, &in) < 0)
 		return 2;
+	if (in.debian_request)
+		return print_debian_request(&in);
+	if (in.debian_tree && in.debian_tree[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			error("getcwd: %s", strerror(errno));
+			return 1;
+		}
+		in.debian_tree = xasprintf("%s/%s", cwd, in.debian_tree);
+		free(cwd);
+	}
 	o.epoch = source_date_epoch();
 	/* tools we run read it too */
 	snprintf(epoch, sizeof(epoch), "%lld", o.epoch);

@@ -179,7 +179,9 @@ static int account_field(const char *s, const struct origin *at)
  *   p image path      h host location     m mode       u uid    g gid
  *   t b or c          M major             N minor      l symlink target
  *   s any string      r string to the end of the line (escapes decoded)
- *   a account name    f account field     x attribute name     v value */
+ *   a account name    f account field     x attribute name     v value
+ *   k a Debian suite or package name (Debian policy 5.6.1: lower case,
+ *     digits, + - . ; also the apt-free guard against options) */
 static int check_field(struct directive *d, size_t i, char letter)
 {
 	const struct origin *at = &d->origin;
@@ -220,6 +222,12 @@ static int check_field(struct directive *d, size_t i, char letter)
 		return 0;
 	case 'f':
 		return account_field(a, at);
+	case 'k':
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789", *a) || !*a ||
+		    strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789+-.") != strlen(a))
+			return error_at(at, "bad Debian name '%s': use lower-case letters, digits, "
+					"'+', '-' and '.', starting with a letter or digit", a);
+		return 0;
 	case 'x':
 		if (strncmp(a, "user.", 5) && strncmp(a, "security.", 9) && strncmp(a, "trusted.", 8))
 			return error_at(at, "bad attribute name '%s': use the user., security. or "

@@ -53,6 +53,7 @@ void resolver_free(struct resolver *r)
 	strlist_free(&r->shadow);
 	strlist_free(&r->group);
 	strlist_free(&r->gshadow);
+	free(r->debian_suite);
 }
 
 /* A host path from a recipe is relative to the recipe's directory. */
@@ -384,7 +385,7 @@ static int add_tar_member(void *ctx, const struct tar_member *m)
 	} else if (type == ENTRY_SYMLINK) {
 		e->target = xstrdup(m->linkname);
 	} else if (type == ENTRY_HARDLINK) {
-		e->target = join_image_path(c->d->argv[0], m->linkname, at);
+		e->target = join_image_path(c->prefix, m->linkname, at);
 		if (!e->target) {
 			free(e->path);
 			free(e);
@@ -434,6 +435,37 @@ int apply_deb(struct resolver *r, const struct directive *d)
 		close(fd);
 	free(package);
 	return rc;
+}
+
+/* --- debian: packages resolved, fetched and configured outside mkimage --- */
+
+int apply_debian(struct resolver *r, const struct directive *d)
+{
+	struct directive tar = *d;
+	char *argv[2];
+	if (r->debian_suite && strcmp(r->debian_suite, d->argv[0]))
+		return error_at(&d->origin, "suite '%s' differs from '%s' at %s:%d: an image has one suite",
+				d->argv[0], r->debian_suite, r->debian_at.file, r->debian_at.line);
+	if (r->debian_request) {
+		if (!r->debian_suite)
+			strlist_add(r->debian_request, d->argv[0]);
+		for (size_t i = 1; i < d->argc; i++)
+			strlist_add(r->debian_request, d->argv[i]);
+	}
+	if (r->debian_suite)
+		return 0; /* the packages accumulate into the one tree */
+	r->debian_suite = xstrdup(d->argv[0]);
+	r->debian_at = d->origin;
+	if (r->debian_request)
+		return 0;
+	if (!r->debian_tree)
+		return error_at(&d->origin, "'debian' needs the configured package tree: build with "
+				"make (see docs/debian.md), or give mkimage --debian-tree TAR");
+	argv[0] = "";
+	argv[1] = (char *)r->debian_tree;
+	tar.argv = argv;
+	tar.argc = 2;
+	return apply_tar(r, &tar);
 }
 
 /* --- busybox: the binary plus one symlink per applet it reports --- */
@@ -721,7 +753,9 @@ int resolve_recipe(struct resolver *r, const char *path, const struct origin *at
 		if (got > 0) {
 			if (r->note_replaced)
 				note_replacement(r, &d);
-			rc = d.def->apply(r, &d);
+			if (!r->debian_request || d.def->apply == apply_include ||
+			    d.def->apply == apply_debian)
+				rc = d.def->apply(r, &d);
 			directive_free(&d);
 		}
 	}

@@ -23,6 +23,13 @@ struct resolver {
 	struct strlist passwd, shadow, group, gshadow; /* "name:..." lines, later wins */
 	struct origin accounts_at; /* where the last user/group line was */
 	bool note_replaced; /* say on stderr when a directive replaces an entry */
+	/* debian lines: the configured tree (a tar archive made by
+	 * rootfs-recipes/debian.sh) unpacked where the first line stands;
+	 * or, when request is set, only collected: suite, then packages */
+	const char *debian_tree;
+	struct strlist *debian_request;
+	char *debian_suite;
+	struct origin debian_at;
 	const char *blob_path; /* temporary file for tar member data */
 	int blob_fd;
 };
@@ -47,6 +54,7 @@ int apply_include(struct resolver *r, const struct directive *d);
 int apply_tree(struct resolver *r, const struct directive *d);
 int apply_tar(struct resolver *r, const struct directive *d);
 int apply_deb(struct resolver *r, const struct directive *d);
+int apply_debian(struct resolver *r, const struct directive *d);
 int apply_busybox(struct resolver *r, const struct directive *d);
 int apply_text(struct resolver *r, const struct directive *d);
 int apply_user(struct resolver *r, const struct directive *d);

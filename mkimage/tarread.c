@@ -443,6 +443,14 @@ static int open_stream(struct reader *r, int fd, off_t start, off_t length, cons
 	return 0;
 }
 
+static void drain(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+}
+
 int tar_read_at(const char *archive, off_t start, off_t length, const struct origin *at, int blob_fd,
 		int (*member)(void *, const struct tar_member *), void *ctx)
 {
@@ -477,6 +485,11 @@ int tar_read_at(const char *archive, off_t start, off_t length, const struct ori
 			return -1;
 	}
 	rc = read_members(&r, blob_fd, !tool, member, ctx);
+	/* The archive ends at its zero blocks, but the decompressor may still
+	 * be writing the record's padding: read it to the end, or it dies of
+	 * SIGPIPE (seen with xz in .deb files, 1 run in 6). */
+	if (tool && rc == 0)
+		drain(r.fd);
 	close(r.fd);
 	for (int i = 0; i < 2; i++) {
 		int status = pids[i] > 0 ? spawn_wait(pids[i], i ? "the archive's reader" : tool) : 0;
