@@ -32,6 +32,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "init-firstboot.h"
 #include "init-lab.h"
 #include "init-net.h"
 
@@ -304,6 +305,7 @@ int main(void)
 	/* tells boot.sh's watchdog that the kernel got as far as init */
 	write_bytes(RUN_DIR "/booted", "", 0, 0);
 	mode = slurp(RUN_DIR "/mode", NULL);
+	first_boot();
 	mount_shares();
 	net_configure(RUN_DIR "/net");
 	if (mode && !strncmp(mode, "lab ", 4)) {
