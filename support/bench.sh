@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [boot] [guest] [net] [lab] [build] [static] [kunit]
+# Usage: bench.sh [mkimage] [debpkg] [boot] [guest] [net] [lab] [build] [static] [kunit]
 #        (default: all but kunit, which builds two KUnit kernels from scratch)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
@@ -122,6 +122,43 @@ bench_debian() {
 	pair_row "ext2 (genext2fs -d)" mk_d_ext2 raw_d_ext2
 	pair_row "squashfs, zstd (mksquashfs)" mk_d_sqfs raw_d_sqfs
 	rm -rf "$tree"
+}
+
+# 'debian' recipe lines against mmdebstrap, cold: the same package set
+# from the same mirror, downloads included (umlkit: an empty cache of its
+# own; mmdebstrap always downloads), to a configured tree in a tar archive.
+# umlkit resolves with apt, unpacks the essential set with mkimage and
+# configures in UML; mmdebstrap needs root or subordinate ids for this.
+BENCH_DEBIAN_PACKAGES=${BENCH_DEBIAN_PACKAGES:-iproute2 iputils-ping frr python3-pytest openssh-server}
+bench_debpkg() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "(debpkg: mmdebstrap needs root here: the rows are skipped)"
+		return 0
+	fi
+	header "Debian bookworm minbase + $BENCH_DEBIAN_PACKAGES, cold (raw: mmdebstrap --variant=minbase)"
+	echo "bookworm $BENCH_DEBIAN_PACKAGES" >"$work/request"
+	mk_debpkg() {
+		rm -rf "$work/dcache" "$work/d.lock" "$work/d.tar"
+		UMLKIT_DEBIAN_CACHE=$work/dcache sh "$TOPDIR/rootfs-recipes/debian.sh" resolve -l "$work/d.lock" -q "$work/request" &&
+			UMLKIT_DEBIAN_CACHE=$work/dcache sh "$TOPDIR/rootfs-recipes/debian.sh" fetch -l "$work/d.lock" &&
+			UMLKIT_DEBIAN_CACHE=$work/dcache sh "$TOPDIR/rootfs-recipes/debian.sh" tree -l "$work/d.lock" \
+				-o "$work/d.tar" -k "$O/images/linux" -r "$O/build/runtime/umlkit-run" \
+				-m "$MKIMAGE" -i "$O/build/target/umlkit-init"
+	}
+	raw_debpkg() {
+		rm -f "$work/m.tar"
+		mmdebstrap --quiet --mode=root --variant=minbase \
+			--include="$(echo "$BENCH_DEBIAN_PACKAGES" | tr ' ' ',')" bookworm "$work/m.tar"
+	}
+	saved=$RUNS
+	RUNS=$CLEAN_RUNS
+	pair_row "cold: resolve, download, configure to a tar" mk_debpkg raw_debpkg
+	RUNS=$saved
+	mk_warm() { UMLKIT_DEBIAN_CACHE=$work/dcache sh "$TOPDIR/rootfs-recipes/debian.sh" tree -l "$work/d.lock" \
+		-o "$work/d.tar" -k "$O/images/linux" -r "$O/build/runtime/umlkit-run" -m "$MKIMAGE" -i "$O/build/target/umlkit-init"; }
+	echo "tree from the stage cache (no dpkg, no network): $(median "$RUNS" mk_warm) s"
+	echo "packages: $(grep -cv -e '^#' -e '^request ' -e '^epoch ' "$work/d.lock"); tar: umlkit $(($(wc -c <"$work/d.tar") / 1000000)) MB, mmdebstrap $(($(wc -c <"$work/m.tar") / 1000000)) MB"
+	rm -rf "$work/dcache" "$work/d.tar" "$work/m.tar"
 }
 
 # Guest workloads against the host, side by side: the time a loop takes
@@ -535,5 +572,5 @@ PY
 	pair_row "unchanged make + run (raw: kunit.py run)" make_run kunit_py_run
 }
 
-[ $# -gt 0 ] || set -- mkimage boot guest net lab build static
+[ $# -gt 0 ] || set -- mkimage debpkg boot guest net lab build static
 for b in "$@"; do "bench_$b"; done

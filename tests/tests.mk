@@ -6,7 +6,7 @@ CHECK_O := $(O)/check
 # The one-minute tier, no guest booted (make check-quick), then the rest.
 QUICK_TESTS ?= $(addprefix unit/,$(UNIT_TESTS)) kunitlogs mkimage:MKIMAGE=$(CHECK_O)/build/host-asan/mkimage
 TESTS ?= $(QUICK_TESTS) kconfig mkimage build accel boot runtime sandbox adversary net lab reports kunit sign \
-	formats repro debian
+	formats repro debian debpkg
 
 # C unit tests of the pure parsers (tests/unit/test_NAME.c), under ASan and
 # UBSan, each linked with the sources it tests: the same lists the
@@ -49,6 +49,9 @@ export DEBIAN_TREE
 # Debian packages the mkimage suite reads (apt-get download, once)
 DEB_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/umlkit/debs
 export DEB_CACHE
+# the 'debian' lines' cache (rootfs-recipes/debian.sh), kept between runs
+UMLKIT_DEBIAN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/umlkit/debian
+export UMLKIT_DEBIAN_CACHE
 
 .PHONY: debian-tree
 debian-tree:
