@@ -24,7 +24,8 @@ export PATH LC_ALL DEBIAN_FRONTEND DEBCONF_NONINTERACTIVE_SEEN SOURCE_DATE_EPOCH
 unset LANG LANGUAGE
 cd /
 # apt and some maintainer scripts want a pty
-mkdir -p /dev/pts && mount -t devpts devpts /dev/pts 2>/dev/null || :
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts 2>/dev/null || :
 
 say "dpkg: the essential set ($(wc -l <"$in/essential") packages)"
 # shellcheck disable=SC2046 # file names: hex digits and .deb
@@ -63,6 +64,7 @@ mkdir /tmp/root
 mount --bind / /tmp/root
 tar --create --file "$out/tree.tar" --numeric-owner --xattrs --xattrs-include='*' \
 	--sort=name --clamp-mtime --mtime="@$SOURCE_DATE_EPOCH" \
+	--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
 	--exclude=./umlkit-debian --exclude=./umlkit-debs --exclude=./umlkit-out \
 	--exclude=./umlkit-configure --exclude=./usr/sbin/umlkit-init -C /tmp/root .
 umount /tmp/root

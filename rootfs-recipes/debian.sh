@@ -110,6 +110,9 @@ apt_setup() {
 	aptdir=$cache/apt/$1-$key
 	mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial" "$aptdir/etc/sources.list.d" \
 		"$aptdir/etc/apt.conf.d" "$aptdir/etc/preferences.d"
+	# one apt at a time in this state (apt's own locking is off: not root)
+	exec 9>"$aptdir/lock"
+	flock 9
 	printf '%s\n' "$src" >"$aptdir/etc/sources.list.d/umlkit.sources"
 	: >>"$aptdir/status"
 	cat >"$aptdir/apt.conf" <<CONF
@@ -336,12 +339,16 @@ stage_failed() {
 
 cmd_tree() {
 	check_lock
-	[ -n "$out" ] && [ -x "$kernel" ] && [ -x "$runtime" ] && [ -x "$mkimage" ] && [ -f "$init" ] ||
+	if [ -z "$out" ] || [ ! -x "$kernel" ] || [ ! -x "$runtime" ] || [ ! -x "$mkimage" ] || [ ! -f "$init" ]; then
 		die 2 "tree needs -o TREE.tar and existing -k KERNEL -r RUNTIME -m MKIMAGE -i INIT"
+	fi
 	verify_debs
 	key=$(tree_key)
 	trees=$cache/trees
-	mkdir -p "$trees"
+	mkdir -p "$trees" "$cache/locks"
+	# concurrent builds of one tree: the second waits and takes the first's
+	exec 8>"$cache/locks/$key"
+	flock 8
 	if [ ! -f "$trees/$key.tar" ]; then
 		stage_tree "$trees/$key.tar"
 	fi
@@ -367,7 +374,9 @@ stage_tree() {
 	"$runtime" "$runtime" "$work/entry" --disk-limit 0 --sandbox off \
 		--share "$work/share:/umlkit-debian" --share "$cache/debs:/umlkit-debs" \
 		--share "$work/out:/umlkit-out:rw" -- /umlkit-configure </dev/null >"$dest.log" 2>&1 || rc=$?
-	[ "$rc" -eq 0 ] && [ -s "$work/out/tree.tar" ] || stage_failed "$dest.log"
+	if [ "$rc" -ne 0 ] || [ ! -s "$work/out/tree.tar" ]; then
+		stage_failed "$dest.log"
+	fi
 	mv "$work/out/tree.tar" "$dest"
 	rm -rf "$work"
 	trap - EXIT
