@@ -119,16 +119,20 @@ $(LAB_IMAGES_MK): $(RUNTIME) $(wildcard $(LAB_SRC)/lab.conf)
 endif
 lab-image-recipe = $(firstword $(wildcard $(LAB_SRC)/$(1).recipe $(TOPDIR)/rootfs-recipes/$(1).recipe))
 LAB_IMAGES := $(foreach i,$(LAB_IMAGE_NAMES),$(if $(call lab-image-recipe,$(i)),$(i)))
-lab-image-file = lab-$(1).$(call format-suffix,$(ROOTFS_TYPE))
+# kathara/base: lab-kathara_base.ext4
+lab-image-id = $(subst /,_,$(1))
+lab-image-file = lab-$(call lab-image-id,$(1)).$(call format-suffix,$(ROOTFS_TYPE))
 LAB_IMAGE_FILES := $(foreach i,$(LAB_IMAGES),$(IMAGES_DIR)/$(call lab-image-file,$(i)))
 
 quiet_cmd_lab_image = rootfs: $(notdir $@)
       cmd_lab_image = rm -rf $@.tmp-* $@.work-*; SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
 	$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/$(notdir $@).d -L rootfs \
 	$(if $(ROOTFS_SIZE),-s $(ROOTFS_SIZE)) $(if $(UMLKIT_ROOTFS_HEADROOM),-H $(UMLKIT_ROOTFS_HEADROOM)) \
-	-r '$(ROOTFS_REQUIRE_INIT)' $(LAB_IMAGE_RECIPE) -c $(CONFIG_RECIPE) -c $(INIT_RECIPE)
+	-r '$(ROOTFS_REQUIRE_INIT)' --debian-tree $(LAB_IMAGE_TREE) $(LAB_IMAGE_RECIPE) \
+	-c $(CONFIG_RECIPE) -c $(INIT_RECIPE)
 define lab-image-rule
 $(IMAGES_DIR)/$(call lab-image-file,$(1)): LAB_IMAGE_RECIPE := $(call lab-image-recipe,$(1))
+$(IMAGES_DIR)/$(call lab-image-file,$(1)): LAB_IMAGE_TREE := $(BUILD_DIR)/debian/lab-$(call lab-image-id,$(1))/tree.tar
 $(IMAGES_DIR)/$(call lab-image-file,$(1)): $(MKIMAGE) $(CONFIG_RECIPE) $(INIT_RECIPE) $(GUEST_INIT) \
 		$(call lab-image-recipe,$(1)) FORCE
 	$$(call if_changed,lab_image)

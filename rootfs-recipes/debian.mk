@@ -1,49 +1,68 @@
 # Debian packages named by 'debian' recipe lines (docs/debian.md): mkimage
-# says what the root recipes ask for, debian.sh pins it in the lock,
+# says what an image's recipes ask for, debian.sh pins it in the lock,
 # fetches it into the shared cache and configures it in UML into one tar
 # archive, the tree mkimage unpacks where the first 'debian' line stands.
-# Without 'debian' lines the tree is an empty file and nothing runs.
+# The root image and each lab image have their own; without 'debian' lines
+# the tree is an empty file and nothing runs.
 
 DEBIAN_SH := $(TOPDIR)/rootfs-recipes/debian.sh
 DEBIAN_CONFIGURE := $(TOPDIR)/rootfs-recipes/debian-configure.sh
-DEBIAN_REQUEST := $(BUILD_DIR)/debian/request
-DEBIAN_TREE := $(BUILD_DIR)/debian/tree.tar
-DEBIAN_LOCK := $(or $(call qstrip,$(UMLKIT_DEBIAN_LOCK)),$(basename $(firstword $(ROOTFS_RECIPES))).lock)
-DEBIAN_ARGS := -l $(DEBIAN_LOCK) $(if $(call qstrip,$(UMLKIT_DEBIAN_MIRROR)),-M $(call qstrip,$(UMLKIT_DEBIAN_MIRROR)))
-
-# What the recipes ask for, as mkimage reads them (includes followed);
-# rewritten only when it changes, so the tree is not remade for nothing.
-$(DEBIAN_REQUEST): $(MKIMAGE) $(ROOTFS_RECIPES) FORCE
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(MKIMAGE) --debian-request $(ROOTFS_RECIPES) >$@.tmp
-	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+DEBIAN_MIRROR_ARG := $(if $(call qstrip,$(UMLKIT_DEBIAN_MIRROR)),-M $(call qstrip,$(UMLKIT_DEBIAN_MIRROR)))
+# NAME.lock beside the first recipe NAME.recipe
+debian-lock-of = $(basename $(firstword $(1))).lock
+# the tree of image ID (rootfs, lab-NAME)
+debian-tree = $(BUILD_DIR)/debian/$(1)/tree.tar
 
 # The lock is written beside the recipe by the first build; a later one
 # resolves again only when the 'debian' lines change.
-quiet_cmd_debian_tree = debian: the configured package tree
-      cmd_debian_tree = if [ -s $(DEBIAN_REQUEST) ]; then \
-	sh $(DEBIAN_SH) lock $(DEBIAN_ARGS) -q $(DEBIAN_REQUEST) && \
+cmd_debian_tree = if [ -s $(DEBIAN_REQ) ]; then \
+	sh $(DEBIAN_SH) lock $(DEBIAN_ARGS) -q $(DEBIAN_REQ) && \
 	sh $(DEBIAN_SH) fetch $(DEBIAN_ARGS) && \
 	sh $(DEBIAN_SH) tree $(DEBIAN_ARGS) -o $@ -k $(KERNEL_IMAGE) -r $(RUNTIME) \
 		-m $(MKIMAGE) -i $(GUEST_INIT) && touch $@; \
 	else rm -f $@ && : >$@; fi
-$(DEBIAN_TREE): $(DEBIAN_REQUEST) $(DEBIAN_SH) $(DEBIAN_CONFIGURE) $(wildcard $(DEBIAN_LOCK)) \
-		| $(KERNEL_IMAGE) $(RUNTIME) $(GUEST_INIT)
-	@echo '>>> $(quiet_cmd_debian_tree)'
-	$(Q)$(cmd_debian_tree)
 
-$(ROOTFS_IMAGE): $(DEBIAN_TREE)
+# $(call debian-image,ID,RECIPES,LOCK): what the recipes ask for, as
+# mkimage reads them (includes followed), rewritten only when it changes;
+# and the tree made from it.
+define debian-image
+$(BUILD_DIR)/debian/$(1)/request: $(MKIMAGE) $(2) FORCE
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(MKIMAGE) --debian-request $(2) >$$@.tmp
+	$(Q)if cmp -s $$@.tmp $$@; then rm -f $$@.tmp; else mv -f $$@.tmp $$@; fi
+$(call debian-tree,$(1)): DEBIAN_REQ := $(BUILD_DIR)/debian/$(1)/request
+$(call debian-tree,$(1)): DEBIAN_ARGS := -l $(3) $(DEBIAN_MIRROR_ARG)
+$(call debian-tree,$(1)): $(BUILD_DIR)/debian/$(1)/request $(DEBIAN_SH) $(DEBIAN_CONFIGURE) \
+		$(wildcard $(3)) | $(KERNEL_IMAGE) $(RUNTIME) $(GUEST_INIT)
+	@echo '>>> debian: $(1): the configured package tree'
+	$(Q)$$(cmd_debian_tree)
+DEBIAN_IMAGES += $(1)
+debian-lock.$(1) := $(3)
+endef
 
-# Resolve anew and rewrite the lock (the newest versions the mirror has).
+DEBIAN_IMAGES :=
+ifeq ($(UMLKIT_KUNIT),)
+DEBIAN_LOCK := $(or $(call qstrip,$(UMLKIT_DEBIAN_LOCK)),$(call debian-lock-of,$(ROOTFS_RECIPES)))
+$(eval $(call debian-image,rootfs,$(ROOTFS_RECIPES),$(DEBIAN_LOCK)))
+$(ROOTFS_IMAGE): $(call debian-tree,rootfs)
+endif
+$(foreach i,$(LAB_IMAGES),$(eval $(call debian-image,lab-$(call lab-image-id,$(i)),$(call lab-image-recipe,$(i)),$(call debian-lock-of,$(call lab-image-recipe,$(i))))))
+$(foreach i,$(LAB_IMAGES),$(eval $(IMAGES_DIR)/$(call lab-image-file,$(i)): $(call debian-tree,lab-$(call lab-image-id,$(i)))))
+
+# for each image with 'debian' lines: $(call debian-each,COMMANDS using $$id $$req $$lock)
+debian-each = $(foreach id,$(DEBIAN_IMAGES),\
+	req=$(BUILD_DIR)/debian/$(id)/request lock=$(debian-lock.$(id)); \
+	if [ -s "$$req" ]; then $(1) || exit; fi;)
+
+# Resolve anew and rewrite the locks (the newest versions the mirror has).
 .PHONY: debian-update
-debian-update: $(DEBIAN_REQUEST)
-	$(Q)if [ -s $(DEBIAN_REQUEST) ]; then sh $(DEBIAN_SH) resolve $(DEBIAN_ARGS) -q $(DEBIAN_REQUEST); \
-	else echo '>>> debian: the root recipes have no debian lines'; fi
+debian-update: $(foreach id,$(DEBIAN_IMAGES),$(BUILD_DIR)/debian/$(id)/request)
+	$(Q)$(call debian-each,sh $(DEBIAN_SH) resolve -l "$$lock" $(DEBIAN_MIRROR_ARG) -q "$$req")
 
 # Everything the configuration downloads, into the cache: later builds
 # need no network (as Buildroot's 'make source').
 .PHONY: debian-fetch source
-debian-fetch: $(DEBIAN_REQUEST)
-	$(Q)if [ -s $(DEBIAN_REQUEST) ]; then sh $(DEBIAN_SH) lock $(DEBIAN_ARGS) -q $(DEBIAN_REQUEST) && \
-	sh $(DEBIAN_SH) fetch $(DEBIAN_ARGS); fi
+debian-fetch: $(foreach id,$(DEBIAN_IMAGES),$(BUILD_DIR)/debian/$(id)/request)
+	$(Q)$(call debian-each,sh $(DEBIAN_SH) lock -l "$$lock" $(DEBIAN_MIRROR_ARG) -q "$$req" && \
+		sh $(DEBIAN_SH) fetch -l "$$lock" $(DEBIAN_MIRROR_ARG))
 source: debian-fetch

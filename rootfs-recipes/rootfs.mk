@@ -56,7 +56,7 @@ quiet_cmd_rootfs = rootfs: $(ROOTFS_TYPE)
 	$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/rootfs.d -L rootfs \
 	$(if $(ROOTFS_SIZE),-s $(ROOTFS_SIZE)) $(if $(UMLKIT_ROOTFS_HEADROOM),-H $(UMLKIT_ROOTFS_HEADROOM)) \
 	$(if $(UMLKIT_BOOT_INTERACTIVE),-r '$(ROOTFS_REQUIRE_INIT)') \
-	--debian-tree $(DEBIAN_TREE) $(ROOTFS_RECIPES) -c $(CONFIG_RECIPE) -c $(INIT_RECIPE)
+	--debian-tree $(call debian-tree,rootfs) $(ROOTFS_RECIPES) -c $(CONFIG_RECIPE) -c $(INIT_RECIPE)
 $(ROOTFS_IMAGE): $(MKIMAGE) $(CONFIG_RECIPE) $(INIT_RECIPE) $(GUEST_INIT) $(ROOTFS_RECIPES) FORCE
 	$(call if_changed,rootfs)
 

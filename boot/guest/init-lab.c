@@ -119,11 +119,32 @@ static int run_script(const char *script)
 	return pid < 0 ? 126 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Kathara's defaults on every machine (its docker runtime sets these),
+ * before any startup script: routers forward, asymmetric paths are not
+ * dropped, and ping floods are answered at once. */
+static void kathara_sysctls(void)
+{
+	static const char *const settings[][2] = {
+		{ "/proc/sys/net/ipv4/ip_forward", "1" },
+		{ "/proc/sys/net/ipv4/conf/all/rp_filter", "0" },
+		{ "/proc/sys/net/ipv4/conf/default/rp_filter", "0" },
+		{ "/proc/sys/net/ipv4/icmp_ratelimit", "0" },
+	};
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		int fd = open(settings[i][0], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, settings[i][1], 1) != 1)
+			lab_warn("cannot set", settings[i][0]);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 void lab_start(const char *run_dir, const char *name)
 {
 	char path[PATH_MAX], code[16];
 	int status, fd;
 
+	kathara_sysctls();
 	snprintf(path, sizeof(path), "/hostlab/%s", name);
 	copy_tree(path, "/");
 	fd = open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

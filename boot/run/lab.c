@@ -500,7 +500,8 @@ int lab_check(const char *dir, char **images)
 /* umlkit-run --lab-images DIR, at build time: the images DIR/lab.conf's
  * machines name, as a make line (LAB_IMAGE_NAMES := ...), read by the
  * build through this parser rather than one of its own. Only names a
- * recipe file can have (letters, digits, '_', '-', '.') are listed. */
+ * recipe file can have (letters, digits, '_', '-', '.', joined by '/')
+ * are listed. */
 int lab_images(const char *dir)
 {
 	struct lab *lab = xcalloc(1, sizeof(*lab));
@@ -514,7 +515,7 @@ int lab_images(const char *dir)
 		int seen = 0;
 		for (int k = 0; k < i && !seen; k++)
 			seen = !strcmp(lab->machines[k].image, im);
-		if (*im && !seen && lab_valid_name(im))
+		if (*im && !seen && lab_valid_image_name(im))
 			printf(" %s", im);
 	}
 	printf("\n");

@@ -41,6 +41,7 @@ struct lab_diag {
 };
 
 int lab_valid_name(const char *s);
+int lab_valid_image_name(const char *s);
 int lab_parse_conf(char *text, const char *file, struct lab *lab, struct lab_diag *d);
 int lab_parse_dep(char *text, const char *file, struct lab *lab, struct lab_diag *d);
 int lab_order(struct lab *lab);

@@ -49,6 +49,28 @@ int lab_valid_name(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") == len;
 }
 
+/* An image name a recipe can have: names joined by '/' (Kathara's
+ * kathara/base is rootfs-recipes/kathara/base.recipe). */
+int lab_valid_image_name(const char *s)
+{
+	char part[33];
+	size_t len = strlen(s);
+	if (!len || len > 64)
+		return 0;
+	for (const char *p = s;; p++) {
+		size_t n = strcspn(p, "/");
+		if (n >= sizeof(part))
+			return 0;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (!lab_valid_name(part) || !strcmp(part, "..") || !strcmp(part, "."))
+			return 0;
+		p += n;
+		if (!*p)
+			return 1;
+	}
+}
+
 static char *trim(char *s)
 {
 	char *end;

@@ -97,5 +97,9 @@ int main(void)
 		run_case(&u, &cases[i]);
 	unit_case(&u, lab_valid_name("r1-a.b_c") && !lab_valid_name("") && !lab_valid_name("-x") &&
 		  !lab_valid_name("012345678901234567890123456789012"), "machine names", "lab_valid_name disagrees");
+	unit_case(&u, lab_valid_image_name("kathara/base") && lab_valid_image_name("frr") &&
+		  !lab_valid_image_name("kathara/../x") && !lab_valid_image_name("/abs") &&
+		  !lab_valid_image_name("a//b") && !lab_valid_image_name("a/") && !lab_valid_image_name(""),
+		  "image names", "lab_valid_image_name disagrees");
 	return unit_done(&u);
 }
