@@ -11,7 +11,8 @@
 #   /umlkit-out     (read-write) tree.tar
 set -eu
 
-say() { echo "umlkit-configure: $*"; }
+# with the guest's uptime: where the stage's time goes
+say() { echo "umlkit-configure: [$(cut -d' ' -f1 /proc/uptime)] $*"; }
 in=/umlkit-debian debs=/umlkit-debs out=/umlkit-out
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -23,6 +24,8 @@ export PATH LC_ALL DEBIAN_FRONTEND DEBCONF_NONINTERACTIVE_SEEN SOURCE_DATE_EPOCH
 	PERL_HASH_SEED PERL_PERTURB_KEYS PYTHONHASHSEED
 unset LANG LANGUAGE
 cd /
+# the stage's disk is thrown away after the tar: no barriers, rare commits
+mount -o remount,barrier=0,commit=600 / 2>/dev/null || :
 # apt and some maintainer scripts want a pty
 mkdir -p /dev/pts
 mount -t devpts devpts /dev/pts 2>/dev/null || :

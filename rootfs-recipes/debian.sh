@@ -359,6 +359,9 @@ cmd_tree() {
 
 stage_tree() {
 	dest=$1
+	# a run SIGKILLed mid-stage left its work directory: this key's lock
+	# is ours, so any that remain are stale
+	rm -rf "$dest".work-*
 	work=$(mktemp -d "$dest.work-XXXXXX")
 	trap 'rm -rf "$work"' EXIT
 	mkdir "$work/entry" "$work/share" "$work/out"

@@ -6,10 +6,13 @@ set -eu
 # build pipeline, kernel build, image tools, bundle, tests (libslirp-dev: the
 # NAT helper; python3: the network tests' host server; slirp: the floor
 # make bench compares the NAT helper with; libxml2-utils: xmllint checks the
-# JUnit reports in the tests; openssh-client: ssh-keygen signs bundles)
+# JUnit reports in the tests; openssh-client: ssh-keygen signs bundles;
+# bats: a real TAP emitter for the report tests; apt, dpkg and
+# debian-archive-keyring: 'debian' recipe lines resolve, fetch and check
+# packages with apt, as the user, and the tests build a .deb with dpkg-deb)
 PACKAGES="make gcc libc6-dev binutils flex bison bc perl xz-utils zstd gzip tar cpio dash bash
 kconfig-frontends genext2fs squashfs-tools squashfs-tools-ng e2fsprogs libext2fs-dev busybox-static
-mmdebstrap attr libslirp-dev python3 slirp libxml2-utils openssh-client
+mmdebstrap attr libslirp-dev python3 slirp libxml2-utils openssh-client bats apt dpkg debian-archive-keyring
 linux-source-6.12 linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch ccache distcc clang libclang-rt-14-dev"
 
 # and what each image format's writer runs (mkimage/formats.def)

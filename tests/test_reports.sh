@@ -78,6 +78,36 @@ EOF
 		"grep -q '<error message=\"crashed\"># running the second' '$SCRATCH/k.xml'"
 }
 
+# TAP as real emitters print it, with no version line (TAP 12): bats and
+# prove, read by --parse on the host.
+test_tap_without_a_version_line_from_bats_and_prove() {
+	mkdir -p "$SCRATCH/t"
+	printf '%s\n' '@test "adds" { [ $((1 + 1)) -eq 2 ]; }' '@test "fails" { false; }' \
+		'@test "skips" { skip "no network"; }' >"$SCRATCH/t/a.bats"
+	bats --tap "$SCRATCH/t/a.bats" >"$SCRATCH/bats.tap" 2>&1
+	"$COPY" --parse "$SCRATCH/bats.tap" --junit "$SCRATCH/b.xml" --json "$SCRATCH/b.json" >/dev/null 2>&1
+	assertEquals "a failure: 1" 1 $?
+	assertTrue "bats: counts $(head -c 300 "$SCRATCH/b.xml")" \
+		"grep -q 'tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\"' '$SCRATCH/b.xml'"
+	assertEquals "bats: statuses" "['PASS', 'FAIL', 'SKIP']" "$(json "$SCRATCH/b.json" '[t["status"] for t in d["tests"]]')"
+	printf '%s\n' 'print "1..2\nok 1 - one\nok 2 - two\n";' >"$SCRATCH/t/p.t"
+	(cd "$SCRATCH/t" && prove -v p.t) >"$SCRATCH/prove.tap" 2>&1
+	"$COPY" --parse "$SCRATCH/prove.tap" --json "$SCRATCH/p.json" >/dev/null 2>&1
+	assertEquals "prove: all passed: 0" 0 $?
+	assertEquals "prove: names" "['- one', '- two']" "$(json "$SCRATCH/p.json" '[t["name"] for t in d["tests"]]')"
+}
+
+test_output_without_tap_is_an_error_in_the_report() {
+	printf 'hello\nworld\n' | "$COPY" --parse - --junit "$SCRATCH/n.xml" --json "$SCRATCH/n.json" \
+		>/dev/null 2>"$SCRATCH/err"
+	assertEquals "status 1" 1 $?
+	assertTrue "one line says so: $(cat "$SCRATCH/err")" "grep -q '^boot.sh: no TAP or KTAP in the output' '$SCRATCH/err'"
+	assertTrue "valid JUnit" "xmllint --noout --schema '$TOPDIR/boot/run/junit.xsd' '$SCRATCH/n.xml'"
+	assertTrue "an error entry, no time: $(cat "$SCRATCH/n.xml")" \
+		"grep -q 'tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\"' '$SCRATCH/n.xml'"
+	assertEquals "JSON says so" "no TAP or KTAP in the output" "$(json "$SCRATCH/n.json" 'd["error"]')"
+}
+
 test_report_usage_errors() {
 	"$COPY" --junit /nonexistent/r.xml -- true </dev/null 2>"$SCRATCH/err"
 	assertEquals "an unwritable place: 125" 125 $?

@@ -4,7 +4,9 @@
  *   - nothing counts before the first "KTAP version N" or "TAP version N";
  *     what stood before it on that line is a console prefix (a timestamp),
  *     stripped by its length from the lines that have one; lines without
- *     are the kernel's own (log lines);
+ *     are the kernel's own (log lines). TAP 12 has no version line (bats,
+ *     prove and most emitters print none): a plan or a result at the start
+ *     of a line starts the results too, with no prefix;
  *   - nesting is read from the lines, not from their indentation (two
  *     spaces, four or a tab, kernels differ): a nested version line or a
  *     "# Subtest: NAME" header opens a subtest of the open test, "1..N"
@@ -249,6 +251,13 @@ static void wait_line(struct ktap_parser *p, const char *s)
 	push((void ***)&w->lines, &w->n, &w->cap, xstrdup(s));
 }
 
+/* TAP without a version line: its first plan or result */
+static int plain_tap_start(const char *s)
+{
+	return (!strncmp(s, "1..", 3) && isdigit((unsigned char)s[3])) || !strncmp(s, "ok ", 3) ||
+	       !strncmp(s, "not ok ", 7) || !strcmp(s, "ok") || !strcmp(s, "not ok");
+}
+
 void ktap_line(struct ktap_parser *p, const char *raw, long long now_ms)
 {
 	char *line, *s, *version;
@@ -259,13 +268,16 @@ void ktap_line(struct ktap_parser *p, const char *raw, long long now_ms)
 		version = strstr(raw, "KTAP version ");
 		if (!version)
 			version = strstr(raw, "TAP version ");
-		if (!version)
+		if (!version && !plain_tap_start(raw))
 			return;
 		p->started = 1;
-		p->prefix_len = (size_t)(version - raw) < sizeof(p->prefix) ? (size_t)(version - raw) : 0;
-		memcpy(p->prefix, raw, p->prefix_len);
 		p->root.start_ms = now_ms;
-		return;
+		if (version) {
+			p->prefix_len = (size_t)(version - raw) < sizeof(p->prefix) ? (size_t)(version - raw) : 0;
+			memcpy(p->prefix, raw, p->prefix_len);
+			return;
+		}
+		/* plain TAP: this line is the plan or the first result */
 	}
 	body = ktap_unprefixed(p, raw);
 	if (!body) {

@@ -103,8 +103,8 @@ int kunit_summary(struct ktap_parser *p, FILE *out, const char *prog)
 
 	if (!p->started) {
 		if (prog)
-			say(prog, "no KTAP in the kernel's output: no KUnit test ran (is CONFIG_KUNIT set; does "
-		    "--filter name a test?)");
+			say(prog, "no TAP or KTAP in the output: no test ran (a KUnit kernel: is CONFIG_KUNIT "
+			    "set; does --filter name a test?)");
 		return 1;
 	}
 	ktap_count(&p->root, &c);

@@ -122,12 +122,30 @@ static void junit_suite(FILE *f, const struct ktap_test *t, const char *name, co
 		}
 }
 
+/* No plan and no result: the output held no TAP at all (an empty run
+ * says 1..0). A report of it says so, as an error, not a success. */
+#define NO_TAP "no TAP or KTAP in the output"
+static int no_tap(const struct ktap_test *root)
+{
+	return root->planned < 0 && !root->n_sub;
+}
+
 int report_junit(const struct ktap_test *root, const char *name, FILE *f)
 {
 	struct ktap_counts c = { 0 };
 	ktap_count(root, &c);
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", f);
 	xml_text(f, name);
+	if (no_tap(root)) {
+		fputs("\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\">\n  <testsuite name=\"", f);
+		xml_text(f, name);
+		fputs("\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\">\n"
+		      "    <testcase classname=\"", f);
+		xml_text(f, name);
+		fputs("\" name=\"TAP\" time=\"0.000\">\n      <error message=\"" NO_TAP "\"/>\n"
+		      "    </testcase>\n  </testsuite>\n</testsuites>\n", f);
+		return ferror(f) ? -1 : 0;
+	}
 	fprintf(f, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" skipped=\"%ld\" time=\"%.3f\">\n",
 		c.pass + c.fail + c.skip + c.crashed, c.fail, c.crashed, c.skip, seconds(root));
 	junit_suite(f, root, "", name);
@@ -169,7 +187,8 @@ int report_json(const struct ktap_test *root, const char *name, FILE *f)
 	fputs("{\"name\": ", f);
 	json_text(f, name);
 	fprintf(f, ", \"summary\": {\"total\": %ld, \"passed\": %ld, \"failed\": %ld, \"skipped\": %ld, \"crashed\": %ld}"
-		   ",\n \"tests\": [\n", c.pass + c.fail + c.skip + c.crashed, c.pass, c.fail, c.skip, c.crashed);
+		   "%s,\n \"tests\": [\n", c.pass + c.fail + c.skip + c.crashed, c.pass, c.fail, c.skip, c.crashed,
+		no_tap(root) ? ", \"error\": \"" NO_TAP "\"" : "");
 	for (size_t i = 0; i < root->n_sub; i++) {
 		json_test(f, root->sub[i], 2);
 		fputs(i + 1 < root->n_sub ? ",\n" : "\n", f);

@@ -33,6 +33,11 @@ static const struct ktap_case cases[] = {
 	{ "a skipped suite", "KTAP version 1\n1..1\nok 1 s # SKIP not built\n", NULL, 0, 0, 1, 0, "s" },
 	{ "no tests at all", "KTAP version 1\n1..0\n", NULL, 0, 0, 0, 0, NULL },
 	{ "no TAP at all", "hello\nworld\n", NULL, 0, 0, 0, 0, NULL },
+	{ "TAP 12: no version line", "1..2\nok 1 - a\nnot ok 2 - b\n", NULL, 1, 1, 0, 0, "a" },
+	{ "TAP 12: the plan at the end, a skip", "ok 1 a\nok 2 b # SKIP no net\n1..2\n", NULL, 1, 0, 1, 0, "a" },
+	{ "bats", "1..3\nok 1 adds\nnot ok 2 subtracts\n# (in test file t.bats, line 7)\n"
+	  "#   `[ \"$r\" -eq 1 ]' failed\nok 3 divides # skip no float\n", NULL, 1, 1, 1, 0, "adds" },
+	{ "prove -v: lines before the plan", "t/a.t ..\n1..2\nok 1\nok 2\nok\n", NULL, 2, 0, 0, 0, NULL },
 	{ "lines after the end of the tests",
 	  "KTAP version 1\n1..1\nok 1 a\nreboot: System halted\nok 2 stray\n", NULL, 1, 0, 0, 0, "a" },
 	{ "a diagnostic does not end a test", "TAP version 13\n1..2\n# note\nok 1 - a\n# more\nnot ok 2 - b\n",
