@@ -90,6 +90,8 @@ help:
 	@echo '  kernel-savedefconfig   write the kernel configuration back to the tree'
 	@echo '  kernel-rebuild         rebuild the kernel (after editing its sources)'
 	@echo '  rootfs, data-disk      only the root / data image'
+	@echo '  debian-update          resolve the recipes'"'"' debian lines anew, rewrite the lock'
+	@echo '  debian-fetch, source   download what the debian lines need: later builds are offline'
 	@echo '  mkimage                build the image tool'
 	@echo '  boot                   boot the built bundle (BOOT_ARGS=...)'
 	@echo '  kunit-run              a KUnit configuration: build, then run its tests (KUNIT_ARGS=...)'
