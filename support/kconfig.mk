@@ -25,9 +25,12 @@ define load-defconfig
 	$(Q)echo "configuration written to $(CONFIG_FILE) (from $(1))"
 endef
 
+# 'make defconfig DEFCONFIG=FILE' loads FILE (a project keeps its umlkit
+# configuration in its own tree, as Buildroot's BR2_DEFCONFIG=); without
+# it, configs/default_defconfig.
 .PHONY: defconfig
 defconfig:
-	$(call load-defconfig,$(TOPDIR)/configs/default_defconfig)
+	$(call load-defconfig,$(if $(filter command line environment,$(origin DEFCONFIG)),$(abspath $(DEFCONFIG)),$(TOPDIR)/configs/default_defconfig))
 
 %_defconfig: $(TOPDIR)/configs/%_defconfig
 	$(call load-defconfig,$<)

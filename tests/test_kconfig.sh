@@ -23,6 +23,17 @@ test_savedefconfig_writes_to_the_loaded_defconfig() {
 	assertTrue "the first comment line is kept" "head -n 1 '$SCRATCH/mine_defconfig' | grep -q '^# A CI runner'"
 }
 
+test_defconfig_loads_a_defconfig_from_outside_the_tree() {
+	printf '%s\n' 'UMLKIT_BOOT_COMMAND=y' 'UMLKIT_HOSTNAME="myproject"' >"$SCRATCH/project_defconfig"
+	umlkit_make O="$SCRATCH/o3" defconfig DEFCONFIG="$SCRATCH/project_defconfig" || fail "$(cat "$SCRATCH/make.log")"
+	assertTrue "the project's setting: $(grep HOSTNAME "$SCRATCH/o3/.config")" \
+		"grep -qx 'UMLKIT_HOSTNAME=\"myproject\"' '$SCRATCH/o3/.config'"
+	assertTrue "says where from" "grep -q 'from $SCRATCH/project_defconfig' '$SCRATCH/make.log'"
+	umlkit_make O="$SCRATCH/o3" defconfig DEFCONFIG="$SCRATCH/none_defconfig"
+	assertNotEquals "a missing one is an error" 0 $?
+	assertTrue "named: $(cat "$SCRATCH/make.log")" "grep -q '$SCRATCH/none_defconfig: no such defconfig' '$SCRATCH/make.log'"
+}
+
 test_unknown_defconfig_is_an_error() {
 	umlkit_make O="$SCRATCH/o" nosuch_defconfig
 	assertEquals "make fails (2)" 2 $?
