@@ -94,7 +94,7 @@ test_tap_without_a_version_line_from_bats_and_prove() {
 	(cd "$SCRATCH/t" && prove -v p.t) >"$SCRATCH/prove.tap" 2>&1
 	"$COPY" --parse "$SCRATCH/prove.tap" --json "$SCRATCH/p.json" >/dev/null 2>&1
 	assertEquals "prove: all passed: 0" 0 $?
-	assertEquals "prove: names" "['- one', '- two']" "$(json "$SCRATCH/p.json" '[t["name"] for t in d["tests"]]')"
+	assertEquals "prove: names" "['one', 'two']" "$(json "$SCRATCH/p.json" '[t["name"] for t in d["tests"]]')"
 }
 
 test_output_without_tap_is_an_error_in_the_report() {
