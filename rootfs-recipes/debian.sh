@@ -294,9 +294,7 @@ stage_recipe() {
 		"text /var/lib/dpkg/arch 0644 0 0 \"$ARCH\\n\"" \
 		'text /usr/sbin/policy-rc.d 0755 0 0 "#!/bin/sh\nexit 101\n"' \
 		'text /etc/fstab 0644 0 0 ""'
-	lock_packages "$lock" | while read -r _ _ _ _ sum stage; do
-		[ "$stage" = essential ] && echo "deb $cache/debs/$sum.deb"
-	done
+	lock_packages "$lock" | awk -v debs="$cache/debs" '$6 == "essential" { print "deb " debs "/" $5 ".deb" }'
 	echo "file /sbin/umlkit-init $init 0755 0 0"
 	echo "file /umlkit-configure $(dirname "$0")/debian-configure.sh 0755 0 0"
 }
