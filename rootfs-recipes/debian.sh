@@ -328,7 +328,12 @@ stage_failed() {
 	pkg=$(printf '%s\n' "$failed" | sed -n 's/^dpkg: error processing [a-z]* \([^ ]*\).*/\1/p')
 	script=$(grep -m1 -E "(pre|post)-(installation|removal) script subprocess returned error" "$log" |
 		sed -n 's/.*installed \(.*\) package \([a-z-]*\) script subprocess.*/\2/p')
-	tail -n 20 "$log" | sed 's/^/  | /' >&2
+	# the failing script's own words: what came just before dpkg's error
+	if [ -n "$failed" ]; then
+		grep -m1 -B8 -A1 -E "^dpkg: error processing (package|archive) " "$log"
+	else
+		tail -n 20 "$log"
+	fi | sed 's/^/  | /' >&2
 	if [ -n "$pkg" ]; then
 		die 6 "maintainer script failed in the guest: package ${pkg%%:*}, ${script:-script} (full log: $log)"
 	fi
