@@ -91,6 +91,10 @@ test_a_recipe_edit_outside_debian_lines_does_not_rerun_dpkg() {
 	assertFalse "no stage: $(cat "$SCRATCH/make.log")" "grep -q 'debian: ' '$SCRATCH/make.log'"
 	mv "$SCRATCH/r/small.recipe.orig" "$SCRATCH/r/small.recipe"
 	umlkit_make O="$O_DIR"
+	# the lock touched: the tree rule runs again and finds its tree in place
+	touch "$SCRATCH/r/small.lock"
+	umlkit_make O="$O_DIR" || fail "after touching the lock: $(tail -n 5 "$SCRATCH/make.log")"
+	assertFalse "no stage for the same lock: $(cat "$SCRATCH/make.log")" "grep -q 'configure in UML' '$SCRATCH/make.log'"
 	umlkit_make O="$O_DIR"
 	assertFalse "then make does nothing: $(cat "$SCRATCH/make.log")" "grep -q '>>>' '$SCRATCH/make.log'"
 }
