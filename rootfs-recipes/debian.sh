@@ -217,7 +217,14 @@ lock_packages() { grep -v -e '^#' -e '^request ' -e '^epoch ' "$1"; }
 
 check_lock() {
 	[ -f "$lock" ] || die 1 "no lock file '$lock': run 'make debian-update'"
-	lock_packages "$lock" | awk -v f="$lock" 'NF != 6 || length($5) != 64 || $5 ~ /[^0-9a-f]/ || $6 !~ /^(essential|apt)$/ {
+	# every field reaches apt-get's argument vector or a path: Debian's
+	# own character sets only (a name cannot start with '-', an option)
+	lock_request "$lock" | awk -v f="$lock" 'NF < 1 || $0 !~ /^[a-z0-9][a-z0-9+. -]*$/ {
+		printf "%s: the request line is not \"request SUITE PACKAGE...\": run make debian-update\n", f; exit 1 }' >&2 ||
+		exit 1
+	lock_packages "$lock" | awk -v f="$lock" 'NF != 6 || $1 !~ /^[a-z0-9][a-z0-9+.-]*$/ ||
+		$2 !~ /^[0-9][A-Za-z0-9.+~:-]*$/ || $3 !~ /^[a-z0-9][a-z0-9-]*$/ || $4 !~ /^[0-9]+$/ ||
+		length($5) != 64 || $5 ~ /[^0-9a-f]/ || $6 !~ /^(essential|apt)$/ {
 		printf "%s: line \"%s\" is not \"package version architecture size sha256 stage\": run make debian-update\n", f, $0; exit 1 }' >&2 ||
 		exit 1
 }

@@ -177,6 +177,11 @@ test_a_bad_lock_line_names_the_fix() {
 	{ cat "$SCRATCH/r/small.lock"; echo "half a line"; } >"$SCRATCH/cut.lock"
 	expect_failure 1 'cut.lock: line "half a line" is not "package version architecture size sha256 stage": run make debian-update' \
 		fetch -l "$SCRATCH/cut.lock"
+	# a name that apt-get would read as an option
+	sed 's/^iputils-ping /-oDebug::pkgAcquire=1 /' "$SCRATCH/r/small.lock" >"$SCRATCH/opt.lock"
+	expect_failure 1 'opt.lock: line "-oDebug::pkgAcquire=1 .*" is not "package version' fetch -l "$SCRATCH/opt.lock"
+	sed 's/^request .*/request ..\/x iputils-ping/' "$SCRATCH/r/small.lock" >"$SCRATCH/req.lock"
+	expect_failure 1 'req.lock: the request line is not' fetch -l "$SCRATCH/req.lock"
 }
 
 test_a_bad_package_name_in_a_recipe_is_a_recipe_error() {
