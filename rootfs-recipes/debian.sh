@@ -363,7 +363,7 @@ cmd_tree() {
 		stage_tree "$trees/$key.tar"
 	fi
 	# already that file (a hard link): mv would refuse "the same file"
-	[ "$out" -ef "$trees/$key.tar" ] && return 0
+	[ "$(stat -c %d:%i "$out" 2>/dev/null)" = "$(stat -c %d:%i "$trees/$key.tar")" ] && return 0
 	rm -f "$out.tmp"
 	ln "$trees/$key.tar" "$out.tmp" 2>/dev/null || cp "$trees/$key.tar" "$out.tmp"
 	mv -f "$out.tmp" "$out"
