@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&opt, 0, sizeof(opt));
 		dup2(null, 2);
 		if (net_add_forward(&opt, text, "fuzz") == 0)
-			free(opt.forwards[0]);
+			free(opt.net.forwards[0]);
 		if (net_add_switch(&opt, text, "fuzz") == 0)
 			net_set_ip(&opt, text, "fuzz");
 		dup2(saved, 2);

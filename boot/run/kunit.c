@@ -14,6 +14,31 @@
 #include "report.h"
 #include "run.h"
 
+/* --filter GLOB: kunit.filter_glob, as kunit.py passes it */
+static int set_filter(struct options *opt, char *val, const char *prog)
+{
+	if (!*val || strpbrk(val, " \t\n\""))
+		return usage_error(prog, "--filter '%s': use SUITE or SUITE.TEST globs, such as 'example*' or "
+				   "'kunit*.*free*' (no blanks or quotes)", val);
+	opt->kunit.filter = val;
+	return 0;
+}
+
+static int set_raw(struct options *opt, char *val, const char *prog)
+{
+	(void)val, (void)prog;
+	opt->kunit.raw = 1;
+	return 0;
+}
+
+static const struct optdef kunit_rows[] = {
+	{ "--filter", "GLOB", set_filter, OPT_KUNIT, "run only the tests GLOB names: SUITE or SUITE.TEST globs\n"
+	  "                         (kunit.filter_glob), such as 'example*' or '*.*free*'", NULL },
+	{ "--raw", NULL, set_raw, OPT_KUNIT, "print the KTAP the kernel printed instead of the results", NULL },
+};
+
+const struct option_group kunit_option_group = OPTION_GROUP("KUnit", kunit_rows, NULL);
+
 #define DIVIDER_WIDTH 60
 
 static const char *const result_names[] = { "[PASSED]", "[FAILED]", "[SKIPPED]", "[CRASHED]" };
@@ -132,7 +157,7 @@ int kunit_summary(struct ktap_parser *p, FILE *out, const char *prog)
 int kunit_parse_file(struct run *r)
 {
 	struct ktap_parser p;
-	FILE *in = strcmp(r->opt.parse_file, "-") ? fopen(r->opt.parse_file, "r") : stdin;
+	FILE *in = strcmp(r->opt.report.parse_file, "-") ? fopen(r->opt.report.parse_file, "r") : stdin;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -140,18 +165,18 @@ int kunit_parse_file(struct run *r)
 	int code;
 
 	if (!in) {
-		say(r->prog, "--parse '%s': %s", r->opt.parse_file, strerror(errno));
+		say(r->prog, "--parse '%s': %s", r->opt.report.parse_file, strerror(errno));
 		return EX_USAGE;
 	}
 	ktap_init(&p);
-	if (!r->opt.raw)
+	if (!r->opt.kunit.raw)
 		kunit_attach(&p, stdout);
 	while ((n = getline(&line, &cap, in)) >= 0) {
 		if (n && line[n - 1] == '\n')
 			line[n - 1] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ktap_line(&p, line, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-		if (r->opt.raw)
+		if (r->opt.kunit.raw)
 			kunit_raw_line(&p, line, stdout);
 	}
 	free(line);
@@ -159,8 +184,8 @@ int kunit_parse_file(struct run *r)
 		fclose(in);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ktap_end(&p, NULL, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	code = kunit_summary(&p, r->opt.raw ? NULL : stdout, r->prog);
-	if (report_files(r->opt.junit, r->opt.json, &p.root, r->conf.name, r->prog) < 0 && code == 0)
+	code = kunit_summary(&p, r->opt.kunit.raw ? NULL : stdout, r->prog);
+	if (report_files(r->opt.report.junit, r->opt.report.json, &p.root, r->conf.name, r->prog) < 0 && code == 0)
 		code = EX_HOST;
 	ktap_free(&p);
 	return code;

@@ -61,6 +61,7 @@ struct machine {
 	unsigned char busy[256];	/* session numbers not yet CLOSED by the agent */
 	int last_session;
 	struct ring history;	/* the console's last output, for connect */
+	struct relay console_out;	/* the console's output, tapped for history and clients */
 };
 
 static void set_state(struct machine *m, const char *state)
@@ -315,16 +316,15 @@ static int agent_poll_ms(const struct machine *m)
 	return next <= now ? 0 : (int)(next - now);
 }
 
-static void console_read(struct machine *m)
+/* the console's output: kept for connect, and given to connected clients
+ * (one too slow to take it misses it, as on a serial line) */
+static void console_tap(void *ctx, const char *data, size_t n)
 {
-	char buf[4096];
-	ssize_t n = read(m->console, buf, sizeof(buf));
-	if (n <= 0)
-		return;
-	ring_add(&m->history, buf, (size_t)n);
+	struct machine *m = ctx;
+	ring_add(&m->history, data, n);
 	for (int i = 0; i < m->n_clients; i++)
 		if (m->clients[i].kind == CLIENT_CONSOLE)
-			send(m->clients[i].fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			send(m->clients[i].fd, data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* A machine that stopped without boot.sh stop (powered off, crashed):
@@ -362,7 +362,8 @@ static void serve(struct machine *m)
 		struct pollfd pfd[4 + MAX_CLIENTS];
 		int n = 0;
 		pfd[n++] = (struct pollfd){ m->status_fd, POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ m->console, POLLIN, 0 };
+		if (!relay_poll(&m->console_out, &pfd[n++]))
+			pfd[n - 1] = (struct pollfd){ -1, 0, 0 };	/* the console ended */
 		pfd[n++] = (struct pollfd){ m->agent, POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ m->listen_fd, POLLIN, 0 };
 		for (int i = 0; i < m->n_clients; i++)
@@ -373,7 +374,7 @@ static void serve(struct machine *m)
 		if (pfd[0].revents)
 			return;	/* the guard reported: the machine has stopped */
 		if (pfd[1].revents)
-			console_read(m);
+			relay_read(&m->console_out);
 		if (m->agent >= 0 && pfd[2].revents) {
 			agent_read(m);
 			/* acknowledged room: frames clients sent meanwhile */
@@ -421,28 +422,41 @@ static int listen_on(struct machine *m)
 	return fd;
 }
 
-/* the guest's files: mode, shares (/hostlab, /shared), env */
+/* run file NAME: LINES, one a line */
+static int write_lines(const struct run *r, const char *name, const char *const *lines, int n)
+{
+	char *text = xstrdup(""), *path = xasprintf("%s/%s", r->dir, name);
+	int rc;
+	for (int i = 0; i < n; i++) {
+		char *more = xasprintf("%s%s\n", text, lines[i]);
+		free(text);
+		text = more;
+	}
+	rc = write_file(path, text, strlen(text));
+	free(path);
+	free(text);
+	return rc;
+}
+
+/* the guest's files: mode, shares (/hostlab, /shared), env, and sysctl:
+ * IPv6 on or off (Kathara's default: off), then NAME[sysctl]'s in order */
 static int guest_files(struct machine *m, const struct lab_machine *lm)
 {
-	struct run *r = m->r;
-	char *mode = xasprintf("lab %s\n", m->name), *path, *env = xstrdup("");
-	int rc;
-	path = xasprintf("%s/mode", r->dir);
-	rc = write_file(path, mode, strlen(mode));
-	free(path);
-	path = xasprintf("%s/shares", r->dir);
-	rc |= write_file(path, "/s0\t/hostlab\tro\n/s1\t/shared\trw\n", 30);
-	free(path);
-	for (int i = 0; i < lm->n_env; i++) {
-		char *more = xasprintf("%s%s\n", env, lm->env[i]);
-		free(env);
-		env = more;
-	}
-	path = xasprintf("%s/env", r->dir);
-	rc |= write_file(path, env, strlen(env));
-	free(path);
-	free(env);
-	free(mode);
+	const char *mode = m->name, *env[LAB_MAX_ENV], *sysctl[LAB_MAX_SYSCTLS + 2];
+	const char *shares[] = { "/s0\t/hostlab\tro", "/s1\t/shared\trw" };
+	char *lab_mode = xasprintf("lab %s", mode);
+	int rc, n = 0;
+	for (int i = 0; i < lm->n_env; i++)
+		env[i] = lm->env[i];
+	sysctl[n++] = lm->ipv6 > 0 ? "net.ipv6.conf.all.disable_ipv6=0" : "net.ipv6.conf.all.disable_ipv6=1";
+	sysctl[n++] = lm->ipv6 > 0 ? "net.ipv6.conf.default.disable_ipv6=0" : "net.ipv6.conf.default.disable_ipv6=1";
+	for (int i = 0; i < lm->n_sysctls; i++)
+		sysctl[n++] = lm->sysctls[i];
+	rc = write_lines(m->r, "mode", (const char *const[]){ lab_mode }, 1);
+	rc |= write_lines(m->r, "shares", shares, 2);
+	rc |= write_lines(m->r, "env", env, lm->n_env);
+	rc |= write_lines(m->r, "sysctl", sysctl, n);
+	free(lab_mode);
 	return rc;
 }
 
@@ -450,9 +464,13 @@ static void plan_network(struct machine *m, const struct lab_machine *lm)
 {
 	struct net *net = &m->r->net;
 	net->nat_pid = -1;
-	for (int i = 0; i < lm->n_ifs; i++)
+	for (int i = 0; i < lm->n_ifs; i++) {
 		net_add_if(net, NETIF_SWITCH, xasprintf("%s.%s", lab_switch_prefix(m->instance), lm->domains[i]),
 			   NULL);
+		net->ifs[i].mtu = LAB_MTU;
+		if (lm->has_mac[i])
+			memcpy(net->ifs[i].mac, lm->macs[i], 6);
+	}
 	if (lm->bridged) {
 		net_add_if(net, NETIF_NAT, NULL, "10.0.2.15/24");
 		for (int i = 0; i < lm->n_ports; i++)
@@ -514,7 +532,7 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 		free(text);
 	}
 	r->command_mode = 0;
-	r->opt.cpu = CPU_AUTO;
+	r->opt.guard.cpu = CPU_AUTO;
 	if (lm->mem_mib)
 		r->opt.mem = (unsigned long long)lm->mem_mib << 20;
 	r->opt.shares[0] = (struct share){ xasprintf("%s/lab", instance), "/hostlab", 0 };
@@ -540,9 +558,9 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 	/* child_fds[0] is UML's log: this process's stderr, NAME.log */
 	child_fds[n_child++] = 2;
 	child_fds[n_child++] = slave;	/* the console */
-	child_fds[n_child++] = pair[1];	/* the agent's line, tty1 in the guest */
+	child_fds[n_child++] = pair[1];	/* the agent's line, AGENT_TTY in the guest */
 	words[n_words++] = xasprintf("con0=fd:%d,fd:%d", slave, slave);
-	words[n_words++] = xasprintf("con1=fd:%d,fd:%d", pair[1], pair[1]);
+	words[n_words++] = xasprintf("con%d=fd:%d,fd:%d", AGENT_CONSOLE_LINE, pair[1], pair[1]);
 	code = net_up(r, 2, child_fds, &n_child, words, &n_words);
 	if (code)
 		goto out;
@@ -554,6 +572,9 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 	m.agent = pair[0];
 	m.status_fd = st[0];
 	fcntl(m.console, F_SETFL, O_NONBLOCK);
+	relay_init(&m.console_out, m.console, -1, 0);
+	m.console_out.tap = console_tap;
+	m.console_out.tap_ctx = &m;
 	serve(&m);
 	kill(m.guard, SIGTERM);
 	while (read(st[0], &report, sizeof(report)) < 0 && errno == EINTR)

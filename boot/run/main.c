@@ -93,7 +93,7 @@ static int run(struct run *r)
 	code = net_plan(r);
 	if (code)
 		return code;
-	if ((r->opt.junit || r->opt.json) && !r->command_mode && !r->kunit) {
+	if ((r->opt.report.junit || r->opt.report.json) && !r->command_mode && !r->kunit) {
 		say(r->prog, "--junit and --json read a command's output: give one after --");
 		return EX_USAGE;
 	}
@@ -101,8 +101,8 @@ static int run(struct run *r)
 	if (r->entry_lock_fd < 0)
 		die(EX_HOST, r->prog, "cannot lock the cache entry %s: %s", r->entry, strerror(errno));
 	cache_evict(r->entry, CACHE_MAX_AGE_DAYS, CACHE_KEEP_SAME_NAME);
-	if (r->opt.sandbox != SANDBOX_OFF && sandbox_abi() < 1) {
-		if (r->opt.sandbox == SANDBOX_STRICT)
+	if (r->opt.guard.sandbox != SANDBOX_OFF && sandbox_abi() < 1) {
+		if (r->opt.guard.sandbox == SANDBOX_STRICT)
 			die(EX_HOST, r->prog, "this host has no Landlock (Linux 5.13 or later, enabled): "
 			    "--sandbox strict cannot confine the guest");
 		say(r->prog, "note: this host has no Landlock: the guest's host file access is "

@@ -33,12 +33,12 @@
 #define NAT_DNS "10.0.2.3"
 #define SOCKET_BUFFER (1 << 20)	/* the host clamps it to net.core.wmem_max */
 
-int net_set_mode(struct options *opt, char *val, const char *prog)
+static int net_set_mode(struct options *opt, char *val, const char *prog)
 {
 	if (!strcmp(val, "user"))
-		opt->net = NET_USER;
+		opt->net.mode = NET_USER;
 	else if (!strcmp(val, "none"))
-		opt->net = NET_NONE;
+		opt->net.mode = NET_NONE;
 	else
 		return usage_error(prog, "%s '%s': %s", "--net", val, "use user (NAT to the host) or none");
 	return 0;
@@ -86,9 +86,9 @@ int net_add_forward(struct options *opt, char *val, const char *prog)
 	if (!spec)
 		return usage_error(prog, "%s '%s': %s", "--forward", val,
 				   "use [tcp:|udp:][HOSTADDR:]HOSTPORT:GUESTPORT, such as 8080:80 or udp:5353:53");
-	if (opt->n_forwards == MAX_FORWARDS)
+	if (opt->net.n_forwards == MAX_FORWARDS)
 		return usage_error(prog, "%s '%s': %s", "--forward", val, "at most 16 forwards");
-	opt->forwards[opt->n_forwards++] = spec;
+	opt->net.forwards[opt->net.n_forwards++] = spec;
 	return 0;
 }
 
@@ -104,9 +104,9 @@ int net_add_switch(struct options *opt, char *val, const char *prog)
 {
 	if (!valid_switch_name(val))
 		return usage_error(prog, "%s '%s': %s", "--switch", val, "a name of letters, digits, '.', '_' and '-' (64 at most)");
-	if (opt->n_switches == MAX_SWITCHES)
+	if (opt->net.n_switches == MAX_SWITCHES)
 		return usage_error(prog, "%s '%s': %s", "--switch", val, "at most 8 switches");
-	opt->switches[opt->n_switches++] = (struct net_switch){ val, NULL };
+	opt->net.switches[opt->net.n_switches++] = (struct net_switch){ val, NULL };
 	return 0;
 }
 
@@ -127,13 +127,31 @@ static int valid_cidr(const char *s)
 
 int net_set_ip(struct options *opt, char *val, const char *prog)
 {
-	if (!opt->n_switches)
+	if (!opt->net.n_switches)
 		return usage_error(prog, "%s '%s': %s", "--ip", val, "give it after the --switch it is for");
 	if (!valid_cidr(val))
 		return usage_error(prog, "%s '%s': %s", "--ip", val, "use ADDR/PREFIX, such as 192.168.10.1/24");
-	opt->switches[opt->n_switches - 1].ip = val;
+	opt->net.switches[opt->net.n_switches - 1].ip = val;
 	return 0;
 }
+
+static const char *def_net(const struct bundle_conf *conf)
+{
+	return *conf->net ? conf->net : "none";
+}
+
+static const struct optdef net_rows[] = {
+	{ "--net", "user|none", net_set_mode, OPT_GUEST, "user: NAT to the host (guest 10.0.2.15/24, the host's\n"
+	  "                         127.0.0.1 is 10.0.2.2); none: no network (default: %s)", def_net },
+	{ "--forward", "[tcp:|udp:][ADDR:]HOSTPORT:GUESTPORT", net_add_forward, OPT_GUEST,
+	  "forward host ADDR:HOSTPORT (default ADDR 127.0.0.1) to\n"
+	  "                         the guest's GUESTPORT (with --net user; repeatable)", NULL },
+	{ "--switch", "NAME", net_add_switch, OPT_GUEST, "put the guest on virtual switch NAME, shared by every\n"
+	  "                         guest of yours on it (repeatable: eth1, eth2, ...)", NULL },
+	{ "--ip", "ADDR/PREFIX", net_set_ip, OPT_GUEST, "the guest's address on the --switch before it", NULL },
+};
+
+const struct option_group net_option_group = OPTION_GROUP("Network", net_rows, NULL);
 
 static void random_mac(unsigned char mac[6])
 {
@@ -152,6 +170,7 @@ void net_add_if(struct net *net, int kind, const char *name, const char *ip)
 	nif->kind = kind;
 	nif->name = name;
 	nif->ip = ip;
+	nif->mtu = NET_MTU;
 	random_mac(nif->mac);
 }
 
@@ -181,19 +200,19 @@ int net_plan(struct run *r)
 {
 	const struct options *opt = &r->opt;
 	struct net *net = &r->net;
-	int user = opt->net == NET_USER || (opt->net == NET_CONFIG && !strcmp(r->conf.net, "user"));
+	int user = opt->net.mode == NET_USER || (opt->net.mode == NET_CONFIG && !strcmp(r->conf.net, "user"));
 	char *words[MAX_FORWARDS];
 	int n, code;
 
 	net->nat_pid = -1;
-	if (opt->n_forwards && !user) {
+	if (opt->net.n_forwards && !user) {
 		say(r->prog, "--forward needs user networking: add --net user");
 		return EX_USAGE;
 	}
 	if (user) {
 		net_add_if(net, NETIF_NAT, NULL, NAT_ADDR);
 		/* the bundle's forwards, then the command line's */
-		n = opt->net == NET_CONFIG ? split_words(xstrdup(r->conf.net_forward), words, MAX_FORWARDS) : 0;
+		n = opt->net.mode == NET_CONFIG ? split_words(xstrdup(r->conf.net_forward), words, MAX_FORWARDS) : 0;
 		for (int i = 0; i < n; i++) {
 			char *spec = normalize_forward(words[i]);
 			if (!spec) {
@@ -203,17 +222,17 @@ int net_plan(struct run *r)
 			if (net->n_forwards < MAX_FORWARDS)
 				net->forwards[net->n_forwards++] = spec;
 		}
-		for (int i = 0; i < opt->n_forwards && net->n_forwards < MAX_FORWARDS; i++)
-			net->forwards[net->n_forwards++] = opt->forwards[i];
+		for (int i = 0; i < opt->net.n_forwards && net->n_forwards < MAX_FORWARDS; i++)
+			net->forwards[net->n_forwards++] = opt->net.forwards[i];
 	}
-	if (opt->net != NET_NONE && (code = plan_config_switches(r)))
+	if (opt->net.mode != NET_NONE && (code = plan_config_switches(r)))
 		return code;
-	for (int i = 0; i < opt->n_switches; i++) {
+	for (int i = 0; i < opt->net.n_switches; i++) {
 		if (net->n_ifs == MAX_NETIFS) {
-			say(r->prog, "--switch '%s': at most %d interfaces", opt->switches[i].name, MAX_NETIFS);
+			say(r->prog, "--switch '%s': at most %d interfaces", opt->net.switches[i].name, MAX_NETIFS);
 			return EX_USAGE;
 		}
-		net_add_if(net, NETIF_SWITCH, opt->switches[i].name, opt->switches[i].ip);
+		net_add_if(net, NETIF_SWITCH, opt->net.switches[i].name, opt->net.switches[i].ip);
 	}
 	if (net->n_ifs && access(xasprintf("%s/umlkit-switch", r->entry), X_OK) < 0) {
 		say(r->prog, "this bundle has no network helpers: rebuild it with UMLKIT_NET_HELPERS=y");
@@ -427,7 +446,7 @@ int net_up(struct run *r, int log_fd, int *child_fds, int *n_child, char **words
 		}
 		child_fds[(*n_child)++] = fd;
 		words[(*n_words)++] = xasprintf("vec%d:transport=fd,fd=%d,mtu=%d,mac=%02x:%02x:%02x:%02x:%02x:%02x",
-						 i, fd, NET_MTU, m[0], m[1], m[2], m[3], m[4], m[5]);
+						 i, fd, nif->mtu, m[0], m[1], m[2], m[3], m[4], m[5]);
 		/* vecN ethN ADDR/PREFIX|- GATEWAY|- DNS|- */
 		fprintf(f, "vec%d eth%d %s %s %s\n", i, i, nif->ip ? nif->ip : "-",
 			nif->kind == NETIF_NAT ? NAT_GATEWAY : "-", nif->kind == NETIF_NAT ? NAT_DNS : "-");

@@ -17,9 +17,7 @@
 
 #define MIN_MEM (32ULL << 20)
 
-typedef int setter(struct options *opt, char *val, const char *prog);
-
-static int set_action(struct options *opt, const char *action)
+int options_set_action(struct options *opt, const char *action)
 {
 	opt->action = action;
 	return 0;
@@ -28,7 +26,7 @@ static int set_action(struct options *opt, const char *action)
 static int set_help(struct options *opt, char *val, const char *prog)
 {
 	(void)val, (void)prog;
-	return set_action(opt, "help");
+	return options_set_action(opt, "help");
 }
 
 static int set_shell_only(struct options *opt, char *val, const char *prog)
@@ -41,25 +39,25 @@ static int set_extract(struct options *opt, char *val, const char *prog)
 {
 	(void)prog;
 	opt->extract_dir = val;
-	return set_action(opt, "extract");
+	return options_set_action(opt, "extract");
 }
 
 static int set_cache(struct options *opt, char *val, const char *prog)
 {
 	(void)val, (void)prog;
-	return set_action(opt, "cache");
+	return options_set_action(opt, "cache");
 }
 
 static int set_cache_clear(struct options *opt, char *val, const char *prog)
 {
 	(void)val, (void)prog;
-	return set_action(opt, "cache-clear");
+	return options_set_action(opt, "cache-clear");
 }
 
 static int set_host_report(struct options *opt, char *val, const char *prog)
 {
 	(void)val, (void)prog;
-	return set_action(opt, "host-report");
+	return options_set_action(opt, "host-report");
 }
 
 static int set_mem(struct options *opt, char *val, const char *prog)
@@ -79,27 +77,6 @@ static int set_mem(struct options *opt, char *val, const char *prog)
 		}
 	}
 	opt->mem = bytes;
-	return 0;
-}
-
-/* --cpu N|all: the host CPU the guest runs on (one of those this process
- * may use), or all of them. */
-static int set_cpu(struct options *opt, char *val, const char *prog)
-{
-	cpu_set_t allowed;
-	char *end;
-	long cpu;
-	if (!strcmp(val, "all")) {
-		opt->cpu = CPU_ALL;
-		return 0;
-	}
-	cpu = strtol(val, &end, 10);
-	if (!*val || *end || cpu < 0 || cpu >= CPU_SETSIZE)
-		return usage_error(prog, "--cpu '%s': use a CPU number or 'all'", val);
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && !CPU_ISSET(cpu, &allowed))
-		return usage_error(prog, "--cpu '%s': not a CPU this process may use (see nproc, taskset -p)",
-				   val);
-	opt->cpu = (int)cpu;
 	return 0;
 }
 
@@ -220,62 +197,6 @@ static int set_timeout(struct options *opt, char *val, const char *prog)
 	return 0;
 }
 
-static int set_cpu_limit(struct options *opt, char *val, const char *prog)
-{
-	char *end;
-	errno = 0;
-	opt->cpu_limit = strtol(val, &end, 10);
-	if (!*val || *end || errno || opt->cpu_limit < 0)
-		return usage_error(prog, "--cpu-limit '%s': use whole seconds of CPU time (0: no limit)", val);
-	return 0;
-}
-
-static int set_disk_limit(struct options *opt, char *val, const char *prog)
-{
-	opt->disk_limit_set = 1;
-	if (parse_size(val, &opt->disk_limit) < 0)
-		return usage_error(prog, "--disk-limit '%s': use a size such as 512M (0: no limit)", val);
-	return 0;
-}
-
-static int set_sandbox(struct options *opt, char *val, const char *prog)
-{
-	static const char *const modes[] = { "auto", "strict", "off" };
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(val, modes[i])) {
-			opt->sandbox = i;
-			return 0;
-		}
-	return usage_error(prog, "--sandbox '%s': use auto, strict or off", val);
-}
-
-/* a report file: written at the end (FILE.tmp, renamed), so its directory
- * must take it */
-static int check_report(const char *opt, char *val, const char *prog)
-{
-	char *dir = xstrdup(val), *slash = strrchr(dir, '/');
-	int ok;
-	if (slash)
-		*slash = '\0';
-	ok = access(slash ? (*dir ? dir : "/") : ".", W_OK | X_OK) == 0;
-	free(dir);
-	if (!ok)
-		return usage_error(prog, "%s '%s': cannot write in its directory", opt, val);
-	return 0;
-}
-
-static int set_junit(struct options *opt, char *val, const char *prog)
-{
-	opt->junit = val;
-	return check_report("--junit", val, prog);
-}
-
-static int set_json(struct options *opt, char *val, const char *prog)
-{
-	opt->json = val;
-	return check_report("--json", val, prog);
-}
-
 static int set_time_travel(struct options *opt, char *val, const char *prog)
 {
 	(void)val, (void)prog;
@@ -290,125 +211,61 @@ static int set_verbose(struct options *opt, char *val, const char *prog)
 	return 0;
 }
 
-/* --filter GLOB: kunit.filter_glob, as kunit.py passes it */
-static int set_filter(struct options *opt, char *val, const char *prog)
-{
-	if (!*val || strpbrk(val, " \t\n\""))
-		return usage_error(prog, "--filter '%s': use SUITE or SUITE.TEST globs, such as 'example*' or "
-				   "'kunit*.*free*' (no blanks or quotes)", val);
-	opt->filter = val;
-	return 0;
-}
-
-static int set_raw(struct options *opt, char *val, const char *prog)
-{
-	(void)val, (void)prog;
-	opt->raw = 1;
-	return 0;
-}
-
-static int set_parse(struct options *opt, char *val, const char *prog)
-{
-	(void)prog;
-	opt->parse_file = val;
-	return set_action(opt, "parse");
-}
-
-/* which bundles take an option */
-enum { ANY, GUEST, KUNIT };
-
 /* the defaults --help shows: from bundle.conf or the kind of bundle */
-static int is_kunit(const struct bundle_conf *conf);
-
 static const char *def_mem(const struct bundle_conf *conf)
 {
 	return conf->mem;
 }
 
-static const char *def_net(const struct bundle_conf *conf)
-{
-	return *conf->net ? conf->net : "none";
-}
-
 static const char *def_timeout(const struct bundle_conf *conf)
 {
-	return is_kunit(conf) ? "1 (default: 300, as kunit.py; 0: no limit)" : "124 (0: no limit, the default)";
+	return options_is_kunit(conf) ? "1 (default: 300, as kunit.py; 0: no limit)" : "124 (0: no limit, the default)";
 }
 
 static const char *def_verbose(const struct bundle_conf *conf)
 {
-	return is_kunit(conf) ? "" : " in command mode";
+	return options_is_kunit(conf) ? "" : " in command mode";
 }
 
-static const char *def_junit(const struct bundle_conf *conf)
-{
-	return is_kunit(conf) ? "write a JUnit XML report of the tests to FILE"
-			      : "read the command's stdout as TAP/KTAP (it still passes\n"
-				"                         through) and write a JUnit XML report to FILE";
-}
-
-/* One row an option: the parser and --help read the same table; a new
- * option is a row and its setter. */
-static const struct optdef {
-	const char *name, *arg;
-	setter *set;
-	int where;
-	const char *help;	/* "%s" there is the row's default */
-	const char *(*def)(const struct bundle_conf *conf);
-} optdefs[] = {
-	{ "--info", NULL, set_shell_only, ANY, "show the manifest: kernel, images, command line, digest", NULL },
-	{ "--list", NULL, set_shell_only, ANY, "list the payload", NULL },
-	{ "--check", NULL, set_shell_only, ANY, "verify the bundle and its unpacked copy, show its signer, exit", NULL },
-	{ "--verify", "ALLOWED_SIGNERS", set_shell_only, ANY, "run only if the bundle is signed by a key the file\n"
+static const struct optdef run_rows[] = {
+	{ "--info", NULL, set_shell_only, OPT_ANY, "show the manifest: kernel, images, command line, digest", NULL },
+	{ "--list", NULL, set_shell_only, OPT_ANY, "list the payload", NULL },
+	{ "--check", NULL, set_shell_only, OPT_ANY, "verify the bundle and its unpacked copy, show its signer, exit", NULL },
+	{ "--verify", "ALLOWED_SIGNERS", set_shell_only, OPT_ANY, "run only if the bundle is signed by a key the file\n"
 	  "                         allows (OpenSSH's allowed_signers; else exit 120)", NULL },
-	{ "--extract", "DIR", set_extract, ANY, "write the kernel, images and a plain run.sh to DIR", NULL },
-	{ "--mem", "SIZE", set_mem, ANY, "guest memory, such as 256M (default: %s)", def_mem },
-	{ "--append", "ARGS", set_append, ANY, "extra kernel command line (\"double quotes\" group words)", NULL },
-	{ "--disk", "FILE", set_disk, GUEST, "attach FILE as the next disk (read-only if not writable)", NULL },
-	{ "--persist", "DIR", set_persist, GUEST, "keep writes to the bundled disks in DIR (seeded on first use)", NULL },
-	{ "--share", "HOST[:GUEST][:rw]", set_share, GUEST, "mount host directory HOST at GUEST (default: the same\n"
+	{ "--extract", "DIR", set_extract, OPT_ANY, "write the kernel, images and a plain run.sh to DIR", NULL },
+	{ "--mem", "SIZE", set_mem, OPT_ANY, "guest memory, such as 256M (default: %s)", def_mem },
+	{ "--append", "ARGS", set_append, OPT_ANY, "extra kernel command line (\"double quotes\" group words)", NULL },
+	{ "--disk", "FILE", set_disk, OPT_GUEST, "attach FILE as the next disk (read-only if not writable)", NULL },
+	{ "--persist", "DIR", set_persist, OPT_GUEST, "keep writes to the bundled disks in DIR (seeded on first use)", NULL },
+	{ "--share", "HOST[:GUEST][:rw]", set_share, OPT_GUEST, "mount host directory HOST at GUEST (default: the same\n"
 	  "                         path), read-only unless :rw", NULL },
-	{ "--timeout", "SECONDS", set_timeout, ANY, "stop the guest after SECONDS, exit %s", def_timeout },
-	{ "--cpu-limit", "SECONDS", set_cpu_limit, ANY, "stop the guest after SECONDS of host CPU time, exit 123", NULL },
-	{ "--disk-limit", "SIZE", set_disk_limit, GUEST, "stop the guest when its run files pass SIZE, exit 123\n"
-	  "                         (default: its memory, its images and 256M; 0: none)", NULL },
-	{ "--sandbox", "MODE", set_sandbox, ANY, "auto: confine the guest with Landlock where the host has it\n"
-	  "                         (default); strict: refuse to run without; off: none (the\n"
-	  "                         guest can reach all your files through hostfs)", NULL },
-	{ "--net", "user|none", net_set_mode, GUEST, "user: NAT to the host (guest 10.0.2.15/24, the host's\n"
-	  "                         127.0.0.1 is 10.0.2.2); none: no network (default: %s)", def_net },
-	{ "--forward", "[tcp:|udp:][ADDR:]HOSTPORT:GUESTPORT", net_add_forward, GUEST,
-	  "forward host ADDR:HOSTPORT (default ADDR 127.0.0.1) to\n"
-	  "                         the guest's GUESTPORT (with --net user; repeatable)", NULL },
-	{ "--switch", "NAME", net_add_switch, GUEST, "put the guest on virtual switch NAME, shared by every\n"
-	  "                         guest of yours on it (repeatable: eth1, eth2, ...)", NULL },
-	{ "--ip", "ADDR/PREFIX", net_set_ip, GUEST, "the guest's address on the --switch before it", NULL },
-	{ "--junit", "FILE", set_junit, ANY, "%s", def_junit },
-	{ "--json", "FILE", set_json, ANY, "the same as JSON: each test's status, duration, log, reason", NULL },
-	{ "--filter", "GLOB", set_filter, KUNIT, "run only the tests GLOB names: SUITE or SUITE.TEST globs\n"
-	  "                         (kunit.filter_glob), such as 'example*' or '*.*free*'", NULL },
-	{ "--raw", NULL, set_raw, KUNIT, "print the KTAP the kernel printed instead of the results", NULL },
-	{ "--parse", "FILE", set_parse, ANY, "read KTAP/TAP from FILE (- for stdin) instead of booting:\n"
-	  "                         kunit.py's results, --junit and --json, exit 0 or 1", NULL },
-	{ "--time-travel", NULL, set_time_travel, ANY, "UML time-travel: boots faster, 'sleep' returns at once", NULL },
-	{ "--cpu", "N|all", set_cpu, ANY, "host CPU the guest runs on (default: one per run, which makes\n"
-	  "                         process creation in the guest 2-2.5x faster); all: any", NULL },
-	{ "--verbose", NULL, set_verbose, ANY, "show the kernel's boot log (on stderr%s)", def_verbose },
-	{ "--cache", NULL, set_cache, ANY, "list the unpacked bundles in the cache", NULL },
-	{ "--cache-clear", NULL, set_cache_clear, ANY, "remove every unpacked bundle not in use", NULL },
-	{ "--help", NULL, set_help, ANY, "this help", NULL },
-	{ "-h", NULL, set_help, ANY, NULL, NULL },
-	{ "--host-report", NULL, set_host_report, ANY, NULL, NULL },	/* for boot.sh --check */
+	{ "--timeout", "SECONDS", set_timeout, OPT_ANY, "stop the guest after SECONDS, exit %s", def_timeout },
+	{ "--time-travel", NULL, set_time_travel, OPT_ANY, "UML time-travel: boots faster, 'sleep' returns at once", NULL },
+	{ "--verbose", NULL, set_verbose, OPT_ANY, "show the kernel's boot log (on stderr%s)", def_verbose },
+	{ "--cache", NULL, set_cache, OPT_ANY, "list the unpacked bundles in the cache", NULL },
+	{ "--cache-clear", NULL, set_cache_clear, OPT_ANY, "remove every unpacked bundle not in use", NULL },
+	{ "--help", NULL, set_help, OPT_ANY, "this help", NULL },
+	{ "-h", NULL, set_help, OPT_ANY, NULL, NULL },
+	{ "--host-report", NULL, set_host_report, OPT_ANY, NULL, NULL },	/* for boot.sh --check */
 };
 
-static int is_kunit(const struct bundle_conf *conf)
+static const struct option_group run_option_group = OPTION_GROUP(NULL, run_rows, NULL);
+
+/* Every module's rows, in --help's order. */
+static const struct option_group *const groups[] = {
+	&run_option_group, &guard_option_group, &net_option_group, &report_option_group, &kunit_option_group,
+};
+#define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
+
+int options_is_kunit(const struct bundle_conf *conf)
 {
 	return !strcmp(conf->mode, "kunit");
 }
 
 static int takes(const struct optdef *d, const struct bundle_conf *conf)
 {
-	return d->where == ANY || (d->where == KUNIT) == is_kunit(conf);
+	return d->where == OPT_ANY || (d->where == OPT_KUNIT) == options_is_kunit(conf);
 }
 
 /* A row's help, its default where the text says %s (table text is never
@@ -422,19 +279,31 @@ static void put_help(const char *help, const char *def)
 		printf("%s\n", help);
 }
 
+static void usage_row(const struct optdef *d, const struct bundle_conf *conf)
+{
+	char left[64];
+	snprintf(left, sizeof(left), "%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+	if (strlen(left) > 22)
+		printf("  %s\n%25s", left, "");
+	else
+		printf("  %-22s ", left);
+	put_help(d->help, d->def ? d->def(conf) : "");
+}
+
+/* each group under its heading, with the rows this kind of bundle takes */
 static void usage_rows(const struct bundle_conf *conf)
 {
-	for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
-		char left[64];
-		if (!optdefs[i].help || !takes(&optdefs[i], conf))
-			continue;
-		snprintf(left, sizeof(left), "%s%s%s", optdefs[i].name, optdefs[i].arg ? " " : "",
-			 optdefs[i].arg ? optdefs[i].arg : "");
-		if (strlen(left) > 22)
-			printf("  %s\n%25s", left, "");
-		else
-			printf("  %-22s ", left);
-		put_help(optdefs[i].help, optdefs[i].def ? optdefs[i].def(conf) : "");
+	for (size_t g = 0; g < N_GROUPS; g++) {
+		int titled = !groups[g]->title;
+		for (size_t i = 0; i < groups[g]->n_rows; i++) {
+			const struct optdef *d = &groups[g]->rows[i];
+			if (!d->help || !takes(d, conf))
+				continue;
+			if (!titled)
+				printf("\n%s:\n", groups[g]->title);
+			titled = 1;
+			usage_row(d, conf);
+		}
 	}
 }
 
@@ -455,7 +324,7 @@ static void kunit_usage(const struct bundle_conf *conf, const char *prog)
 
 void options_usage(const struct bundle_conf *conf, const char *prog)
 {
-	if (is_kunit(conf)) {
+	if (options_is_kunit(conf)) {
 		kunit_usage(conf, prog);
 		return;
 	}
@@ -483,9 +352,12 @@ void options_usage(const struct bundle_conf *conf, const char *prog)
 
 static const struct optdef *find_opt(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++)
-		if (strlen(optdefs[i].name) == len && !strncmp(optdefs[i].name, name, len))
-			return &optdefs[i];
+	for (size_t g = 0; g < N_GROUPS; g++)
+		for (size_t i = 0; i < groups[g]->n_rows; i++) {
+			const struct optdef *d = &groups[g]->rows[i];
+			if (strlen(d->name) == len && !strncmp(d->name, name, len))
+				return d;
+		}
 	return NULL;
 }
 
@@ -493,7 +365,7 @@ static const struct optdef *find_opt(const char *name, size_t len)
  * move hostfs's root unless the sandbox is off. */
 static int check_append(const struct options *opt, const char *prog)
 {
-	for (int i = 0; i < opt->n_append && opt->sandbox != SANDBOX_OFF; i++)
+	for (int i = 0; i < opt->n_append && opt->guard.sandbox != SANDBOX_OFF; i++)
 		if (!strncmp(opt->append[i], "hostfs=", 7))
 			return usage_error(prog, "--append '%s': the guest's host file access is confined; "
 					   "add --sandbox off to change it", opt->append[i]);
@@ -505,12 +377,14 @@ int options_parse(int argc, char **argv, struct options *opt, const struct bundl
 {
 	int i;
 	opt->action = "run";
-	opt->cpu = CPU_AUTO;
+	for (size_t g = 0; g < N_GROUPS; g++)
+		if (groups[g]->init)
+			groups[g]->init(opt);
 	for (i = 0; i < argc; i++) {
 		char *arg = argv[i], *eq = NULL, *val = NULL;
 		const struct optdef *d;
 		if (!strcmp(arg, "--")) {
-			if (is_kunit(conf))
+			if (options_is_kunit(conf))
 				return usage_error(prog, "a KUnit bundle runs the kernel's own tests: no command "
 						   "after -- (see --help)");
 			if (i + 1 == argc)
@@ -524,7 +398,7 @@ int options_parse(int argc, char **argv, struct options *opt, const struct bundl
 		if (!d)
 			return usage_error(prog, "unknown option '%s': put the guest command after -- (see --help)", arg);
 		if (!takes(d, conf))
-			return usage_error(prog, is_kunit(conf) ? "%s: a KUnit bundle has no guest system to give "
+			return usage_error(prog, options_is_kunit(conf) ? "%s: a KUnit bundle has no guest system to give "
 					   "it to (see --help)" : "%s is for KUnit bundles (make kunit_defconfig)",
 					   d->name);
 		if (d->arg) {

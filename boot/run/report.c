@@ -14,6 +14,56 @@
 #include "report.h"
 #include "run.h"
 
+/* a report file: written at the end (FILE.tmp, renamed), so its directory
+ * must take it */
+static int check_report(const char *opt, char *val, const char *prog)
+{
+	char *dir = xstrdup(val), *slash = strrchr(dir, '/');
+	int ok;
+	if (slash)
+		*slash = '\0';
+	ok = access(slash ? (*dir ? dir : "/") : ".", W_OK | X_OK) == 0;
+	free(dir);
+	if (!ok)
+		return usage_error(prog, "%s '%s': cannot write in its directory", opt, val);
+	return 0;
+}
+
+static int set_junit(struct options *opt, char *val, const char *prog)
+{
+	opt->report.junit = val;
+	return check_report("--junit", val, prog);
+}
+
+static int set_json(struct options *opt, char *val, const char *prog)
+{
+	opt->report.json = val;
+	return check_report("--json", val, prog);
+}
+
+static int set_parse(struct options *opt, char *val, const char *prog)
+{
+	(void)prog;
+	opt->report.parse_file = val;
+	return options_set_action(opt, "parse");
+}
+
+static const char *def_junit(const struct bundle_conf *conf)
+{
+	return options_is_kunit(conf) ? "write a JUnit XML report of the tests to FILE"
+				      : "read the command's stdout as TAP/KTAP (it still passes\n"
+					"                         through) and write a JUnit XML report to FILE";
+}
+
+static const struct optdef report_rows[] = {
+	{ "--junit", "FILE", set_junit, OPT_ANY, "%s", def_junit },
+	{ "--json", "FILE", set_json, OPT_ANY, "the same as JSON: each test's status, duration, log, reason", NULL },
+	{ "--parse", "FILE", set_parse, OPT_ANY, "read KTAP/TAP from FILE (- for stdin) instead of booting:\n"
+	  "                         kunit.py's results, --junit and --json, exit 0 or 1", NULL },
+};
+
+const struct option_group report_option_group = OPTION_GROUP("Reports", report_rows, NULL);
+
 static const char *const status_names[] = { "PASS", "FAIL", "SKIP", "CRASHED" };
 
 static void xml_text(FILE *f, const char *s)

@@ -43,6 +43,9 @@ enum {
  * libslirp's sender until its 5 s persist timer: 65520 took 11 s for
  * 200 MB, 16384 0.8 s (32768: 1.0 s, 9000: 1.0 s). */
 #define NET_MTU 16384
+/* A lab machine's interfaces: Ethernet's, as Kathara's (frames a published
+ * lab's tc, tunnels and MTU-sized pings expect) */
+#define LAB_MTU 1500
 
 /* bundle.conf: written by mkbundle.sh, one key=value a line */
 struct bundle_conf {
@@ -71,6 +74,7 @@ struct netif {
 	const char *name;	/* the switch's */
 	const char *ip;
 	unsigned char mac[6];
+	int mtu;
 };
 
 struct net {
@@ -97,8 +101,42 @@ struct guard_report {
 	int step, err;		/* NOT_STARTED: enum start_step, errno */
 };
 
+/* Each module owns its options: a sub-struct here, and a table of rows
+ * (struct option_group) in its own file, registered in options.c. */
+
+/* guard.c: limits, confinement and the host CPU */
+struct guard_options {
+	long cpu_limit;			/* seconds of host CPU time; 0: none */
+	unsigned long long disk_limit;	/* bytes in the run directory; 0: none */
+	int disk_limit_set;		/* given: else rundir_default_disk_limit */
+	int sandbox;			/* enum sandbox_mode */
+	int cpu;			/* host CPU for the guest; CPU_AUTO, CPU_ALL */
+};
+
+/* net.c */
+struct net_options {
+	int mode;			/* enum net_mode */
+	char *forwards[MAX_FORWARDS];
+	int n_forwards;
+	struct net_switch switches[MAX_SWITCHES];
+	int n_switches;
+};
+
+/* report.c: reports of the command's TAP/KTAP output */
+struct report_options {
+	char *junit, *json;
+	char *parse_file;		/* --parse: KTAP from a file, no boot */
+};
+
+/* kunit.c */
+struct kunit_options {
+	char *filter;			/* kunit.filter_glob */
+	int raw;			/* print the KTAP, not the results */
+};
+
+/* options.c: the run itself */
 struct options {
-	const char *action;		/* "run", "help", "extract", "cache", "cache-clear" */
+	const char *action;		/* "run", "help", "extract", "cache", "cache-clear", "parse" */
 	char *extract_dir;
 	unsigned long long mem;		/* bytes; 0: the bundle's default */
 	char *append[MAX_APPEND];
@@ -111,23 +149,32 @@ struct options {
 	int n_shares;
 	long timeout;			/* seconds; 0: none */
 	int timeout_set;		/* given: a KUnit run's default is kunit.py's */
-	long cpu_limit;			/* seconds of host CPU time; 0: none */
-	unsigned long long disk_limit;	/* bytes in the run directory; 0: none */
-	int disk_limit_set;		/* given: else rundir_default_disk_limit */
-	int sandbox;			/* enum sandbox_mode */
-	int cpu;			/* host CPU for the guest; CPU_AUTO, CPU_ALL */
 	int time_travel, verbose;
-	int net;			/* enum net_mode */
-	char *forwards[MAX_FORWARDS];
-	int n_forwards;
-	struct net_switch switches[MAX_SWITCHES];
-	int n_switches;
-	char *junit, *json;		/* reports of the command's TAP/KTAP output */
-	char *filter;			/* KUnit: kunit.filter_glob */
-	int raw;			/* KUnit: print the KTAP, not the results */
-	char *parse_file;		/* --parse: KTAP from a file, no boot */
 	char **command;			/* NULL: the bundle's default */
+	struct guard_options guard;
+	struct net_options net;
+	struct report_options report;
+	struct kunit_options kunit;
 };
+
+/* One row an option: the parser and --help read the same rows; a new
+ * option is a row and its setter, in the module that owns its field. */
+typedef int option_setter(struct options *opt, char *val, const char *prog);
+enum option_where { OPT_ANY, OPT_GUEST, OPT_KUNIT };	/* which bundles take it */
+struct optdef {
+	const char *name, *arg;
+	option_setter *set;
+	int where;			/* enum option_where */
+	const char *help;		/* "%s" there is the row's default */
+	const char *(*def)(const struct bundle_conf *conf);
+};
+struct option_group {
+	const char *title;		/* --help's heading, or NULL: the first */
+	const struct optdef *rows;
+	size_t n_rows;
+	void (*init)(struct options *opt);	/* the module's defaults, or NULL */
+};
+#define OPTION_GROUP(title, rows, init) { title, rows, sizeof(rows) / sizeof((rows)[0]), init }
 
 /* Paths and state of one run. */
 struct run {
@@ -159,6 +206,12 @@ int options_parse(int argc, char **argv, struct options *opt, const struct bundl
 		  const char *prog);
 void options_usage(const struct bundle_conf *conf, const char *prog);
 int split_words(char *s, char **words, int max);
+int options_is_kunit(const struct bundle_conf *conf);
+int options_set_action(struct options *opt, const char *action);
+
+/* report.c, kunit.c (report.h: the reports themselves) */
+extern const struct option_group report_option_group;
+extern const struct option_group kunit_option_group;
 
 /* cache.c */
 void cache_sweep_runs(const char *tmpbase);
@@ -178,6 +231,21 @@ int rundir_reset_cows(struct run *r);
 void rundir_default_disk_limit(struct run *r);
 char **rundir_uml_argv(struct run *r, char **cons, int n_cons);
 
+/* relay.c: one stream copied through a buffer, shown to a tap */
+struct pollfd;
+struct relay {
+	int in, out;		/* out -1: read, show to the tap, drop */
+	int eof, required;	/* required: the run ends after its EOF */
+	void (*tap)(void *ctx, const char *data, size_t n);
+	void *tap_ctx;
+	size_t len, off;
+	char buf[65536];
+};
+void relay_init(struct relay *rl, int in, int out, int required);
+int relay_poll(const struct relay *rl, struct pollfd *pfd);
+void relay_read(struct relay *rl);
+int relay_write(struct relay *rl, int block);
+
 /* ring.c: the last RING_KEEP bytes of a stream */
 #define RING_KEEP 16384
 struct ring {
@@ -194,6 +262,7 @@ int pty_open(int *master, int *slave);
 void pty_copy_size(int from, int to);
 
 /* guard.c: the child that owns the UML process tree */
+extern const struct option_group guard_option_group;
 pid_t guard_start(struct run *r, char **argv, const int *child_fds, int n_child_fds,
 		  int status_fd, const struct termios *saved, int tty_fd);
 
@@ -205,7 +274,7 @@ int sandbox_apply(const struct run *r);
 int seccomp_apply(void);
 
 /* net.c */
-int net_set_mode(struct options *opt, char *val, const char *prog);
+extern const struct option_group net_option_group;
 int net_add_forward(struct options *opt, char *val, const char *prog);
 int net_add_switch(struct options *opt, char *val, const char *prog);
 int net_set_ip(struct options *opt, char *val, const char *prog);

@@ -209,7 +209,7 @@ void rundir_default_disk_limit(struct run *r)
 	char *disks = xstrdup(r->conf.disks), *words[MAX_DISKS], *path;
 	struct stat st;
 	int n = split_words(disks, words, MAX_DISKS);
-	if (r->opt.disk_limit_set)
+	if (r->opt.guard.disk_limit_set)
 		goto out;
 	if (!mem && parse_size(r->conf.mem, &mem) < 0)
 		mem = 0;
@@ -224,7 +224,7 @@ void rundir_default_disk_limit(struct run *r)
 	if (stat(path, &st) == 0)
 		sum += (unsigned long long)st.st_size;
 	free(path);
-	r->opt.disk_limit = sum;
+	r->opt.guard.disk_limit = sum;
 out:
 	free(disks);
 }
@@ -276,13 +276,13 @@ char **rundir_uml_argv(struct run *r, char **cons, int n_cons)
 	/* KUnit prints its results at the info level: never quiet */
 	if (!r->opt.verbose && !r->kunit)
 		argv[n++] = "quiet";
-	if (r->opt.filter)
-		argv[n++] = xasprintf("kunit.filter_glob=%s", r->opt.filter);
+	if (r->opt.kunit.filter)
+		argv[n++] = xasprintf("kunit.filter_glob=%s", r->opt.kunit.filter);
 	if (r->opt.time_travel)
 		argv[n++] = "time-travel=inf-cpu";
 	argv[n++] = xasprintf("uml_dir=%s", r->dir);
 	argv[n++] = "umid=run";
-	if (r->opt.sandbox == SANDBOX_OFF) {
+	if (r->opt.guard.sandbox == SANDBOX_OFF) {
 		argv[n++] = xasprintf("umlkit.run=%s", r->dir);
 	} else {
 		/* hostfs mounts resolve below the run directory only */

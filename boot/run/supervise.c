@@ -24,15 +24,6 @@
 #define BOOT_ATTEMPTS 3
 #define LOG_TAIL_LINES 12
 
-struct relay {
-	int in, out;		/* out -1: read and drop */
-	int eof, required;	/* the run ends after a required relay's EOF */
-	int keep_log;		/* also kept in the log ring */
-	int parse;		/* also read as TAP/KTAP (--junit, --json) */
-	size_t len, off;
-	char buf[65536];
-};
-
 struct session {
 	struct run *r;
 	int in_tty, out_tty, err_tty;
@@ -123,7 +114,7 @@ static int write_guest_files(struct session *s)
 			return EX_HOST;
 		/* confined, hostfs sees only the run directory: sN links there */
 		for (int i = 0; i < r->opt.n_shares; i++) {
-			if (r->opt.sandbox == SANDBOX_OFF)
+			if (r->opt.guard.sandbox == SANDBOX_OFF)
 				fprintf(f, "%s", r->opt.shares[i].host);
 			else
 				fprintf(f, "/s%d", i);
@@ -162,11 +153,7 @@ static int write_guest_files(struct session *s)
 static struct relay *add_relay(struct session *s, int in, int out, int required)
 {
 	struct relay *rl = &s->relays[s->n_relays++];
-	rl->in = in;
-	rl->out = out;
-	rl->required = required;
-	rl->eof = rl->keep_log = rl->parse = 0;
-	rl->len = rl->off = 0;
+	relay_init(rl, in, out, required);
 	return rl;
 }
 
@@ -199,36 +186,17 @@ static void end_run(struct session *s, int code, pid_t guard)
 		kill(guard, SIGTERM);
 }
 
-/* Moves what is buffered to the relay's output; 0 or the end code. */
-static int relay_write(struct session *s, struct relay *rl, int block)
+/* Moves what is buffered to the relay's output; 0, or the run's end code
+ * when the command's stdout cannot take it. */
+static int write_relay(struct session *s, struct relay *rl, int block)
 {
-	while (rl->off < rl->len) {
-		size_t chunk = rl->len - rl->off;
-		ssize_t n;
-		if (!block && chunk > PIPE_BUF)
-			chunk = PIPE_BUF;	/* POLLOUT promises room for this much */
-		n = write(rl->out, rl->buf + rl->off, chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n < 0) {
-			int code = 0;
-			if (rl->out == 1 && errno == EPIPE)
-				code = 128 + SIGPIPE;	/* as any writer to a closed pipe */
-			else if (rl->out == 1)
-				say(s->r->prog, "cannot write standard output: %s", strerror(errno)), code = EX_HOST;
-			rl->out = -1;
-			rl->len = rl->off = 0;
-			return code;
-		}
-		rl->off += (size_t)n;
-		if (!block)
-			break;
-	}
-	if (rl->off == rl->len)
-		rl->len = rl->off = 0;
-	return 0;
+	int out = rl->out, err = relay_write(rl, block);
+	if (!err || out != 1)
+		return 0;
+	if (err == EPIPE)
+		return 128 + SIGPIPE;	/* as any writer to a closed pipe */
+	say(s->r->prog, "cannot write standard output: %s", strerror(err));
+	return EX_HOST;
 }
 
 /* the command's stdout, a line at a time, into the KTAP parser */
@@ -241,7 +209,7 @@ static void parse_output(struct session *s, const char *data, size_t n)
 		}
 		s->line[s->line_len] = '\0';
 		ktap_line(&s->ktap, s->line, now_ms());
-		if (s->r->kunit && s->r->opt.raw)
+		if (s->r->kunit && s->r->opt.kunit.raw)
 			kunit_raw_line(&s->ktap, s->line, stdout);
 		s->line_len = 0;
 		if (data[i] != '\n')
@@ -261,33 +229,35 @@ static int finish_results(struct session *s, int code)
 		parse_output(s, "\n", 1);
 	ktap_end(&s->ktap, why, now_ms());
 	if (s->r->kunit && (code == 0 || code == EX_CRASH || code == EX_TIMEOUT)) {
-		int tests = kunit_summary(&s->ktap, s->r->opt.raw ? NULL : stdout, s->r->prog);
+		int tests = kunit_summary(&s->ktap, s->r->opt.kunit.raw ? NULL : stdout, s->r->prog);
 		code = code || tests ? 1 : 0;
 	}
-	if (report_files(s->r->opt.junit, s->r->opt.json, &s->ktap.root, s->r->conf.name, s->r->prog) < 0 &&
+	if (report_files(s->r->opt.report.junit, s->r->opt.report.json, &s->ktap.root, s->r->conf.name, s->r->prog) < 0 &&
 	    code == 0)
 		code = EX_HOST;
 	ktap_free(&s->ktap);
 	return code;
 }
 
-static void relay_read(struct session *s, struct relay *rl)
+/* taps: the command's stdout into the parser; the boot log into its ring
+ * (and a KUnit kernel's log into the parser) */
+static void tap_parse(void *ctx, const char *data, size_t n)
 {
-	ssize_t n = read(rl->in, rl->buf, sizeof(rl->buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {		/* EOF, or EIO from a pty whose other side closed */
-		rl->eof = 1;
-		return;
-	}
-	if (rl->keep_log)
-		ring_add(&s->log, rl->buf, (size_t)n);
-	if (rl->parse)
-		parse_output(s, rl->buf, (size_t)n);
-	if (rl->out < 0)
-		return;
-	rl->len = (size_t)n;
-	rl->off = 0;
+	parse_output(ctx, data, n);
+}
+
+static void tap_log(void *ctx, const char *data, size_t n)
+{
+	struct session *s = ctx;
+	ring_add(&s->log, data, n);
+	if (s->r->kunit)
+		parse_output(s, data, n);
+}
+
+static void set_tap(struct relay *rl, void (*tap)(void *, const char *, size_t), struct session *s)
+{
+	rl->tap = tap;
+	rl->tap_ctx = s;
 }
 
 static void on_signal(struct session *s, pid_t guard)
@@ -364,7 +334,10 @@ static int output_console(struct session *s, struct wiring *w, const char *name,
 		return -1;
 	w->fds[w->n_fds++] = p[1];
 	w->cons[w->n_cons++] = xasprintf("%s=null,fd:%d", name, p[1]);
-	add_relay(s, p[0], out, 1)->parse = out == 1 && (s->r->opt.junit || s->r->opt.json);
+	if (out == 1 && (s->r->opt.report.junit || s->r->opt.report.json))
+		set_tap(add_relay(s, p[0], out, 1), tap_parse, s);
+	else
+		add_relay(s, p[0], out, 1);
 	return 0;
 }
 
@@ -410,7 +383,6 @@ static int wire(struct session *s, struct wiring *w)
 	struct run *r = s->r;
 	int (*mode)(struct session *, struct wiring *) = r->command_mode ? wire_command
 							 : r->kunit ? wire_kunit : wire_login;
-	struct relay *rl;
 	w->n_cons = w->n_fds = 0;
 	s->n_relays = 0;
 	if (make_pipe(w->log) < 0)
@@ -423,9 +395,7 @@ static int wire(struct session *s, struct wiring *w)
 		add_relay(s, 0, s->master, 0);
 		add_relay(s, s->master, s->out_tty || !r->command_mode ? 1 : -1, 0);
 	}
-	rl = add_relay(s, w->log[0], r->opt.verbose ? 2 : -1, 1);
-	rl->keep_log = 1;
-	rl->parse = r->kunit;
+	set_tap(add_relay(s, w->log[0], r->opt.verbose ? 2 : -1, 1), tap_log, s);
 	/* the network helpers log to the boot log too */
 	return net_up(r, w->log[1], w->fds, &w->n_fds, w->cons, &w->n_cons);
 }
@@ -456,10 +426,8 @@ static void relay_loop(struct session *s, pid_t guard, int status_fd, struct gua
 			pfd[n].fd = status_fd, pfd[n].events = POLLIN, who[n++] = NULL;
 		for (int i = 0; i < s->n_relays; i++) {
 			struct relay *rl = &s->relays[i];
-			if (rl->len && rl->out >= 0)
-				pfd[n].fd = rl->out, pfd[n].events = POLLOUT, who[n++] = rl;
-			else if (!rl->eof)
-				pfd[n].fd = rl->in, pfd[n].events = POLLIN, who[n++] = rl;
+			if (relay_poll(rl, &pfd[n]))
+				who[n++] = rl;
 			open_required |= rl->required && (!rl->eof || rl->len);
 		}
 		if (got_status && !open_required)
@@ -481,11 +449,11 @@ static void relay_loop(struct session *s, pid_t guard, int status_fd, struct gua
 				if (got_status)
 					net_down(s->r);	/* its stderr is the log's: let the log end */
 			} else if (pfd[i].events & POLLOUT) {
-				int code = relay_write(s, rl, 0);
+				int code = write_relay(s, rl, 0);
 				if (code)
 					end_run(s, code, guard);
 			} else {
-				relay_read(s, rl);
+				relay_read(rl);
 			}
 		}
 		on_deadline(s, guard);
@@ -499,11 +467,11 @@ static void drain(struct session *s)
 	for (int i = 0; i < s->n_relays; i++) {
 		struct relay *rl = &s->relays[i];
 		if (rl->in == s->master) {
-			for (relay_read(s, rl); rl->len; relay_read(s, rl))
-				relay_write(s, rl, 1);
+			for (relay_read(rl); rl->len; relay_read(rl))
+				relay_write(rl, 1);
 		}
 		if (rl->len && rl->out >= 0)
-			relay_write(s, rl, 1);
+			relay_write(rl, 1);
 		if (rl->in != 0 && rl->in != s->master)
 			close(rl->in);
 		if (rl->out > 2 && rl->out != s->master)
@@ -656,7 +624,7 @@ int supervise(struct run *r)
 	s->in_tty = !r->kunit && isatty(0);
 	s->out_tty = isatty(1);
 	s->err_tty = isatty(2);
-	if (r->kunit && !r->opt.raw)
+	if (r->kunit && !r->opt.kunit.raw)
 		kunit_attach(&s->ktap, stdout);
 	if (r->opt.timeout)
 		s->deadline = now_ms() + r->opt.timeout * 1000LL;
@@ -692,11 +660,11 @@ int supervise(struct run *r)
 	if (s->end_code >= 0)
 		code = s->end_code;
 	else if (report.reason == CPU_LIMIT) {
-		say(r->prog, "the guest used %lds of CPU time (--cpu-limit)", r->opt.cpu_limit);
+		say(r->prog, "the guest used %lds of CPU time (--cpu-limit)", r->opt.guard.cpu_limit);
 		code = EX_LIMIT;
 	} else if (report.reason == DISK_LIMIT) {
-		say(r->prog, "the guest's run files passed %lluM (%s)", r->opt.disk_limit >> 20,
-		    r->opt.disk_limit_set ? "--disk-limit" : "the default limit: its memory, its images and 256M; "
+		say(r->prog, "the guest's run files passed %lluM (%s)", r->opt.guard.disk_limit >> 20,
+		    r->opt.guard.disk_limit_set ? "--disk-limit" : "the default limit: its memory, its images and 256M; "
 		    "--disk-limit SIZE sets another");
 		code = EX_LIMIT;
 	} else if (s->hung) {
@@ -704,7 +672,7 @@ int supervise(struct run *r)
 		code = EX_CRASH;
 	} else
 		code = guest_status(s, &report);
-	if (r->kunit || r->opt.junit || r->opt.json)
+	if (r->kunit || r->opt.report.junit || r->opt.report.json)
 		code = finish_results(s, code);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(s);

@@ -79,6 +79,61 @@ static void do_parse(void *ctx)
 	p->rc = options_parse(argc, argv, &opt, &conf, "boot.sh");
 }
 
+/* Each module's options land in its own sub-struct, with its defaults. */
+static void field_cases(struct unit *u)
+{
+	static struct options opt;
+	struct bundle_conf conf;
+	char data[] = "name=test\nmode=command\nmem=64M\nnet=none\n";
+	char *argv[] = { "--cpu-limit", "5", "--junit", "r.xml", "--switch", "sw", "--ip", "10.0.0.1/24",
+			 "--sandbox", "off", "--", "true", NULL };
+	int rc;
+	conf_parse(data, &conf);
+	memset(&opt, 0, sizeof(opt));
+	rc = options_parse(12, argv, &opt, &conf, "boot.sh");
+	unit_case(u, rc == 0 && opt.guard.cpu == CPU_AUTO, "guard's default: one CPU picked per run", "rc %d cpu %d",
+		  rc, opt.guard.cpu);
+	unit_case(u, opt.guard.cpu_limit == 5 && opt.guard.sandbox == SANDBOX_OFF, "--cpu-limit, --sandbox to guard",
+		  "cpu_limit %ld sandbox %d", opt.guard.cpu_limit, opt.guard.sandbox);
+	unit_case(u, opt.report.junit && !strcmp(opt.report.junit, "r.xml"), "--junit to report", "junit %s",
+		  opt.report.junit ? opt.report.junit : "(null)");
+	unit_case(u, opt.net.n_switches == 1 && opt.net.switches[0].ip && !strcmp(opt.net.switches[0].ip, "10.0.0.1/24"),
+		  "--switch, --ip to net", "%d switches", opt.net.n_switches);
+}
+
+/* --help: every module's heading, each option once */
+static void do_usage(void *ctx)
+{
+	struct bundle_conf conf;
+	char data[] = "name=test\nmode=command\ncommand=true\nmem=64M\nnet=none\nkernel=linux\n";
+	conf_parse(data, &conf);
+	(void)ctx;
+	fflush(stdout);
+	int saved = dup(1);
+	dup2(2, 1);
+	options_usage(&conf, "boot.sh");
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+}
+
+static void usage_cases(struct unit *u)
+{
+	static const char *const once[] = { "\nLimits and confinement:\n", "\nNetwork:\n", "\nReports:\n",
+					    "  --cpu-limit SECONDS", "  --net user|none", "  --junit FILE", "  --mem SIZE" };
+	static char text[16384];
+	unit_stderr(do_usage, NULL, text, sizeof(text));
+	for (size_t i = 0; i < UNIT_COUNT(once); i++) {
+		const char *at = strstr(text, once[i]);
+		char name[64];
+		snprintf(name, sizeof(name), "--help shows '%.*s' once", (int)strcspn(once[i] + strspn(once[i], "\n "), "\n"),
+			 once[i] + strspn(once[i], "\n "));
+		unit_case(u, at && !strstr(at + 1, once[i]), name, "%s in --help", at ? "twice" : "not");
+	}
+	unit_case(u, !strstr(text, "KUnit:") && !strstr(text, "--filter"), "no KUnit rows for a command bundle",
+		  "--help: %s", text);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -105,5 +160,7 @@ int main(void)
 			  strstr(said, parses[i].said) && strchr(said, '\n') == said + strlen(said) - 1),
 			  parses[i].name, "status %d, said '%s'", p.rc, said);
 	}
+	field_cases(&u);
+	usage_cases(&u);
 	return unit_done(&u);
 }
