@@ -16,6 +16,11 @@
 #include <stdint.h>
 #include <unistd.h>
 
+/* The agent's console line: UML's last (con15, /dev/tty15 in the guest),
+ * past the tty1-tty6 that sysvinit's inittab and systemd's autovt give
+ * gettys, so no image's init can take it from the agent. */
+#define AGENT_CONSOLE_LINE 15
+#define AGENT_TTY "/dev/tty15"
 #define AGENT_HEADER 4
 #define AGENT_MAX_PAYLOAD 4096
 #define AGENT_MAX_SESSIONS 32

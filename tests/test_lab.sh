@@ -92,7 +92,7 @@ test_a_hostile_guest_cannot_hang_or_cross_exec_sessions() {
 	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
 	# a command that forges EXIT frames for every session, then prints
 	"$LAB" exec pc1 -- sh -c 'i=1; while [ $i -le 255 ]; do
-		printf "X\\$(printf %o $i)\\000\\001\\007" >/dev/tty1; i=$((i + 1)); done; sleep 2; echo late' \
+		printf "X\\$(printf %o $i)\\000\\001\\007" >/dev/tty15; i=$((i + 1)); done; sleep 2; echo late' \
 		</dev/null >/dev/null 2>&1
 	out=$("$LAB" exec pc1 -- sh -c 'sleep 3; echo mine' </dev/null 2>&1)
 	code=$?
@@ -120,7 +120,7 @@ test_a_hostile_guest_cannot_hang_or_cross_exec_sessions() {
 	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'agent in the guest does not answer' '$SCRATCH/err'"
 	assertTrue "status says so: $("$LAB" status)" "'$LAB' status | grep -q '^pc1 *agent-lost'"
 	# a frame header over 4 KiB: the line is out of step for good
-	"$LAB" exec pc2 -- sh -c 'printf "O\\001\\377\\377" >/dev/tty1; sleep 1' </dev/null >/dev/null 2>&1
+	"$LAB" exec pc2 -- sh -c 'printf "O\\001\\377\\377" >/dev/tty15; sleep 1' </dev/null >/dev/null 2>&1
 	"$LAB" exec pc2 -- echo after </dev/null >/dev/null 2>"$SCRATCH/err"
 	assertEquals "exec after a broken frame: 122" 122 $?
 	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q 'broke the protocol' '$SCRATCH/err'"

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../agent-proto.h"
+
 #include "init-agent.h"
 #include "init-lab.h"
 
@@ -139,12 +141,56 @@ static void kathara_sysctls(void)
 	}
 }
 
+/* KEY=VALUE into /proc/sys/KEY ('.' a level, as sysctl(8); a key with a
+ * '/' is a path already, for interface names with dots) */
+static int set_sysctl(const char *line)
+{
+	char path[PATH_MAX], *eq;
+	size_t key;
+	int fd, rc;
+	eq = strchr(line, '=');
+	if (!eq || (key = (size_t)(eq - line)) >= sizeof(path) - 10)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)key, line);
+	if (!memchr(line, '/', key))
+		for (char *p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = write(fd, eq + 1, strlen(eq + 1)) < 0 ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
+/* The machine's sysctl file (the lab's NAME[ipv6] and NAME[sysctl]), after
+ * Kathara's defaults; IPv6 turned off where the kernel has none is no news */
+static void lab_sysctls(const char *run_dir)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/sysctl", run_dir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!*line || set_sysctl(line) == 0)
+			continue;
+		if (errno == ENOENT && strstr(line, ".disable_ipv6=1"))
+			continue;
+		lab_warn("cannot set sysctl", line);
+	}
+	if (f)
+		fclose(f);
+}
+
 void lab_start(const char *run_dir, const char *name)
 {
 	char path[PATH_MAX], code[16];
 	int status, fd;
 
 	kathara_sysctls();
+	lab_sysctls(run_dir);
 	snprintf(path, sizeof(path), "/hostlab/%s", name);
 	copy_tree(path, "/");
 	fd = open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -158,8 +204,8 @@ void lab_start(const char *run_dir, const char *name)
 	set_env(path);
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 1);
-	if (agent_start("/dev/tty1") < 0)
-		lab_warn("cannot start the agent on", "/dev/tty1");
+	if (agent_start(AGENT_TTY) < 0)
+		lab_warn("cannot start the agent on", AGENT_TTY);
 	status = run_script("/hostlab/shared.startup");
 	snprintf(path, sizeof(path), "/hostlab/%s.startup", name);
 	if (!status)

@@ -8,6 +8,7 @@
 #define LAB_MAX_IFS 8
 #define LAB_MAX_PORTS 8
 #define LAB_MAX_ENV 16
+#define LAB_MAX_SYSCTLS 16
 #define LAB_TEXT 256
 
 struct lab_machine {
@@ -21,6 +22,11 @@ struct lab_machine {
 	int n_ports;
 	char env[LAB_MAX_ENV][LAB_TEXT];
 	int n_env;
+	unsigned char macs[LAB_MAX_IFS][6];	/* NAME[N]=DOMAIN/MAC */
+	int has_mac[LAB_MAX_IFS];
+	char sysctls[LAB_MAX_SYSCTLS][LAB_TEXT];	/* net.KEY=VALUE, in order */
+	int n_sysctls;
+	int ipv6;			/* NAME[ipv6]: Kathara's default is off */
 	int deps[LAB_MAX_MACHINES];	/* indexes of machines it waits for */
 	int n_deps;
 	int line;			/* where lab.conf first names it */

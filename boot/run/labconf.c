@@ -139,14 +139,50 @@ static int opt_mem(struct lab_machine *m, char *value, const char *file, int lin
 	return 0;
 }
 
+/* Kathara's booleans (Python's and YAML's spellings): 1, 0, or -1 */
+static int boolean(const char *value)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "1" };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "0" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(value, yes[i]))
+			return 1;
+		if (!strcmp(value, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
 static int opt_bridged(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d)
 {
-	if (!strcmp(value, "true"))
-		m->bridged = 1;
-	else if (!strcmp(value, "false"))
-		m->bridged = 0;
-	else
+	m->bridged = boolean(value);
+	if (m->bridged < 0)
 		return lab_error(d, file, line, "%s[bridged]='%s': use true or false", m->name, value);
+	return 0;
+}
+
+static int opt_ipv6(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d)
+{
+	m->ipv6 = boolean(value);
+	if (m->ipv6 < 0)
+		return lab_error(d, file, line, "%s[ipv6]='%s': use true or false", m->name, value);
+	return 0;
+}
+
+/* NAME[sysctl]=net.KEY=VALUE, repeatable: as Kathara, the network's
+ * settings only (the machine's own namespace; the rest is the kernel's) */
+static int opt_sysctl(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d)
+{
+	char *eq = strchr(value, '=');
+	size_t key = strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/");
+	if (strncmp(value, "net.", 4) || !eq || (size_t)(eq - value) != key || !eq[1] || strstr(value, "..") ||
+	    strcspn(eq + 1, "\n\t ") != strlen(eq + 1))
+		return lab_error(d, file, line, "%s[sysctl]='%s': use net.KEY=VALUE, such as "
+				 "net.ipv4.ip_forward=1 (Kathara takes the net.* keys only)", m->name, value);
+	if (m->n_sysctls == LAB_MAX_SYSCTLS || strlen(value) >= sizeof(m->sysctls[0]))
+		return lab_error(d, file, line, "%s: more than %d sysctl lines, or one too long", m->name,
+				 LAB_MAX_SYSCTLS);
+	snprintf(m->sysctls[m->n_sysctls++], sizeof(m->sysctls[0]), "%s", value);
 	return 0;
 }
 
@@ -189,7 +225,7 @@ static const struct {
 } machine_options[] = {
 	{ "image", opt_image }, { "mem", opt_mem }, { "bridged", opt_bridged }, { "port", opt_port },
 	{ "env", opt_env }, { "cpus", opt_ignored }, { "shell", opt_ignored }, { "num_terms", opt_ignored },
-	{ "ipv6", opt_ignored }, { "sysctl", opt_ignored }, { "exec", opt_ignored }, { "hosthome", opt_ignored },
+	{ "ipv6", opt_ipv6 }, { "sysctl", opt_sysctl }, { "exec", opt_ignored }, { "hosthome", opt_ignored },
 	{ "ulimit", opt_ignored },
 };
 
@@ -202,7 +238,20 @@ static const struct {
 	{ "LAB_EMAIL", offsetof(struct lab, email) }, { "LAB_WEB", offsetof(struct lab, web) },
 };
 
-/* NAME[N]=DOMAIN: ethN of NAME on DOMAIN (Kathara also allows DOMAIN/MAC) */
+/* XX:XX:XX:XX:XX:XX, unicast */
+static int parse_mac(const char *text, unsigned char mac[6])
+{
+	unsigned v[6];
+	char extra;
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &extra) != 6 ||
+	    strlen(text) != 17 || (v[0] & 1))
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (unsigned char)v[i];
+	return 0;
+}
+
+/* NAME[N]=DOMAIN[/MAC]: ethN of NAME on DOMAIN, with that MAC address */
 static int set_interface(struct lab_machine *m, const char *index, char *value, const char *file, int line,
 			 struct lab_diag *d)
 {
@@ -213,7 +262,10 @@ static int set_interface(struct lab_machine *m, const char *index, char *value, 
 				 LAB_MAX_IFS - 1);
 	if (slash) {
 		*slash = '\0';
-		lab_note(d, file, line, "a fixed MAC address is ignored: every machine gets its own");
+		if (parse_mac(slash + 1, m->macs[n]) < 0)
+			return lab_error(d, file, line, "%s[%ld]: '%s' is not a unicast MAC address: use DOMAIN/"
+					 "02:00:00:00:00:01", m->name, n, slash + 1);
+		m->has_mac[n] = 1;
 	}
 	if (!lab_valid_name(value))
 		return lab_error(d, file, line, "%s[%ld]='%s': a collision domain is a name of letters, digits, "

@@ -6,23 +6,35 @@
 struct conf_case {
 	const char *name, *conf, *dep;
 	const char *error;	/* the error wanted (a part of it), or NULL */
-	const char *check;	/* "machine:eth0,eth1:image:memMiB:ports:order", or NULL */
+	const char *check;	/* as describe() puts it, or NULL */
 	const char *note;	/* a part of the notes wanted, or NULL */
 };
 
 static const struct conf_case cases[] = {
-	{ "two machines", "pc1[0]=A\npc2[0]=A\n", NULL, NULL, "pc1:A::0:0:0", NULL },
+	{ "two machines", "pc1[0]=A\npc2[0]=A\n", NULL, NULL, "pc1:A::0:0:0:0:0:-", NULL },
 	{ "quotes and comments", "# a lab\nLAB_NAME=\"my lab\"\nr1[0]=\"A\"\nr1[1]='B' # uplink\n", NULL, NULL,
-	  "r1:A,B::0:0:0", NULL },
+	  "r1:A,B::0:0:0:0:0:-", NULL },
 	{ "image and mem", "pc1[0]=A\npc1[image]=\"kathara/base\"\npc1[mem]=256m\n", NULL, NULL,
-	  "pc1:A:kathara/base:256:0:0", NULL },
-	{ "mem in g", "pc1[0]=A\npc1[mem]=1g\n", NULL, NULL, "pc1:A::1024:0:0", NULL },
+	  "pc1:A:kathara/base:256:0:0:0:0:-", NULL },
+	{ "mem in g", "pc1[0]=A\npc1[mem]=1g\n", NULL, NULL, "pc1:A::1024:0:0:0:0:-", NULL },
 	{ "a port needs bridged", "pc1[0]=A\npc1[port]=8080:80\n", NULL, "needs pc1[bridged]=true", NULL, NULL },
-	{ "a bridged port", "pc1[0]=A\npc1[bridged]=true\npc1[port]=8080:80/udp\n", NULL, NULL, "pc1:A::0:1:0",
+	{ "a bridged port", "pc1[0]=A\npc1[bridged]=true\npc1[port]=8080:80/udp\n", NULL, NULL, "pc1:A::0:1:0:0:0:-",
 	  NULL },
-	{ "Kathara's ignored options", "pc1[0]=A\npc1[ipv6]=false\n", NULL, NULL, "pc1:A::0:0:0",
-	  "pc1[ipv6] is ignored" },
-	{ "a fixed MAC noted", "pc1[0]=A/02:00:00:00:00:01\n", NULL, NULL, "pc1:A::0:0:0", "fixed MAC" },
+	{ "Kathara's ignored options", "pc1[0]=A\npc1[num_terms]=2\n", NULL, NULL, "pc1:A::0:0:0:0:0:-",
+	  "pc1[num_terms] is ignored" },
+	{ "a fixed MAC", "pc1[0]=A/02:00:00:00:00:01\n", NULL, NULL, "pc1:A::0:0:0:0:0:02:00:00:00:00:01", NULL },
+	{ "a multicast MAC", "pc1[0]=A/01:00:00:00:00:01\n", NULL, "pc1[0]: '01:00:00:00:00:01' is not a unicast MAC",
+	  NULL, NULL },
+	{ "a short MAC", "pc1[0]=A/00:00:00:00:01\n", NULL, "is not a unicast MAC address", NULL, NULL },
+	{ "ipv6 and sysctls", "pc1[0]=A\npc1[ipv6]=\"True\"\npc1[sysctl]=\"net.ipv6.conf.eth0.accept_ra=2\"\n"
+	  "pc1[sysctl]=net.ipv4.tcp_syncookies=0\n", NULL, NULL, "pc1:A::0:0:0:1:2:-", NULL },
+	{ "a sysctl outside net", "pc1[0]=A\npc1[sysctl]=kernel.panic=1\n", NULL,
+	  "lab.conf:2: pc1[sysctl]='kernel.panic=1': use net.KEY=VALUE", NULL, NULL },
+	{ "a sysctl climbing out", "pc1[0]=A\npc1[sysctl]=net/../../x=1\n", NULL, "use net.KEY=VALUE", NULL, NULL },
+	{ "a sysctl with no value", "pc1[0]=A\npc1[sysctl]=net.ipv4.ip_forward\n", NULL, "use net.KEY=VALUE", NULL,
+	  NULL },
+	{ "bridged True", "pc1[0]=A\npc1[bridged]=True\n", NULL, NULL, "pc1:A::0:0:0:0:0:-", NULL },
+	{ "ipv6 maybe", "pc1[0]=A\npc1[ipv6]=maybe\n", NULL, "pc1[ipv6]='maybe': use true or false", NULL, NULL },
 	{ "no machines", "LAB_NAME=x\n", NULL, "no machines: declare some", NULL, NULL },
 	{ "no equals sign", "pc1[0]=A\njunk\n", NULL, "lab.conf:2: expected NAME[N]=DOMAIN", NULL, NULL },
 	{ "an unclosed quote", "pc1[0]=\"A\n", NULL, "lab.conf:1: a quote is not closed", NULL, NULL },
@@ -38,13 +50,14 @@ static const struct conf_case cases[] = {
 	{ "a bad port", "pc1[0]=A\npc1[bridged]=true\npc1[port]=99999:80\n", NULL, "use HOSTPORT:GUESTPORT", NULL,
 	  NULL },
 	{ "a bad env", "pc1[0]=A\npc1[env]=1X=y\n", NULL, "use KEY=VALUE", NULL, NULL },
-	{ "lab.dep order", "a[0]=X\nb[0]=X\nc[0]=X\n", "a: b c\nb: c\n", NULL, "c:X::0:0:0", NULL },
+	{ "lab.dep order", "a[0]=X\nb[0]=X\nc[0]=X\n", "a: b c\nb: c\n", NULL, "c:X::0:0:0:0:0:-", NULL },
 	{ "lab.dep cycle", "a[0]=X\nb[0]=X\n", "a: b\nb: a\n", "the dependencies form a cycle", NULL, NULL },
 	{ "lab.dep unknown", "a[0]=X\n", "a: z\n", "lab.dep:1: 'z' is not a machine", NULL, NULL },
 	{ "lab.dep no colon", "a[0]=X\n", "a b\n", "lab.dep:1: expected NAME: NAME", NULL, NULL },
 };
 
-/* "machine:domains:image:mem:ports:order", ORDER the machine's position */
+/* "machine:domains:image:mem:ports:order:ipv6:sysctls:mac", ORDER the
+ * machine's position, MAC eth0's fixed one or '-' */
 static void describe(const struct lab *lab, const char *name, char *out, size_t size)
 {
 	for (int i = 0; i < lab->n_machines; i++) {
@@ -58,7 +71,12 @@ static void describe(const struct lab *lab, const char *name, char *out, size_t 
 		for (int k = 0; k < lab->n_machines; k++)
 			if (lab->order[k] == i)
 				pos = k;
-		snprintf(out, size, "%s:%s:%s:%lu:%d:%d", m->name, doms, m->image, m->mem_mib, m->n_ports, pos);
+		char mac[18] = "-";
+		if (m->has_mac[0])
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[0][0], m->macs[0][1],
+				 m->macs[0][2], m->macs[0][3], m->macs[0][4], m->macs[0][5]);
+		snprintf(out, size, "%s:%s:%s:%lu:%d:%d:%d:%d:%s", m->name, doms, m->image, m->mem_mib, m->n_ports, pos,
+			 m->ipv6, m->n_sysctls, mac);
 		return;
 	}
 	snprintf(out, size, "(no machine %s)", name);
