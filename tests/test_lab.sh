@@ -169,8 +169,10 @@ test_a_kathara_lab_written_by_hand() {
 LAB_DESCRIPTION="hand-written"
 LAB_NAME="byhand"
 # two machines on one domain
-a[0]="lan"
+a[0]="lan/02:00:00:00:aa:01"
 a[image]="kathara/pmacct"
+a[sysctl]="net.ipv4.tcp_ecn=0"
+a[sysctl]="net.ipv4.conf.eth0.forwarding=0"
 b[0]=lan   # unquoted, with a comment
 b[env]="GREETING=hi there"
 b[mem]="96m"
@@ -181,9 +183,18 @@ EOF
 	printf 'include %s/rootfs-recipes/default.recipe\ntext /etc/flavour 0644 0 0 "tiny\\n"\n' "$TOPDIR" >"$l/tiny.recipe"
 	printf 'b: a\n' >"$l/lab.dep"
 	printf 'from a/\n' >"$l/a/etc/motd"
+	# gettys on tty1-tty6, as a Debian image's inittab has: exec still works
+	sed -n 's/^text \/etc\/inittab 0644 0 0 "\(.*\)"$/\1/p' "$TOPDIR/rootfs-recipes/default.recipe" |
+		sed 's/\\n/\n/g' >"$l/a/etc/inittab"
+	for t in 1 2 3 4 5 6; do echo "tty$t::respawn:/sbin/getty -L 0 tty$t vt100"; done >>"$l/a/etc/inittab"
 	printf 'ip addr add 10.99.0.1/24 dev eth0\necho a-was-here >/shared/a\n' >"$l/a.startup"
 	printf 'ip addr add 10.99.0.2/24 dev eth0\ncat /shared/a >/tmp/seen\necho "$GREETING" >/tmp/greeting\n' >"$l/b.startup"
 	printf 'echo shared-startup >>/tmp/order\n' >"$l/shared.startup"
+	# shutdown scripts at stop: shared.shutdown, then b.shutdown, which
+	# tells a server on the host's 127.0.0.1 (b is bridged)
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf 'echo shared >/tmp/shutdown\n' >"$l/shared.shutdown"
+	printf 'wget -q -O /dev/null "http://10.0.2.2:%s/by-$(cat /tmp/shutdown)-then-b"\n' "$port" >"$l/b.shutdown"
 	printf 'ping -c 1 -W 5 10.99.0.1 >/dev/null && echo reached a\n' >"$l/b.test"
 	printf 'echo "a checks something that fails"; exit 3\n' >"$l/a.test"
 	lab_bundle "$l" byhand || { fail "build: $(tail -5 "$SCRATCH/make.log")"; return; }
@@ -193,6 +204,13 @@ EOF
 	"$b" start </dev/null >"$SCRATCH/out" 2>&1
 	assertEquals "started: $(cat "$SCRATCH/out")" 0 $?
 	assertEquals "a/ copied onto a" "from a/" "$("$b" exec a -- cat /etc/motd </dev/null 2>&1)"
+	sleep 2
+	assertEquals "gettys on tty1-6 leave exec its line" "alive" "$("$b" exec a -- echo alive </dev/null 2>&1)"
+	assertEquals "a[0]=lan/MAC" "02:00:00:00:aa:01" "$("$b" exec a -- cat /sys/class/net/eth0/address </dev/null 2>&1)"
+	assertEquals "Ethernet's MTU" "1500" "$("$b" exec a -- cat /sys/class/net/eth0/mtu </dev/null 2>&1)"
+	assertEquals "a[sysctl], in order, after Kathara's defaults" "0 0 1" "$("$b" exec a -- sh -c \
+		'echo $(cat /proc/sys/net/ipv4/tcp_ecn /proc/sys/net/ipv4/conf/eth0/forwarding /proc/sys/net/ipv4/ip_forward)' \
+		</dev/null 2>&1)"
 	assertEquals "hostname" "b" "$("$b" exec b -- hostname </dev/null 2>&1)"
 	assertEquals "b runs the image of tiny.recipe" "tiny" "$("$b" exec b -- cat /etc/flavour </dev/null 2>&1)"
 	assertFalse "a runs the configured one" "'$b' exec a -- test -e /etc/flavour </dev/null"
@@ -206,7 +224,6 @@ EOF
 	assertTrue "b[mem]: $mem MiB" "[ '$mem' -gt 64 ] && [ '$mem' -le 96 ]"
 	# bridged: NAT toward the host, here to a server on its 127.0.0.1
 	mkdir -p "$SCRATCH/www" && echo from-the-host >"$SCRATCH/www/f"
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	python3 -m http.server --bind 127.0.0.1 --directory "$SCRATCH/www" "$port" >/dev/null 2>&1 &
 	server=$!
 	out=$("$b" exec b -- sh -c "i=0; until wget -q -O - http://10.0.2.2:$port/f 2>/dev/null; do
@@ -219,7 +236,48 @@ EOF
 	out=$("$b" test </dev/null 2>&1)
 	assertEquals "a failing check fails the run: $out" 1 $?
 	assertEquals "TAP" "$(printf '1..2\nnot ok 1 - a.test (exit 3)\n# a checks something that fails\nok 2 - b.test\n# reached a')" "$out"
+	python3 -m http.server --bind 127.0.0.1 --directory "$SCRATCH/www" "$port" >"$SCRATCH/shutdown.log" 2>&1 &
+	server=$!
+	sleep 0.5
 	"$b" stop
+	kill $server
+	wait $server
+	assertTrue "the shutdown scripts ran at stop: $(cat "$SCRATCH/shutdown.log")" \
+		"grep -q 'GET /by-shared-then-b ' '$SCRATCH/shutdown.log'"
+	assertEquals "nothing left" "" "$(lab_processes)"
+}
+
+# The kernel features published Kathara labs use (kernel/lab.config): a
+# Linux bridge with an 802.1Q VLAN across it, IPv6 with MAC-derived
+# link-local next hops, and Kathara's ipv6 default (off) where not asked.
+test_bridges_vlans_and_ipv6_link_local() {
+	l=$SCRATCH/features
+	mkdir -p "$l"
+	cat >"$l/lab.conf" <<'EOF'
+h1[0]="A/02:00:00:00:01:01"
+h1[ipv6]="True"
+h2[0]="B/02:00:00:00:01:02"
+h2[ipv6]="True"
+b1[0]="A"
+b1[1]="B"
+off[0]="A"
+EOF
+	printf 'brctl addbr br0\nbrctl addif br0 eth0\nbrctl addif br0 eth1\nip link set br0 up\n' >"$l/b1.startup"
+	for h in h1 h2; do
+		printf 'vconfig add eth0 10\nip link set eth0.10 up\nip addr add 10.10.0.%s/24 dev eth0.10\n' \
+			"${h#h}" >"$l/$h.startup"
+	done
+	lab_bundle "$l" features || { fail "build: $(tail -5 "$SCRATCH/make.log")"; return; }
+	f=$SCRATCH/features/images/boot.sh
+	"$f" start </dev/null >"$SCRATCH/out" 2>&1
+	assertEquals "started: $(cat "$SCRATCH/out")" 0 $?
+	out=$("$f" exec h1 -- ping -c 2 -W 5 10.10.0.2 </dev/null 2>&1)
+	assertEquals "VLAN 10 across b1's bridge: $out" 0 $?
+	out=$("$f" exec h1 -- ping6 -c 2 -W 5 fe80::ff:fe00:102%eth0 </dev/null 2>&1)
+	assertEquals "h2's MAC-derived link-local address through the bridge: $out" 0 $?
+	assertEquals "IPv6 off where lab.conf does not ask (Kathara's default)" "1" \
+		"$("$f" exec off -- cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6 </dev/null 2>&1)"
+	"$f" stop
 	assertEquals "nothing left" "" "$(lab_processes)"
 }
 

@@ -29,6 +29,7 @@
 
 #define START_SECONDS 300	/* a machine not up by then failed */
 #define STOP_SECONDS 20
+#define SHUTDOWN_SECONDS 30	/* a machine's shutdown scripts, at most */
 #define DETACH_KEY 0x1d		/* Ctrl-] */
 
 struct lab *lab_load(struct run *r, const char *instance)
@@ -345,6 +346,45 @@ static int lab_connect(struct run *r, const char *inst, const char *name)
 	return 0;
 }
 
+/* Does the lab have a shutdown script for machine NAME (its own, or
+ * shared.shutdown)? */
+static int has_shutdown(const char *inst, const char *name)
+{
+	char *own = xasprintf("%s/lab/%s.shutdown", inst, name), *shared = xasprintf("%s/lab/shared.shutdown", inst);
+	int has = access(own, R_OK) == 0 || access(shared, R_OK) == 0;
+	free(own);
+	free(shared);
+	return has;
+}
+
+/* Kathara's shared.shutdown, then NAME.shutdown, on each machine still up,
+ * all machines at once, each bounded by SHUTDOWN_SECONDS; their output
+ * goes nowhere, as in Kathara. The script names travel as arguments. */
+static void run_shutdown_scripts(struct run *r, const char *inst, const struct lab *lab)
+{
+	static const char loop[] = "cd / && for s; do [ ! -r \"$s\" ] || sh \"$s\"; done";
+	pid_t pids[LAB_MAX_MACHINES];
+	int n = 0;
+	for (int i = 0; i < lab->n_machines; i++) {
+		const char *name = lab->machines[i].name;
+		char *state = machine_state(inst, name);
+		int up = !strncmp(state, "up ", 3);
+		free(state);
+		if (!up || !has_shutdown(inst, name) || (pids[n] = fork()) < 0)
+			continue;
+		if (pids[n++] > 0)
+			continue;
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		char *own = xasprintf("/hostlab/%s.shutdown", name);
+		char *argv[] = { "sh", "-c", (char *)loop, "sh", "/hostlab/shared.shutdown", own, NULL };
+		alarm(SHUTDOWN_SECONDS);
+		_exit(null < 0 ? EX_HOST : lab_exec(r, inst, name, argv, null, null, null));
+	}
+	for (int i = 0; i < n; i++)
+		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
 static int lab_stop(struct run *r, const char *inst)
 {
 	struct lab *lab;
@@ -353,6 +393,8 @@ static int lab_stop(struct run *r, const char *inst)
 		return 0;
 	}
 	lab = lab_load(r, inst);
+	if (lab)
+		run_shutdown_scripts(r, inst, lab);
 	for (int i = 0; lab && i < lab->n_machines; i++) {
 		const char *name = lab->machines[i].name;
 		char *sock = xasprintf("%s/%s.sock", inst, name);
