@@ -490,37 +490,33 @@ bench_build() {
 	printf '%-44s %10s s\n' "kernel fragment edit rebuild" "$kedit"
 }
 
+# boot.sh -- true and the bundle's size against the same configuration
+# built in $work/$1 with kernel fragments $2 instead
+fragments_rows() {
+	other=$work/$1
+	make -C "$TOPDIR" O="$other" defconfig >/dev/null
+	sed -i "s|^UMLKIT_KERNEL_FRAGMENTS=.*|UMLKIT_KERNEL_FRAGMENTS=\"$2\"|" "$other/.config"
+	make -C "$TOPDIR" O="$other" >"$other.log" 2>&1 || { tail "$other.log"; return 1; }
+	ours_true() { "$O/images/boot.sh" -- true; }
+	other_true() { "$other/images/boot.sh" -- true; }
+	ours_true </dev/null >/dev/null 2>&1 && other_true </dev/null >/dev/null 2>&1
+	pair_row "boot.sh -- true" ours_true other_true
+	a=$(wc -c <"$O/images/boot.sh") b=$(wc -c <"$other/images/boot.sh")
+	printf "%-44s %10s B %10s B %7.3f\n" "bundle size" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+}
+
 # The static kernel (kernel/static.config, the 6.12 default) against the
 # same configuration linked dynamically: boot time and bundle size.
 bench_static() {
 	header "static kernel (raw: the same configuration, kernel linked dynamically)"
-	dyn=$work/dynamic
-	make -C "$TOPDIR" O="$dyn" defconfig >/dev/null
-	sed -i 's|^UMLKIT_KERNEL_FRAGMENTS=.*|UMLKIT_KERNEL_FRAGMENTS="kernel/umlkit.config kernel/lab.config"|' "$dyn/.config"
-	make -C "$TOPDIR" O="$dyn" >"$work/dynamic.log" 2>&1 || { tail "$work/dynamic.log"; return 1; }
-	static_true() { "$O/images/boot.sh" -- true; }
-	dynamic_true() { "$dyn/images/boot.sh" -- true; }
-	static_true </dev/null >/dev/null 2>&1 && dynamic_true </dev/null >/dev/null 2>&1
-	pair_row "boot.sh -- true" static_true dynamic_true
-	a=$(wc -c <"$O/images/boot.sh") b=$(wc -c <"$dyn/images/boot.sh")
-	printf "%-44s %10s B %10s B %7.3f\n" "bundle size" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+	fragments_rows dynamic "kernel/umlkit.config kernel/lab.config"
 }
 
 # The network features labs use (kernel/lab.config, in the 6.12 default)
 # against the same kernel without them: boot time and bundle size.
 bench_netkernel() {
 	header "lab network features (raw: the kernel without kernel/lab.config)"
-	bare=$work/no-lab-config
-	make -C "$TOPDIR" O="$bare" defconfig >/dev/null
-	sed -i 's|^UMLKIT_KERNEL_FRAGMENTS=.*|UMLKIT_KERNEL_FRAGMENTS="kernel/umlkit.config kernel/static.config"|' \
-		"$bare/.config"
-	make -C "$TOPDIR" O="$bare" >"$work/no-lab-config.log" 2>&1 || { tail "$work/no-lab-config.log"; return 1; }
-	with_features() { "$O/images/boot.sh" -- true; }
-	without_features() { "$bare/images/boot.sh" -- true; }
-	with_features </dev/null >/dev/null 2>&1 && without_features </dev/null >/dev/null 2>&1
-	pair_row "boot.sh -- true" with_features without_features
-	a=$(wc -c <"$O/images/boot.sh") b=$(wc -c <"$bare/images/boot.sh")
-	printf "%-44s %10s B %10s B %7.3f\n" "bundle size" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+	fragments_rows no-lab-config "kernel/umlkit.config kernel/static.config"
 }
 
 # KUnit against kunit.py on the same source and kunitconfig, side by side:

@@ -273,6 +273,11 @@ EOF
 	assertEquals "started: $(cat "$SCRATCH/out")" 0 $?
 	out=$("$f" exec h1 -- ping -c 2 -W 5 10.10.0.2 </dev/null 2>&1)
 	assertEquals "VLAN 10 across b1's bridge: $out" 0 $?
+	# duplicate address detection first, on both (about 2 s from link up)
+	for h in h1 h2; do
+		"$f" exec $h -- sh -c 'i=0; while ip -6 addr show dev eth0 | grep -q tentative && [ $i -lt 100 ]; do
+			sleep 0.1; i=$((i + 1)); done' </dev/null
+	done
 	out=$("$f" exec h1 -- ping6 -c 2 -W 5 fe80::ff:fe00:102%eth0 </dev/null 2>&1)
 	assertEquals "h2's MAC-derived link-local address through the bridge: $out" 0 $?
 	assertEquals "IPv6 off where lab.conf does not ask (Kathara's default)" "1" \

@@ -439,10 +439,11 @@ static int write_lines(const struct run *r, const char *name, const char *const 
 }
 
 /* the guest's files: mode, shares (/hostlab, /shared), env, and sysctl:
- * IPv6 on or off (Kathara's default: off), then NAME[sysctl]'s in order */
+ * IPv6 off (Kathara's default) or on and forwarding, as Kathara sets it,
+ * then NAME[sysctl]'s in order */
 static int guest_files(struct machine *m, const struct lab_machine *lm)
 {
-	const char *mode = m->name, *env[LAB_MAX_ENV], *sysctl[LAB_MAX_SYSCTLS + 2];
+	const char *mode = m->name, *env[LAB_MAX_ENV], *sysctl[LAB_MAX_SYSCTLS + 3];
 	const char *shares[] = { "/s0\t/hostlab\tro", "/s1\t/shared\trw" };
 	char *lab_mode = xasprintf("lab %s", mode);
 	int rc, n = 0;
@@ -450,6 +451,8 @@ static int guest_files(struct machine *m, const struct lab_machine *lm)
 		env[i] = lm->env[i];
 	sysctl[n++] = lm->ipv6 > 0 ? "net.ipv6.conf.all.disable_ipv6=0" : "net.ipv6.conf.all.disable_ipv6=1";
 	sysctl[n++] = lm->ipv6 > 0 ? "net.ipv6.conf.default.disable_ipv6=0" : "net.ipv6.conf.default.disable_ipv6=1";
+	if (lm->ipv6 > 0)
+		sysctl[n++] = "net.ipv6.conf.all.forwarding=1";	/* Kathara's too: hosts take RAs with accept_ra=2 */
 	for (int i = 0; i < lm->n_sysctls; i++)
 		sysctl[n++] = lm->sysctls[i];
 	rc = write_lines(m->r, "mode", (const char *const[]){ lab_mode }, 1);
