@@ -25,7 +25,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 1)
 # Targets that work without a .config.
 NOCONFIG_TARGETS := help deps defconfig %_defconfig list-defconfigs \
 	menuconfig nconfig oldconfig olddefconfig savedefconfig \
-	clean distclean check-host check check-quick mkimage-check fuzz fuzz-recipe fuzz-runtime net-helpers debian-tree
+	clean distclean check-host check check-quick mkimage-check fuzz fuzz-recipe fuzz-runtime net-helpers debian-tree kathara-labs
 
 all:
 
@@ -109,9 +109,10 @@ help:
 	@echo '  check                  check-quick, then every suite (TESTS="suite ..." for some)'
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
 	@echo '  fuzz                   fuzz the recipe and runtime parsers (FUZZ_SECONDS=60 each)'
-	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net lab build static";'
+	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net lab build static netkernel";'
 	@echo '                         BENCH=kunit: against kunit.py, BENCH_KUNITCONFIG=all_tests.config)'
 	@echo '  debian-tree            make the Debian tree the debian suite and bench use (mmdebstrap, once)'
+	@echo '  kathara-labs           start every published Kathara lab in LABS=DIR, unchanged: N of M start'
 	@echo '  soak                   parallel boots for a while: hangs, crashes, leftovers'
 	@echo '                         (SOAK_PARALLEL=4 SOAK_SECONDS=600)'
 	@echo

@@ -102,6 +102,7 @@ net-helpers: $(NET_SWITCH) $(NET_CLOSURE)
 LAB_DIR := $(call qstrip,$(UMLKIT_LAB_DIR))
 LAB_SRC := $(if $(LAB_DIR),$(abspath $(if $(filter /%,$(LAB_DIR)),$(LAB_DIR),$(TOPDIR)/$(LAB_DIR))))
 LAB_TAR := $(BUILD_DIR)/lab/lab.tar
+LAB_DEFAULT_IMAGE := $(call qstrip,$(UMLKIT_LAB_DEFAULT_IMAGE))
 LAB_NAME_FILE := $(BUILD_DIR)/lab/name
 LAB_FILES := $(if $(LAB_SRC),$(sort $(shell find '$(LAB_SRC)' -type f -o -type l 2>/dev/null)))
 
@@ -113,9 +114,9 @@ LAB_FILES := $(if $(LAB_SRC),$(sort $(shell find '$(LAB_SRC)' -type f -o -type l
 LAB_IMAGES_MK := $(BUILD_DIR)/lab/images.mk
 ifneq ($(LAB_SRC),)
 -include $(LAB_IMAGES_MK)
-$(LAB_IMAGES_MK): $(RUNTIME) $(wildcard $(LAB_SRC)/lab.conf)
+$(LAB_IMAGES_MK): $(RUNTIME) $(wildcard $(LAB_SRC)/lab.conf) $(CONFIG_FILE)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(RUNTIME) --lab-images $(LAB_SRC) >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; : >$@; }
+	$(Q)$(RUNTIME) --lab-images $(LAB_SRC) '$(LAB_DEFAULT_IMAGE)' >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; : >$@; }
 endif
 lab-image-recipe = $(firstword $(wildcard $(LAB_SRC)/$(1).recipe $(TOPDIR)/rootfs-recipes/$(1).recipe))
 LAB_IMAGES := $(foreach i,$(LAB_IMAGE_NAMES),$(if $(call lab-image-recipe,$(i)),$(i)))
@@ -141,7 +142,7 @@ $(foreach i,$(LAB_IMAGES),$(eval $(call lab-image-rule,$(i))))
 -include $(wildcard $(BUILD_DIR)/lab-*.d)
 
 quiet_cmd_lab_tar = lab: $(LAB_DIR)
-      cmd_lab_tar = $(RUNTIME) --lab-check $(LAB_SRC) $(LAB_IMAGES) >$(LAB_NAME_FILE) && \
+      cmd_lab_tar = $(RUNTIME) --lab-check $(LAB_SRC) '$(LAB_DEFAULT_IMAGE)' $(LAB_IMAGES) >$(LAB_NAME_FILE) && \
 	$(call write-then-rename,tar --sort=name --format=gnu --owner=0 --group=0 --numeric-owner \
 	--mtime=@$(SOURCE_DATE_EPOCH) --mode=u+rw$(comma)go+r$(comma)go-w -C $(dir $(LAB_SRC)) \
 	--transform='s$(comma)^$(notdir $(LAB_SRC))$(comma)lab$(comma)S' -cf $@.tmp $(notdir $(LAB_SRC)))
@@ -202,6 +203,7 @@ quiet_cmd_bundle = bundle: $(notdir $@)
 	$(if $(LAB_SRC),-S lab -C "lab=$$(cat $(LAB_NAME_FILE))") \
 	$(foreach i,$(LAB_IMAGES),-S $(call lab-image-file,$(i))) \
 	$(if $(LAB_IMAGES),-C 'lab_images=$(foreach i,$(LAB_IMAGES),$(i)=$(call lab-image-file,$(i)))') \
+	$(if $(LAB_DEFAULT_IMAGE),-C 'lab_default_image=$(LAB_DEFAULT_IMAGE)') \
 	$(if $(SIGN_KEY_FILE),-K '$(SIGN_KEY_FILE)')
 $(BUNDLE): $(BUNDLE_SEGMENTS) $(TOPDIR)/boot/boot.sh.in $(TOPDIR)/boot/mkbundle.sh $(TOPDIR)/boot/sign.sh FORCE
 	$(call if_changed,bundle)

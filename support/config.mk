@@ -49,7 +49,8 @@ CONFIG_STRING_CLASSES := \
 	UMLKIT_SIGN_KEY=path \
 	UMLKIT_NET_FORWARDS=paths \
 	UMLKIT_NET_SWITCHES=paths \
-	UMLKIT_LAB_DIR=path
+	UMLKIT_LAB_DIR=path \
+	UMLKIT_LAB_DEFAULT_IMAGE=path
 
 config-letters := a b c d e f g h i j k l m n o p q r s t u v w x y z \
 	A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9

@@ -97,6 +97,13 @@ soak: all
 	$(Q)BUNDLE=$(BUNDLE) PARALLEL=$(or $(SOAK_PARALLEL),4) SOAK_SECONDS=$(or $(SOAK_SECONDS),600) \
 		sh $(TOPDIR)/support/soak.sh
 
+# Published Kathara labs (LABS: your copy of the Kathara-Labs repository),
+# each built and started unchanged: how many start (docs/lab.md).
+.PHONY: kathara-labs
+kathara-labs:
+	$(if $(LABS),,@echo "make: kathara-labs: give LABS=DIR, a copy of the Kathara-Labs repository" >&2; exit 2)
+	$(Q)sh $(TOPDIR)/support/kathara-labs.sh $(LABS) $(O)/kathara-labs
+
 # Benchmarks (medians and ratios), against the build in $(O).
 .PHONY: bench
 bench: all

@@ -24,6 +24,7 @@ static const struct {
 	{ "net_loader", offsetof(struct bundle_conf, net_loader) },
 	{ "lab", offsetof(struct bundle_conf, lab) },
 	{ "lab_images", offsetof(struct bundle_conf, lab_images) },
+	{ "lab_default_image", offsetof(struct bundle_conf, lab_default_image) },
 };
 
 /* Parses DATA in place; CONF's strings point into it. */

@@ -48,6 +48,7 @@ struct lab *lab_load(struct run *r, const char *instance)
 		return NULL;
 	}
 	free(d);
+	lab_default_image(lab, r->conf.lab_default_image);
 	return lab;
 }
 
@@ -501,11 +502,12 @@ static int lab_test(struct run *r, const char *inst)
 	return failed ? 1 : 0;
 }
 
-/* umlkit-run --lab-check DIR [IMAGE...], at build time: DIR/lab.conf and
- * lab.dep parsed as boot.sh start will, notes and errors with file and
- * line, and the lab's name (LAB_NAME made a plain word, else DIR's) on
- * stdout. IMAGEs are those a recipe builds. */
-int lab_check(const char *dir, char **images)
+/* umlkit-run --lab-check DIR DEFAULT [IMAGE...], at build time:
+ * DIR/lab.conf and lab.dep parsed as boot.sh start will, notes and errors
+ * with file and line, and the lab's name (LAB_NAME made a plain word, else
+ * DIR's) on stdout. DEFAULT is the image of machines naming none ("": the
+ * configured root); IMAGEs are those a recipe builds. */
+int lab_check(const char *dir, const char *default_image, char **images)
 {
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
@@ -523,6 +525,12 @@ int lab_check(const char *dir, char **images)
 	}
 	if (*d->notes)
 		dprintf(2, "%s", d->notes);
+	if (*default_image && !lab_valid_image_name(default_image)) {
+		dprintf(2, "lab: LAB_DEFAULT_IMAGE='%s' is not an image name (such as kathara/base): fix it with "
+			"make menuconfig\n", default_image);
+		return 2;
+	}
+	lab_default_image(lab, default_image);
 	for (int i = 0; i < lab->n_machines; i++) {
 		int known = 0;
 		for (char **im = images; *im && !known; im++)
@@ -544,13 +552,14 @@ int lab_check(const char *dir, char **images)
  * build through this parser rather than one of its own. Only names a
  * recipe file can have (letters, digits, '_', '-', '.', joined by '/')
  * are listed. */
-int lab_images(const char *dir)
+int lab_images(const char *dir, const char *default_image)
 {
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
 	char *conf_path = xasprintf("%s/lab.conf", dir), *conf = read_file_nofollow(conf_path, CONF_MAX, NULL);
 	if (!conf || lab_parse_conf(conf, conf_path, lab, d) < 0)
 		return 2;	/* --lab-check says why */
+	lab_default_image(lab, default_image);
 	printf("LAB_IMAGE_NAMES :=");
 	for (int i = 0; i < lab->n_machines; i++) {
 		const char *im = lab->machines[i].image;

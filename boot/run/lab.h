@@ -51,6 +51,7 @@ int lab_valid_image_name(const char *s);
 int lab_parse_conf(char *text, const char *file, struct lab *lab, struct lab_diag *d);
 int lab_parse_dep(char *text, const char *file, struct lab *lab, struct lab_diag *d);
 int lab_order(struct lab *lab);
+void lab_default_image(struct lab *lab, const char *image);
 
 /* agentlink.c: the frames a lab agent sends, from its line's bytes */
 #include "../agent-proto.h"

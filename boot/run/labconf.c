@@ -278,6 +278,15 @@ static int set_interface(struct lab_machine *m, const char *index, char *value, 
 	return 0;
 }
 
+/* Machines that name no image run IMAGE (Kathara's default image
+ * setting; UMLKIT_LAB_DEFAULT_IMAGE); an empty IMAGE: the configured root */
+void lab_default_image(struct lab *lab, const char *image)
+{
+	for (int i = 0; image && lab_valid_image_name(image) && i < lab->n_machines; i++)
+		if (!*lab->machines[i].image)
+			snprintf(lab->machines[i].image, sizeof(lab->machines[i].image), "%s", image);
+}
+
 static int parse_line(struct lab *lab, char *text, const char *file, int line, struct lab_diag *d)
 {
 	char *eq = strchr(text, '='), *key, *value, *open, *close;

@@ -130,10 +130,10 @@ int main(int argc, char **argv)
 	char *conf_path, *slash;
 
 	memset(&r, 0, sizeof(r));
-	if (argc >= 3 && !strcmp(argv[1], "--lab-check"))
-		return lab_check(argv[2], argv + 3);
-	if (argc == 3 && !strcmp(argv[1], "--lab-images"))
-		return lab_images(argv[2]);
+	if (argc >= 4 && !strcmp(argv[1], "--lab-check"))
+		return lab_check(argv[2], argv[3], argv + 4);
+	if (argc == 4 && !strcmp(argv[1], "--lab-images"))
+		return lab_images(argv[2], argv[3]);
 	if (argc < 3) {
 		dprintf(2, "usage: umlkit-run BUNDLE CACHE-ENTRY [OPTIONS] [-- COMMAND...]\n"
 			   "(started by boot.sh; run boot.sh --help)\n");

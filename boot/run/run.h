@@ -53,6 +53,7 @@ struct bundle_conf {
 	char *net, *net_forward, *net_switch, *net_loader;
 	char *lab;		/* a lab bundle: the lab's name */
 	char *lab_images;	/* "NAME=FILE ...": the images lab machines name */
+	char *lab_default_image;	/* what a machine naming none runs, or "" */
 };
 
 struct share {
@@ -293,8 +294,8 @@ struct lab *lab_load(struct run *r, const char *instance);
 const struct lab_machine *lab_find(const struct lab *lab, const char *name);
 const char *lab_switch_prefix(const char *instance);
 int lab_machine(struct run *r, const char *instance, const char *name);
-int lab_check(const char *dir, char **images);
-int lab_images(const char *dir);
+int lab_check(const char *dir, const char *default_image, char **images);
+int lab_images(const char *dir, const char *default_image);
 
 /* supervise.c */
 int supervise(struct run *r);

@@ -108,6 +108,25 @@ static void run_case(struct unit *u, const struct conf_case *c)
 	free(dep);
 }
 
+/* Kathara's default image: machines naming none get it; a bad name or ""
+ * leaves them on the configured root */
+static void default_image_cases(struct unit *u)
+{
+	static struct lab lab;
+	static struct lab_diag d;
+	static const char *const defaults[] = { "kathara/base", "", "../x" };
+	static const char *const wanted[] = { "kathara/base", "", "" };
+	for (size_t i = 0; i < UNIT_COUNT(defaults); i++) {
+		char conf[] = "a[0]=A\nb[0]=A\nb[image]=frr\n", name[64];
+		memset(&lab, 0, sizeof(lab));
+		lab_parse_conf(conf, "lab.conf", &lab, &d);
+		lab_default_image(&lab, defaults[i]);
+		snprintf(name, sizeof(name), "default image '%s'", defaults[i]);
+		unit_case(u, !strcmp(lab.machines[0].image, wanted[i]) && !strcmp(lab.machines[1].image, "frr"), name,
+			  "a runs '%s', b '%s'", lab.machines[0].image, lab.machines[1].image);
+	}
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -119,5 +138,6 @@ int main(void)
 		  !lab_valid_image_name("kathara/../x") && !lab_valid_image_name("/abs") &&
 		  !lab_valid_image_name("a//b") && !lab_valid_image_name("a/") && !lab_valid_image_name(""),
 		  "image names", "lab_valid_image_name disagrees");
+	default_image_cases(&u);
 	return unit_done(&u);
 }
