@@ -3,7 +3,7 @@
 #
 # Builds and starts every lab below LABS_DIR (a copy of the public
 # Kathara-Labs repository, fetched by you), unchanged, one after another in
-# one output directory, with Kathara's default image (kathara/base) for
+# one output directory, with Kathara's default image (kathara/frr) for
 # machines that name none. One line a lab: "started", "startup-failed" or
 # "build-failed", with the lab's directory; then "N of M labs start with
 # no failed startup". A lab whose images have no recipe here still starts
@@ -21,7 +21,7 @@ mkdir -p "$o/logs"
 
 make -s -C "$top" O="$o" lab_defconfig >/dev/null
 {
-	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_LAB_DEFAULT_IMAGE="kathara/base"\n' "$top/configs/lab"
+	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_LAB_DEFAULT_IMAGE="kathara/frr"\n' "$top/configs/lab"
 	if [ -n "${UMLKIT_KERNEL_PREBUILT_PATH:-}" ]; then
 		printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$UMLKIT_KERNEL_PREBUILT_PATH"
 	fi

@@ -26,11 +26,18 @@ define load-defconfig
 endef
 
 # 'make defconfig DEFCONFIG=FILE' loads FILE (a project keeps its umlkit
-# configuration in its own tree, as Buildroot's BR2_DEFCONFIG=); without
-# it, configs/default_defconfig.
+# configuration in its own tree, as Buildroot's BR2_DEFCONFIG=), then makes
+# its relative paths that name files beside FILE absolute (its recipes,
+# lab, fragments); without it, configs/default_defconfig.
 .PHONY: defconfig
 defconfig:
 	$(call load-defconfig,$(if $(filter command line environment,$(origin DEFCONFIG)),$(abspath $(DEFCONFIG)),$(TOPDIR)/configs/default_defconfig))
+	$(if $(filter command line environment,$(origin DEFCONFIG)),$(if $(filter-out $(TOPDIR)/configs,$(patsubst %/,%,$(dir $(abspath $(DEFCONFIG))))),\
+		$(Q)sh $(TOPDIR)/support/defconfig-paths.sh $(CONFIG_FILE) $(patsubst %/,%,$(dir $(abspath $(DEFCONFIG)))) $(config-path-options)))
+
+# the path options (support/config.mk's classes): relative to an outside
+# defconfig's directory where the file is there
+config-path-options = $(foreach c,$(CONFIG_STRING_CLASSES),$(if $(filter path paths,$(lastword $(subst =, ,$(c)))),$(firstword $(subst =, ,$(c)))))
 
 %_defconfig: $(TOPDIR)/configs/%_defconfig
 	$(call load-defconfig,$<)

@@ -29,6 +29,15 @@ test_defconfig_loads_a_defconfig_from_outside_the_tree() {
 	assertTrue "the project's setting: $(grep HOSTNAME "$SCRATCH/o3/.config")" \
 		"grep -qx 'UMLKIT_HOSTNAME=\"myproject\"' '$SCRATCH/o3/.config'"
 	assertTrue "says where from" "grep -q 'from $SCRATCH/project_defconfig' '$SCRATCH/make.log'"
+	# the project's own recipe, beside its defconfig, and one of umlkit's
+	mkdir -p "$SCRATCH/project"
+	printf 'text /etc/project 0644 0 0 "yes\\n"\n' >"$SCRATCH/project/ci.recipe"
+	printf '%s\n' 'UMLKIT_BOOT_COMMAND=y' 'UMLKIT_ROOTFS_RECIPES="rootfs-recipes/default.recipe ci.recipe"' \
+		>"$SCRATCH/project/umlkit_defconfig"
+	umlkit_make O="$SCRATCH/o4" defconfig DEFCONFIG="$SCRATCH/project/umlkit_defconfig" || fail "$(cat "$SCRATCH/make.log")"
+	assertEquals "a path beside the defconfig is made absolute; umlkit's stays" \
+		"UMLKIT_ROOTFS_RECIPES=\"rootfs-recipes/default.recipe $SCRATCH/project/ci.recipe\"" \
+		"$(grep '^UMLKIT_ROOTFS_RECIPES=' "$SCRATCH/o4/.config")"
 	umlkit_make O="$SCRATCH/o3" defconfig DEFCONFIG="$SCRATCH/none_defconfig"
 	assertNotEquals "a missing one is an error" 0 $?
 	assertTrue "named: $(cat "$SCRATCH/make.log")" "grep -q '$SCRATCH/none_defconfig: no such defconfig' '$SCRATCH/make.log'"

@@ -119,4 +119,18 @@ test_report_usage_errors() {
 	assertFalse "no report" "[ -e '$SCRATCH/none.json' ]"
 }
 
+# docs/ci.md's runner steps, extracted and run as written, against a bundle
+test_the_ci_guide_steps_run_as_written() {
+	dir=$SCRATCH/ci-guide
+	mkdir -p "$dir"
+	sed -n '/^<!-- ci-steps/,/^<!-- end ci-steps/p' "$TOPDIR/docs/ci.md" | sed '/^<!--/d; /^```/d' >"$dir/steps.sh"
+	assertTrue "the guide has its steps" "grep -q -- '--junit' '$dir/steps.sh'"
+	(cd "$dir" && BUNDLE=$COPY sh -eu steps.sh) >"$dir/out" 2>&1
+	assertEquals "the steps succeed: $(cat "$dir/out")" 0 $?
+	assertTrue "the JUnit report: $(cat "$dir/reports/junit.xml" 2>&1)" \
+		"grep -q 'tests=\"2\" failures=\"0\"' '$dir/reports/junit.xml'"
+	assertEquals "the guest saw its kernel and the rw share" "['PASS', 'PASS']" \
+		"$(json "$dir/reports/results.json" '[t["status"] for t in d["tests"]]')"
+}
+
 . shunit2
