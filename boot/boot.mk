@@ -120,6 +120,9 @@ $(LAB_IMAGES_MK): $(RUNTIME) $(wildcard $(LAB_SRC)/lab.conf) $(CONFIG_FILE)
 endif
 lab-image-recipe = $(firstword $(wildcard $(LAB_SRC)/$(1).recipe $(TOPDIR)/rootfs-recipes/$(1).recipe))
 LAB_IMAGES := $(foreach i,$(LAB_IMAGE_NAMES),$(if $(call lab-image-recipe,$(i)),$(i)))
+# an image with no recipe runs the default image (LAB_DEFAULT_IMAGE), if any
+LAB_IMAGES += $(if $(and $(LAB_DEFAULT_IMAGE),$(filter-out $(LAB_IMAGES),$(LAB_IMAGE_NAMES))),\
+	$(filter-out $(LAB_IMAGES),$(LAB_DEFAULT_IMAGE)))
 # kathara/base: lab-kathara_base.ext4
 lab-image-id = $(subst /,_,$(1))
 lab-image-file = lab-$(call lab-image-id,$(1)).$(call format-suffix,$(ROOTFS_TYPE))

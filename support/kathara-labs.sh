@@ -3,8 +3,10 @@
 #
 # Builds and starts every lab below LABS_DIR (a copy of the public
 # Kathara-Labs repository, fetched by you), unchanged, one after another in
-# one output directory, with Kathara's default image (kathara/frr) for
-# machines that name none. One line a lab: "started", "startup-failed" or
+# one output directory. Machines that name no image, or one with no recipe
+# here, run kathara/quagga: FRR with Quagga's init scripts, which serves
+# labs written for Kathara's older default (kathara/quagga) and its newer
+# one (kathara/frr) alike. One line a lab: "started", "startup-failed" or
 # "build-failed", with the lab's directory; then "N of M labs start with
 # no failed startup". A lab whose images have no recipe here still starts
 # on the configured root image, as the build notes. Logs: OUTPUT_DIR/logs.
@@ -21,7 +23,7 @@ mkdir -p "$o/logs"
 
 make -s -C "$top" O="$o" lab_defconfig >/dev/null
 {
-	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_LAB_DEFAULT_IMAGE="kathara/frr"\n' "$top/configs/lab"
+	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_LAB_DEFAULT_IMAGE="kathara/quagga"\n' "$top/configs/lab"
 	if [ -n "${UMLKIT_KERNEL_PREBUILT_PATH:-}" ]; then
 		printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$UMLKIT_KERNEL_PREBUILT_PATH"
 	fi

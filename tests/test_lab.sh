@@ -25,6 +25,11 @@ lab_processes() {
 	ps -eo stat=,args= | grep -v '^Z' | grep -F "$XDG_CACHE_HOME/umlkit/" | grep -v grep || :
 }
 
+# the lab switches' files (sockets, locks) of this user
+switch_files() {
+	ls "${XDG_RUNTIME_DIR:-/tmp}"/umlkit-switches*/ 2>/dev/null | grep '^lab-' | sort || :
+}
+
 labs_dir() {
 	if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -O "$XDG_RUNTIME_DIR" ]; then
 		echo "$XDG_RUNTIME_DIR/umlkit-labs"
@@ -48,6 +53,10 @@ test_the_shipped_lab_routes_between_subnets() {
 	wait
 	out=$("$LAB" exec pc1 -- wget -q -O - http://192.168.2.10/ </dev/null 2>&1)
 	assertEquals "pc2's web server" "<h1>pc2, across the router</h1>" "$out"
+	# an interface taken down and up again works (kernel/patches/6.12/0004)
+	out=$("$LAB" exec pc1 -- sh -c 'ip link set eth0 down && ip link set eth0 up && ip link set eth0 down &&
+		ip link set eth0 up && ping -c 1 -W 5 192.168.1.1' </dev/null 2>&1)
+	assertEquals "eth0 down and up twice, then r1 answers: $out" 0 $?
 	out=$("$LAB" status 2>&1)
 	assertTrue "status lists the machines running: $out" "echo '$out' | grep -q '^pc2 *running *eth0 B'"
 	out=$("$LAB" test </dev/null 2>&1)
@@ -130,6 +139,7 @@ test_a_hostile_guest_cannot_hang_or_cross_exec_sessions() {
 }
 
 test_stop_leaves_no_process_switch_or_file() {
+	switch_files > "$SCRATCH/switches.before"
 	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
 	assertNotEquals "running" "" "$(lab_processes)"
 	"$LAB" stop
@@ -138,6 +148,11 @@ test_stop_leaves_no_process_switch_or_file() {
 	assertEquals "no process" "" "$(lab_processes)"
 	assertEquals "no switch" "" "$(ps -eo stat=,args= | grep -v '^Z' | grep 'umlkit-switch 3 .*/lab-' | grep -v grep)"
 	assertFalse "no run files" "ls '$(labs_dir)'/two-subnets.default 2>/dev/null"
+	# the collision domains' switch files go with their switches (they end
+	# within a second of their last machine)
+	sleep 2
+	switch_files > "$SCRATCH/switches.after"
+	assertEquals "no switch file left" "" "$(comm -13 "$SCRATCH/switches.before" "$SCRATCH/switches.after")"
 	assertEquals "then: not running" "two-subnets: not running" "$("$LAB" status 2>&1)"
 	"$LAB" exec pc1 -- true </dev/null 2>/dev/null
 	assertEquals "exec when stopped: 125" 125 $?
@@ -183,6 +198,7 @@ EOF
 	printf 'include %s/rootfs-recipes/default.recipe\ntext /etc/flavour 0644 0 0 "tiny\\n"\n' "$TOPDIR" >"$l/tiny.recipe"
 	printf 'b: a\n' >"$l/lab.dep"
 	printf 'from a/\n' >"$l/a/etc/motd"
+	printf 'seeded\n' >"$l/shared/seed"
 	# gettys on tty1-tty6, as a Debian image's inittab has: exec still works
 	sed -n 's/^text \/etc\/inittab 0644 0 0 "\(.*\)"$/\1/p' "$TOPDIR/rootfs-recipes/default.recipe" |
 		sed 's/\\n/\n/g' >"$l/a/etc/inittab"
@@ -201,7 +217,7 @@ EOF
 	assertTrue "the unknown image is noted: $(cat "$SCRATCH/make.log")" \
 		"grep -q 'a\[image\]=kathara/pmacct: no recipe kathara/pmacct.recipe: a runs the configured root image' '$SCRATCH/make.log'"
 	b=$SCRATCH/byhand/images/boot.sh
-	"$b" start </dev/null >"$SCRATCH/out" 2>&1
+	"$b" start --shared "$SCRATCH/kept" </dev/null >"$SCRATCH/out" 2>&1
 	assertEquals "started: $(cat "$SCRATCH/out")" 0 $?
 	assertEquals "a/ copied onto a" "from a/" "$("$b" exec a -- cat /etc/motd </dev/null 2>&1)"
 	sleep 2
@@ -244,6 +260,8 @@ EOF
 	wait $server
 	assertTrue "the shutdown scripts ran at stop: $(cat "$SCRATCH/shutdown.log")" \
 		"grep -q 'GET /by-shared-then-b ' '$SCRATCH/shutdown.log'"
+	assertEquals "--shared DIR: seeded from shared/, written by the machines, kept after stop" \
+		"seeded a-was-here from-b" "$(cat "$SCRATCH/kept/seed" "$SCRATCH/kept/a" "$SCRATCH/kept/b" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 	assertEquals "nothing left" "" "$(lab_processes)"
 }
 
@@ -263,6 +281,9 @@ b1[1]="B"
 off[0]="A"
 EOF
 	printf 'brctl addbr br0\nbrctl addif br0 eth0\nbrctl addif br0 eth1\nip link set br0 up\n' >"$l/b1.startup"
+	# a shared.startup that fails on 'off' only: off.startup still runs
+	printf '[ "$(hostname)" != off ] || exit 3\n' >"$l/shared.startup"
+	printf 'echo ran >/tmp/own-startup\n' >"$l/off.startup"
 	for h in h1 h2; do
 		printf 'vconfig add eth0 10\nip link set eth0.10 up\nip addr add 10.10.0.%s/24 dev eth0.10\n' \
 			"${h#h}" >"$l/$h.startup"
@@ -270,7 +291,9 @@ EOF
 	lab_bundle "$l" features || { fail "build: $(tail -5 "$SCRATCH/make.log")"; return; }
 	f=$SCRATCH/features/images/boot.sh
 	"$f" start </dev/null >"$SCRATCH/out" 2>&1
-	assertEquals "started: $(cat "$SCRATCH/out")" 0 $?
+	assertEquals "a failed startup: $(cat "$SCRATCH/out")" 1 $?
+	assertTrue "names it: $(cat "$SCRATCH/out")" "grep -q 'off: its startup scripts exited 3' '$SCRATCH/out'"
+	assertEquals "off.startup ran all the same" "ran" "$("$f" exec off -- cat /tmp/own-startup </dev/null 2>&1)"
 	out=$("$f" exec h1 -- ping -c 2 -W 5 10.10.0.2 </dev/null 2>&1)
 	assertEquals "VLAN 10 across b1's bridge: $out" 0 $?
 	# duplicate address detection first, on both (about 2 s from link up)

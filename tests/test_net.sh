@@ -163,6 +163,7 @@ test_sigkill_leaves_no_helper_or_switch() {
 	assertEquals "no guest left" "" "$(uml_processes "$XDG_CACHE_HOME")"
 	dir=${XDG_RUNTIME_DIR:-/tmp}
 	assertFalse "switch socket gone" "ls '$dir'/umlkit-switches*/'$SW-kill.sock' 2>/dev/null"
+	assertFalse "its lock file too" "ls '$dir'/umlkit-switches*/'$SW-kill.lock' 2>/dev/null"
 }
 
 test_net_none_has_no_eth0() {

@@ -187,7 +187,7 @@ static void lab_sysctls(const char *run_dir)
 void lab_start(const char *run_dir, const char *name)
 {
 	char path[PATH_MAX], code[16];
-	int status, fd;
+	int status, own, fd;
 
 	kathara_sysctls();
 	lab_sysctls(run_dir);
@@ -206,10 +206,13 @@ void lab_start(const char *run_dir, const char *name)
 	setenv("HOME", "/root", 1);
 	if (agent_start(AGENT_TTY) < 0)
 		lab_warn("cannot start the agent on", AGENT_TTY);
+	/* as Kathara: NAME.startup runs even when shared.startup failed; the
+	 * machine's status is the first failure */
 	status = run_script("/hostlab/shared.startup");
 	snprintf(path, sizeof(path), "/hostlab/%s.startup", name);
+	own = run_script(path);
 	if (!status)
-		status = run_script(path);
+		status = own;
 	snprintf(path, sizeof(path), "%s/startup", run_dir);
 	snprintf(code, sizeof(code), "%d\n", status);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

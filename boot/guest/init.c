@@ -111,6 +111,11 @@ static void mount_basics(void)
 	/* the root may be read-only (squashfs): /run and /tmp are tmpfs */
 	mount_fs("tmpfs", "/run", "tmpfs", 0, "mode=0755");
 	mount_fs("tmpfs", "/tmp", "tmpfs", 0, "mode=1777");
+	/* /var/lock is /run/lock on Debian: services' init.d scripts (apache2's)
+	 * lock there, and no boot script of an image that starts no runlevel
+	 * makes it */
+	if (mkdir("/run/lock", 01777) == 0 && chmod("/run/lock", 01777) < 0)
+		warn("chmod", "/run/lock");
 }
 
 /* Disks from /etc/fstab that are block devices (not proc, tmpfs, ...). */

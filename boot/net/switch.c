@@ -9,7 +9,8 @@
  * that socket, under an flock on LOCK_FILE; later guests connect to it. The
  * switch ends when its last guest leaves (or when none came within
  * IDLE_SECONDS): it takes the lock, so no guest is joining, and removes
- * SOCKET_FILE. A SIGKILLed guest closes its socket like any other, so no
+ * SOCKET_FILE and LOCK_FILE (a joiner checks that the file it locked is
+ * still the one at LOCK_FILE). A SIGKILLed guest closes its socket like any other, so no
  * switch outlives its guests.
  *
  * A frame goes to the port its destination address was last seen on, or to
@@ -170,6 +171,7 @@ static int may_end(struct sw *sw, const char *lock_file, const char *socket_file
 		return 0;
 	}
 	unlink(socket_file);
+	unlink(lock_file);	/* under the lock: a joiner that opened it retries */
 	return 1;		/* the lock goes with the process */
 }
 

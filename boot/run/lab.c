@@ -219,7 +219,57 @@ static int start_machines(struct run *r, const char *inst, const struct lab *lab
 	return failed;
 }
 
-static int lab_start(struct run *r, const char *inst, int quiet)
+/* FROM's files into TO, each one TO does not have yet (directories
+ * merged; links and devices skipped): the lab's shared/ seeds --shared */
+static int seed_tree(const char *from, const char *to)
+{
+	DIR *d = opendir(from);
+	struct dirent *e;
+	int rc = 0;
+	while (d && (e = readdir(d))) {
+		char *src, *dst;
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		src = xasprintf("%s/%s", from, e->d_name);
+		dst = xasprintf("%s/%s", to, e->d_name);
+		if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode))
+			rc |= (mkdir(dst, 0755) < 0 && errno != EEXIST) || seed_tree(src, dst) < 0 ? -1 : 0;
+		else if (S_ISREG(st.st_mode) && access(dst, F_OK) < 0)
+			rc |= copy_sparse(src, dst);
+		free(src);
+		free(dst);
+	}
+	if (d)
+		closedir(d);
+	return rc;
+}
+
+/* --shared DIR: made if missing, seeded with the lab's shared/, recorded
+ * for the machines (INSTANCE/shared-dir); it outlives the lab */
+static int use_shared_dir(struct run *r, const char *inst, const char *dir)
+{
+	char *real, *lab_shared = xasprintf("%s/lab/shared", inst), *record = xasprintf("%s/shared-dir", inst);
+	int rc;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		say(r->prog, "--shared '%s': cannot create it: %s", dir, strerror(errno));
+		return EX_USAGE;
+	}
+	real = realpath(dir, NULL);
+	if (!real || access(real, W_OK | X_OK) < 0 || strchr(real, '\n')) {
+		say(r->prog, "--shared '%s': not a writable directory", dir);
+		return EX_USAGE;
+	}
+	rc = seed_tree(lab_shared, real) < 0 || write_file(record, real, strlen(real)) < 0;
+	if (rc)
+		say(r->prog, "--shared '%s': cannot fill it: %s", dir, strerror(errno));
+	free(real);
+	free(lab_shared);
+	free(record);
+	return rc ? EX_HOST : 0;
+}
+
+static int lab_start(struct run *r, const char *inst, const char *shared, int quiet)
 {
 	char *archive = xasprintf("%s/lab.tar", r->entry);
 	struct lab *lab;
@@ -233,6 +283,11 @@ static int lab_start(struct run *r, const char *inst, int quiet)
 	}
 	if (mkdir(inst, 0700) < 0 || run_tar(archive, inst) < 0)
 		die(EX_HOST, r->prog, "cannot unpack the lab into %s", inst);
+	if (shared) {
+		int code = use_shared_dir(r, inst, shared);
+		if (code)
+			return code;
+	}
 	lab = lab_load(r, inst);
 	if (!lab)
 		return EX_CORRUPT;
@@ -451,12 +506,12 @@ static int lab_status(struct run *r, const char *inst)
 }
 
 /* TAP: each NAME.test of the lab, run on NAME (sh /hostlab/NAME.test) */
-static int lab_test(struct run *r, const char *inst)
+static int lab_test(struct run *r, const char *inst, const char *shared)
 {
 	struct lab *lab;
 	int started = 0, n = 0, failed = 0, k = 0;
 	if (access(inst, F_OK) < 0 || !any_alive(inst)) {
-		int code = lab_start(r, inst, 1);
+		int code = lab_start(r, inst, shared, 1);
 		if (code)
 			return code;
 		started = 1;
@@ -536,9 +591,10 @@ int lab_check(const char *dir, const char *default_image, char **images)
 		for (char **im = images; *im && !known; im++)
 			known = !strcmp(*im, lab->machines[i].image);
 		if (*lab->machines[i].image && !known)
-			dprintf(2, "%s: %s[image]=%s: no recipe %s.recipe: %s runs the configured root image\n",
-				conf_path, lab->machines[i].name, lab->machines[i].image, lab->machines[i].image,
-				lab->machines[i].name);
+			dprintf(2, "%s: %s[image]=%s: no recipe %s.recipe: %s runs %s%s\n", conf_path,
+				lab->machines[i].name, lab->machines[i].image, lab->machines[i].image,
+				lab->machines[i].name, *default_image ? "the default image " : "the configured root image",
+				default_image);
 	}
 	for (const char *p = *lab->name ? lab->name : base; *p && k < sizeof(name) - 1; p++)
 		name[k++] = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", *p) ? *p : '_';
@@ -575,7 +631,7 @@ int lab_images(const char *dir, const char *default_image)
 
 void lab_usage(struct run *r)
 {
-	printf("Usage: %s [--instance NAME] COMMAND\n\n"
+	printf("Usage: %s [--instance NAME] [--shared DIR] COMMAND\n\n"
 	       "The lab '%s', a network of User Mode Linux machines; no root needed.\n\n"
 	       "Commands:\n"
 	       "  start                 boot every machine (lab.dep's order), run the startup\n"
@@ -589,6 +645,9 @@ void lab_usage(struct run *r)
 	       "  stop                  power every machine off, remove every run file\n\n"
 	       "Without a command, on a terminal: start, then offer the consoles.\n"
 	       "--instance NAME runs another copy of the lab beside this one (default: default).\n"
+	       "--shared DIR (start, test): /shared on every machine is DIR, read-write, seeded\n"
+	       "with the lab's shared/ and kept after stop (default: a copy per instance,\n"
+	       "removed at stop).\n"
 	       "Exit status: the command's (exec), 0 done, 1 a startup script or test failed,\n"
 	       "%d bad usage or not running, %d the host cannot run it, %d a machine stopped.\n",
 	       r->prog, r->conf.lab, EX_USAGE, EX_HOST, EX_CRASH);
@@ -599,7 +658,7 @@ static int lab_interactive(struct run *r, const char *inst)
 {
 	struct lab *lab;
 	char line[64];
-	int code = any_alive(inst) ? 0 : lab_start(r, inst, 0);
+	int code = any_alive(inst) ? 0 : lab_start(r, inst, NULL, 0);
 	if (code == EX_USAGE || code == EX_CORRUPT || code == EX_HOST)
 		return code;
 	lab = lab_load(r, inst);
@@ -623,7 +682,7 @@ static int lab_interactive(struct run *r, const char *inst)
 
 int lab_main(struct run *r, int argc, char **argv)
 {
-	const char *instance = "default", *cmd = NULL;
+	const char *instance = "default", *cmd = NULL, *shared = NULL;
 	char *inst, **rest = NULL;
 	int n_rest = 0;
 	for (int i = 0; i < argc; i++) {
@@ -637,6 +696,8 @@ int lab_main(struct run *r, int argc, char **argv)
 				say(r->prog, "--instance '%s': a name of letters, digits, '_', '-' and '.'", instance);
 				return EX_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--shared") && i + 1 < argc) {
+			shared = argv[++i];
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			lab_usage(r);
 			return 0;
@@ -657,14 +718,18 @@ int lab_main(struct run *r, int argc, char **argv)
 		say(r->prog, "no command: start, status, connect, exec, test or stop (see --help)");
 		return EX_USAGE;
 	}
+	if (shared && strcmp(cmd, "start") && strcmp(cmd, "test")) {
+		say(r->prog, "--shared is for start and test (see --help)");
+		return EX_USAGE;
+	}
 	if (!strcmp(cmd, "start"))
-		return lab_start(r, inst, 0);
+		return lab_start(r, inst, shared, 0);
 	if (!strcmp(cmd, "stop"))
 		return lab_stop(r, inst);
 	if (!strcmp(cmd, "status"))
 		return lab_status(r, inst);
 	if (!strcmp(cmd, "test"))
-		return lab_test(r, inst);
+		return lab_test(r, inst, shared);
 	if (!strcmp(cmd, "connect") || !strcmp(cmd, "exec")) {
 		struct lab *lab;
 		if (!n_rest) {

@@ -117,8 +117,18 @@ static struct lab_machine *machine(struct lab *lab, const char *name, const char
 
 typedef int option_fn(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d);
 
+/* NAME[image]=NAME[:TAG|@DIGEST]: a Docker tag or digest names a version
+ * of Kathara's image; here the recipe of that name decides, so it goes */
 static int opt_image(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d)
 {
+	char *last = strrchr(value, '/'), *tag, note[LAB_TEXT + 64];
+	tag = strpbrk(last ? last + 1 : value, ":@");
+	if (tag) {
+		snprintf(note, sizeof(note), "%s[image]: the tag '%.64s' is Docker's; the recipe of %.*s decides here",
+			 m->name, tag, (int)(tag - value > 100 ? 100 : tag - value), value);
+		lab_note(d, file, line, note);
+		*tag = '\0';
+	}
 	if (strlen(value) >= sizeof(m->image))
 		return lab_error(d, file, line, "%s[image]: name too long", m->name);
 	snprintf(m->image, sizeof(m->image), "%s", value);

@@ -422,6 +422,18 @@ static int listen_on(struct machine *m)
 	return fd;
 }
 
+/* /shared: the directory boot.sh start --shared named (INSTANCE/shared-dir),
+ * else the lab's own shared/, a copy per instance */
+static char *shared_dir(const char *instance)
+{
+	char *path = xasprintf("%s/shared-dir", instance), *dir = read_file_nofollow(path, 4096, NULL);
+	free(path);
+	if (dir && *dir && dir[0] == '/' && !strchr(dir, '\n'))
+		return dir;
+	free(dir);
+	return xasprintf("%s/lab/shared", instance);
+}
+
 /* run file NAME: LINES, one a line */
 static int write_lines(const struct run *r, const char *name, const char *const *lines, int n)
 {
@@ -484,23 +496,36 @@ static void plan_network(struct machine *m, const struct lab_machine *lm)
 /* The root image of machine LM: the one its image's recipe built, if the
  * bundle has it (bundle.conf lab_images "NAME=FILE ..."), else the
  * configuration's. */
+/* The bundled image file of image NAME (bundle.conf's lab_images), or NULL */
+static char *image_file(const struct run *r, const char *name)
+{
+	char *list = xstrdup(r->conf.lab_images), *words[64], *file = NULL;
+	int n = split_words(list, words, 64);
+	for (int i = 0; i < n && !file && *name; i++) {
+		char *eq = strchr(words[i], '=');
+		if (eq && (size_t)(eq - words[i]) == strlen(name) && !strncmp(words[i], name, strlen(name)))
+			file = xstrdup(eq + 1);
+	}
+	free(list);
+	return file;
+}
+
+/* The machine's root: its image's file; an image with no recipe runs the
+ * default image (LAB_DEFAULT_IMAGE) if there is one, else the configured
+ * root, as the build noted */
 static void pick_image(struct run *r, const struct lab_machine *lm)
 {
-	char *list = xstrdup(r->conf.lab_images), *words[64], *root;
-	int n = split_words(list, words, 64);
-	for (int i = 0; i < n; i++) {
-		char *eq = strchr(words[i], '=');
-		if (!eq || !*lm->image || strncmp(words[i], lm->image, (size_t)(eq - words[i])) ||
-		    strlen(lm->image) != (size_t)(eq - words[i]))
-			continue;
-		if (*r->conf.initrd) {
-			r->conf.initrd = eq + 1;
-		} else {
-			/* the first disk is the root */
-			root = r->conf.disks + strspn(r->conf.disks, " ");
-			r->conf.disks = xasprintf("%s%s", eq + 1, root + strcspn(root, " "));
-		}
+	char *file = image_file(r, lm->image), *root;
+	if (!file)
+		file = image_file(r, r->conf.lab_default_image);
+	if (!file)
 		return;
+	if (*r->conf.initrd) {
+		r->conf.initrd = file;
+	} else {
+		/* the first disk is the root */
+		root = r->conf.disks + strspn(r->conf.disks, " ");
+		r->conf.disks = xasprintf("%s%s", file, root + strcspn(root, " "));
 	}
 }
 
@@ -539,7 +564,7 @@ int lab_machine(struct run *r, const char *instance, const char *name)
 	if (lm->mem_mib)
 		r->opt.mem = (unsigned long long)lm->mem_mib << 20;
 	r->opt.shares[0] = (struct share){ xasprintf("%s/lab", instance), "/hostlab", 0 };
-	r->opt.shares[1] = (struct share){ xasprintf("%s/lab/shared", instance), "/shared", 1 };
+	r->opt.shares[1] = (struct share){ shared_dir(instance), "/shared", 1 };
 	mkdir(r->opt.shares[1].host, 0755);
 	r->opt.n_shares = 2;
 	plan_network(&m, lm);

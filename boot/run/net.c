@@ -288,6 +288,30 @@ static int seqpacket_socket(void)
 	return fd;
 }
 
+/* The switch's lock file, locked; -1 with errno. A switch that ends
+ * removes the file under the lock, so a lock taken on a file no longer at
+ * PATH is let go and taken again on the new one. */
+static int lock_switch(const char *path)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat held, now;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600), err;
+		if (fd >= 0 && flock(fd, LOCK_EX) == 0 && fstat(fd, &held) == 0) {
+			if (stat(path, &now) == 0 && now.st_ino == held.st_ino && now.st_dev == held.st_dev)
+				return fd;
+			close(fd);
+			continue;
+		}
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = err;
+		return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 /* A socket on switch NAME, started if nobody runs it; -1 after saying why. */
 static int switch_join(struct run *r, const char *name)
 {
@@ -305,8 +329,8 @@ static int switch_join(struct run *r, const char *name)
 		goto fail;
 	}
 	strcpy(sa.sun_path, sock_path);
-	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0 || (fd = seqpacket_socket()) < 0) {
+	lock = lock_switch(lock_path);
+	if (lock < 0 || (fd = seqpacket_socket()) < 0) {
 		say(r->prog, "--switch '%s': %s: %s", name, lock_path, strerror(errno));
 		goto fail;
 	}
