@@ -403,6 +403,77 @@ bench_lab() {
 	"$b" stop
 }
 
+# BENCH_FRR_ROUTERS (default 30) kathara/frr routers in a chain running
+# OSPF, and 5 kathara/base hosts: start, convergence (r1 has a route to
+# every other router's loopback), idle memory (PSS) of a router and a host.
+bench_frrchain() {
+	n=${BENCH_FRR_ROUTERS:-30}
+	header "$n FRR routers in a chain, OSPF (kathara/frr), and 5 kathara/base hosts"
+	d=$work/frrchain
+	mkdir -p "$d"
+	printf 'LAB_NAME="frrchain"\n' >"$d/lab.conf"
+	i=1
+	while [ "$i" -le "$n" ]; do
+		k=0
+		if [ "$i" -gt 1 ]; then
+			printf 'r%s[%s]="l%s"\n' "$i" "$k" $((i - 1)) >>"$d/lab.conf"
+			printf 'ip addr add 10.1.%s.2/24 dev eth%s\n' $((i - 1)) "$k" >"$d/r$i.startup"
+			k=1
+		fi
+		if [ "$i" -lt "$n" ]; then
+			printf 'r%s[%s]="l%s"\n' "$i" "$k" "$i" >>"$d/lab.conf"
+			printf 'ip addr add 10.1.%s.1/24 dev eth%s\n' "$i" "$k" >>"$d/r$i.startup"
+		fi
+		printf 'r%s[image]="kathara/frr"\n' "$i" >>"$d/lab.conf"
+		cat >>"$d/r$i.startup" <<EOF
+ip addr add 10.255.0.$i/32 dev lo
+sed -i 's/^ospfd=no/ospfd=yes/' /etc/frr/daemons
+printf 'router ospf\n ospf router-id 10.255.0.$i\n network 10.0.0.0/8 area 0\n' >/etc/frr/frr.conf
+systemctl start frr
+EOF
+		i=$((i + 1))
+	done
+	for h in 1 2 3 4 5; do
+		printf 'h%s[0]="hosts"\nh%s[image]="kathara/base"\n' "$h" "$h" >>"$d/lab.conf"
+		printf 'ip addr add 10.2.0.%s/24 dev eth0\n' "$h" >"$d/h$h.startup"
+	done
+	o=$work/o-frrchain
+	make -C "$TOPDIR" O="$o" lab_defconfig >/dev/null
+	sed -i -e '/^UMLKIT_LAB_DIR=/d' "$o/.config"
+	printf 'UMLKIT_LAB_DIR="%s"\n' "$d" >>"$o/.config"
+	make -C "$TOPDIR" O="$o" olddefconfig >/dev/null && make -C "$TOPDIR" O="$o" >"$work/frrchain.log" 2>&1 ||
+		{ tail "$work/frrchain.log"; return 1; }
+	b=$o/images/boot.sh
+	t0=$(now)
+	"$b" start >/dev/null || echo "frrchain: a startup failed (see $b status)"
+	t1=$(now)
+	tries=0
+	until [ "$("$b" exec r1 -- sh -c 'ip route | grep -c "^10\.255\.0\."' </dev/null)" -ge $((n - 1)) ] ||
+		[ $tries -ge 600 ]; do
+		sleep 1
+		tries=$((tries + 1))
+	done
+	t2=$(now)
+	printf '%-44s %10s s\n' "start ($n routers, 5 hosts)" "$(echo "$t1 - $t0" | bc -l | awk '{ printf "%.3f", $1 }')"
+	printf '%-44s %10s s%s\n' "then OSPF converged (r1 routes to all)" \
+		"$(echo "$t2 - $t1" | bc -l | awk '{ printf "%.3f", $1 }')" "$([ $tries -lt 600 ] || echo '  (NOT in 600 s)')"
+	sleep 10
+	inst=$(ls -d "${XDG_RUNTIME_DIR:-/nonexistent}"/umlkit-labs/frrchain.default \
+		/tmp/umlkit-labs-"$(id -u)"/frrchain.default 2>/dev/null | head -n 1)
+	routers=0 hosts=0
+	i=1
+	while [ "$i" -le "$n" ]; do
+		routers=$((routers + $(pss_tree "$(cat "$inst/r$i.pid")")))
+		i=$((i + 1))
+	done
+	for h in 1 2 3 4 5; do
+		hosts=$((hosts + $(pss_tree "$(cat "$inst/h$h.pid")")))
+	done
+	printf '%-44s %10s MiB  (target 32)\n' "idle memory a FRR router (PSS)" $((routers / 1024 / n))
+	printf '%-44s %10s MiB  (target 20)\n' "idle memory a kathara/base host (PSS)" $((hosts / 1024 / 5))
+	"$b" stop
+}
+
 bench_boot() {
 	header "boot: boot.sh -- true, warm cache (raw: the extracted kernel booted directly)"
 	bundle=$O/images/boot.sh

@@ -336,6 +336,29 @@ test_test_starts_and_stops_a_lab_that_is_not_running() {
 	assertEquals "stopped after" "" "$(lab_processes)"
 }
 
+# Kathara's ltest idea: signatures saved once, compared later
+test_test_signature_saves_then_compares() {
+	sig=$SCRATCH/signatures
+	out=$("$LAB" test --signature "$sig" </dev/null 2>&1)
+	assertEquals "first run saves: $out" 0 $?
+	assertEquals "two checks and three signatures" "1..5" "$(echo "$out" | head -n 1)"
+	assertTrue "saved: $out" "echo '$out' | grep -q '^ok 5 - pc2 signature saved in $sig/pc2.signature'"
+	assertTrue "r1's routes and pc2's web server are in it: $(cat "$sig/r1.signature" "$sig/pc2.signature")" \
+		"grep -q '^192.168.2.0/24 dev eth1' '$sig/r1.signature' && grep -q '^tcp .*:80$' '$sig/pc2.signature'"
+	out=$("$LAB" test --signature "$sig" </dev/null 2>&1)
+	assertEquals "the same lab matches: $out" 0 $?
+	assertTrue "matches: $out" "echo '$out' | grep -q '^ok 3 - r1 matches its signature'"
+	"$LAB" start </dev/null >/dev/null 2>&1 || fail "start"
+	"$LAB" exec pc1 -- ip addr add 10.9.9.9/24 dev eth0 </dev/null
+	out=$("$LAB" test --signature "$sig" </dev/null 2>&1)
+	assertEquals "a changed machine fails: $out" 1 $?
+	assertTrue "says what came: $out" "echo '$out' | grep -q '^not ok 4 - pc1 differs' &&
+		echo '$out' | grep -q '^# + eth0 inet 10.9.9.9/24'"
+	"$LAB" stop
+	"$LAB" status --signature x </dev/null >/dev/null 2>&1
+	assertEquals "--signature is for test" 125 $?
+}
+
 test_a_bad_lab_conf_fails_the_build_with_file_and_line() {
 	l=$SCRATCH/bad
 	mkdir -p "$l"

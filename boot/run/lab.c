@@ -316,7 +316,7 @@ static int send_frame(int fd, int type, const void *data, size_t len)
 }
 
 /* Runs ARGV on machine NAME with IN, OUT and ERR; its exit status. */
-static int lab_exec(struct run *r, const char *inst, const char *name, char **argv, int in, int out, int err)
+int lab_exec(struct run *r, const char *inst, const char *name, char **argv, int in, int out, int err)
 {
 	int fd = connect_machine(r, inst, name), in_open = 1;
 	unsigned char args[AGENT_MAX_PAYLOAD], buf[AGENT_HEADER + AGENT_MAX_PAYLOAD];
@@ -506,7 +506,7 @@ static int lab_status(struct run *r, const char *inst)
 }
 
 /* TAP: each NAME.test of the lab, run on NAME (sh /hostlab/NAME.test) */
-static int lab_test(struct run *r, const char *inst, const char *shared)
+static int lab_test(struct run *r, const char *inst, const char *shared, const char *signature)
 {
 	struct lab *lab;
 	int started = 0, n = 0, failed = 0, k = 0;
@@ -524,7 +524,7 @@ static int lab_test(struct run *r, const char *inst, const char *shared)
 		n += access(t, R_OK) == 0;
 		free(t);
 	}
-	printf("1..%d\n", n);
+	printf("1..%d\n", n + (signature ? lab->n_machines : 0));
 	for (int i = 0; i < lab->n_machines; i++) {
 		const char *name = lab->machines[i].name;
 		char *t = xasprintf("%s/lab/%s.test", inst, name), *script = xasprintf("/hostlab/%s.test", name);
@@ -551,6 +551,8 @@ static int lab_test(struct run *r, const char *inst, const char *shared)
 		free(t);
 		free(script);
 	}
+	if (signature)
+		lab_signatures(r, inst, lab, signature, &k, &failed);
 	fflush(stdout);
 	if (started)
 		lab_stop(r, inst);
@@ -640,8 +642,12 @@ void lab_usage(struct run *r)
 	       "  connect MACHINE       this terminal on MACHINE's console (Ctrl-] detaches)\n"
 	       "  exec MACHINE -- CMD [ARG...]\n"
 	       "                        run CMD on MACHINE: its stdin, stdout, stderr, exit status\n"
-	       "  test                  run each MACHINE.test on MACHINE (starting the lab if\n"
-	       "                        needed, and stopping it after); TAP; 1 if one fails\n"
+	       "  test [--signature DIR]\n"
+	       "                        run each MACHINE.test on MACHINE (starting the lab if\n"
+	       "                        needed, and stopping it after); TAP; 1 if one fails.\n"
+	       "                        --signature DIR: also each machine's addresses, routes\n"
+	       "                        and listening ports, saved in DIR the first time and\n"
+	       "                        compared with it later (the differences as TAP)\n"
 	       "  stop                  power every machine off, remove every run file\n\n"
 	       "Without a command, on a terminal: start, then offer the consoles.\n"
 	       "--instance NAME runs another copy of the lab beside this one (default: default).\n"
@@ -682,7 +688,7 @@ static int lab_interactive(struct run *r, const char *inst)
 
 int lab_main(struct run *r, int argc, char **argv)
 {
-	const char *instance = "default", *cmd = NULL, *shared = NULL;
+	const char *instance = "default", *cmd = NULL, *shared = NULL, *signature = NULL;
 	char *inst, **rest = NULL;
 	int n_rest = 0;
 	for (int i = 0; i < argc; i++) {
@@ -698,6 +704,8 @@ int lab_main(struct run *r, int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--shared") && i + 1 < argc) {
 			shared = argv[++i];
+		} else if (!strcmp(argv[i], "--signature") && i + 1 < argc) {
+			signature = argv[++i];
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			lab_usage(r);
 			return 0;
@@ -722,6 +730,10 @@ int lab_main(struct run *r, int argc, char **argv)
 		say(r->prog, "--shared is for start and test (see --help)");
 		return EX_USAGE;
 	}
+	if (signature && strcmp(cmd, "test")) {
+		say(r->prog, "--signature is for test (see --help)");
+		return EX_USAGE;
+	}
 	if (!strcmp(cmd, "start"))
 		return lab_start(r, inst, shared, 0);
 	if (!strcmp(cmd, "stop"))
@@ -729,7 +741,7 @@ int lab_main(struct run *r, int argc, char **argv)
 	if (!strcmp(cmd, "status"))
 		return lab_status(r, inst);
 	if (!strcmp(cmd, "test"))
-		return lab_test(r, inst, shared);
+		return lab_test(r, inst, shared, signature);
 	if (!strcmp(cmd, "connect") || !strcmp(cmd, "exec")) {
 		struct lab *lab;
 		if (!n_rest) {
