@@ -371,6 +371,12 @@ test_a_bad_lab_conf_fails_the_build_with_file_and_line() {
 	lab_bundle "$l" bad
 	assertTrue "an unknown option: $(grep lab.conf "$SCRATCH/make.log")" \
 		"grep -q '$l/lab.conf:2: a\[colour\]: unknown option' '$SCRATCH/make.log'"
+	printf 'a[0]="lan"\n' >"$l/lab.conf"
+	printf 'lan eth1\n' >"$l/lab.ext"
+	lab_bundle "$l" bad
+	assertTrue "lab.ext is ignored with a note: $(grep lab.ext "$SCRATCH/make.log")" \
+		"grep -q '$l/lab.ext: ignored: ' '$SCRATCH/make.log'"
+	rm -r "$l/lab.ext" "$SCRATCH/bad/images"
 	printf 'a[0]="lan"\na[port]="8080:80/tcp"\n' >"$l/lab.conf"
 	lab_bundle "$l" bad
 	assertTrue "a port without NAT: $(grep lab.conf "$SCRATCH/make.log")" \

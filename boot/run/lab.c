@@ -566,6 +566,7 @@ static int lab_test(struct run *r, const char *inst, const char *shared, const c
  * configured root); IMAGEs are those a recipe builds. */
 int lab_check(const char *dir, const char *default_image, char **images)
 {
+	char *ext;
 	struct lab *lab = xcalloc(1, sizeof(*lab));
 	struct lab_diag *d = xcalloc(1, sizeof(*d));
 	char *conf_path = xasprintf("%s/lab.conf", dir), *dep_path = xasprintf("%s/lab.dep", dir);
@@ -588,6 +589,11 @@ int lab_check(const char *dir, const char *default_image, char **images)
 		return 2;
 	}
 	lab_default_image(lab, default_image);
+	ext = xasprintf("%s/lab.ext", dir);
+	if (access(ext, F_OK) == 0)
+		dprintf(2, "%s: ignored: umlkit's collision domains cannot reach a host interface (Kathara's lab.ext "
+			"bridges them to one with root); NAME[bridged]=true gives a machine NAT to the host\n", ext);
+	free(ext);
 	for (int i = 0; i < lab->n_machines; i++) {
 		int known = 0;
 		for (char **im = images; *im && !known; im++)
