@@ -29,6 +29,12 @@ make -s -C "$top" O="$o" lab_defconfig >/dev/null
 	fi
 } >>"$o/.config"
 
+# interrupted: the lab running now is stopped, not left behind
+stop_lab() {
+	[ ! -x "$o/images/boot.sh" ] || timeout 300 "$o/images/boot.sh" stop --instance kathara-labs </dev/null >/dev/null 2>&1 || :
+}
+trap 'stop_lab; exit 130' INT TERM HUP
+
 started=0 total=0
 find "$labs" -name lab.conf | sort >"$o/logs/list"
 while IFS= read -r conf; do
@@ -47,6 +53,6 @@ while IFS= read -r conf; do
 	else
 		echo "startup-failed ${dir#"$labs"/}"
 	fi
-	timeout 300 "$o/images/boot.sh" stop --instance kathara-labs </dev/null >>"$log.start" 2>&1 || :
+	stop_lab
 done <"$o/logs/list"
 echo "$started of $total labs start with no failed startup"
