@@ -492,7 +492,7 @@ bench_boot() {
 		rm -f "$run"/*.cow "$run/status"
 		TMPDIR=/dev/shm GLIBC_TUNABLES=glibc.pthread.rseq=0 timeout -s KILL 30 "$cache/linux" mem=64M ubd0="$run/r.cow,$cache/rootfs.ext2" \
 			ubd1="$run/d.cow,$cache/data.ext4" root=/dev/ubda rw init=/sbin/umlkit-init \
-			con=null con0=null con2=null,fd:1 con3=null,fd:2 ssl=null noreboot quiet \
+			con=null con0=null con2=null,fd:1 con3=null,fd:2 ssl=null noreboot fb_tunnels=none quiet \
 			uml_dir="$run" umid=bench umlkit.run="$run" "$@" ||
 			pkill -KILL -f "uml_dir=$run " || :
 	}

@@ -50,7 +50,7 @@ static char *extract_script(struct run *r)
 	}
 	for (int i = 0; i < n_words; i++)
 		put_quoted(f, words[i]);
-	fputs(" con=null con0=fd:0,fd:1 ssl=null noreboot \"$@\"\n", f);
+	fputs(" con=null con0=fd:0,fd:1 ssl=null noreboot fb_tunnels=none \"$@\"\n", f);
 	fclose(f);
 	free(disks);
 	free(cmdline);

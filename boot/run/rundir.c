@@ -273,6 +273,9 @@ char **rundir_uml_argv(struct run *r, char **cons, int n_cons)
 		argv[n++] = cons[i];
 	argv[n++] = "ssl=null";
 	argv[n++] = "noreboot";
+	/* no fallback devices (tunl0, gre0, sit0, ...) beside lo: a guest's
+	 * own tunnels work without them (--append fb_tunnels=initns: back) */
+	argv[n++] = "fb_tunnels=none";
 	/* KUnit prints its results at the info level: never quiet */
 	if (!r->opt.verbose && !r->kunit)
 		argv[n++] = "quiet";
