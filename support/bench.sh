@@ -439,8 +439,10 @@ EOF
 	done
 	o=$work/o-frrchain
 	make -C "$TOPDIR" O="$o" lab_defconfig >/dev/null
-	sed -i -e '/^UMLKIT_LAB_DIR=/d' "$o/.config"
-	printf 'UMLKIT_LAB_DIR="%s"\n' "$d" >>"$o/.config"
+	sed -i -e '/^UMLKIT_LAB_DIR=/d' -e '/^UMLKIT_KERNEL_/d' "$o/.config"
+	# the kernel built in O
+	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\n' "$d" "$O/images/linux" \
+		>>"$o/.config"
 	make -C "$TOPDIR" O="$o" olddefconfig >/dev/null && make -C "$TOPDIR" O="$o" >"$work/frrchain.log" 2>&1 ||
 		{ tail "$work/frrchain.log"; return 1; }
 	b=$o/images/boot.sh
