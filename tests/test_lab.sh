@@ -379,6 +379,13 @@ test_a_bad_lab_conf_fails_the_build_with_file_and_line() {
 	lab_bundle "$l" bad
 	assertTrue "lab.ext is ignored with a note: $(grep lab.ext "$SCRATCH/make.log")" \
 		"grep -q '$l/lab.ext: ignored: ' '$SCRATCH/make.log'"
+	# a LAB_DEFAULT_IMAGE that no recipe can have
+	printf 'UMLKIT_LAB_DEFAULT_IMAGE="../x"\n' >>"$SCRATCH/bad/.config"
+	umlkit_make O="$SCRATCH/bad"
+	assertNotEquals "a bad default image fails the build" 0 $?
+	assertTrue "says so: $(grep DEFAULT_IMAGE "$SCRATCH/make.log")" \
+		"grep -q \"LAB_DEFAULT_IMAGE='../x' is not an image name\" '$SCRATCH/make.log'"
+	sed -i '/^UMLKIT_LAB_DEFAULT_IMAGE=/d' "$SCRATCH/bad/.config"
 	rm -r "$l/lab.ext" "$SCRATCH/bad/images"
 	printf 'a[0]="lan"\na[port]="8080:80/tcp"\n' >"$l/lab.conf"
 	lab_bundle "$l" bad
@@ -396,6 +403,13 @@ test_help_and_usage_errors() {
 	assertEquals "one line" 1 "$(wc -l <"$SCRATCH/err")"
 	"$LAB" </dev/null 2>"$SCRATCH/err"
 	assertEquals "no command off a terminal" 125 $?
+	# a --shared directory that cannot be made: nothing of the lab unpacked
+	"$LAB" start --shared /proc/no/such </dev/null 2>"$SCRATCH/err"
+	assertEquals "a bad --shared: 125" 125 $?
+	assertTrue "says why: $(cat "$SCRATCH/err")" "grep -q \"^boot.sh: --shared '/proc/no/such': cannot create it\" '$SCRATCH/err'"
+	assertFalse "no instance left" "ls '$(labs_dir)'/two-subnets.default 2>/dev/null"
+	"$LAB" exec pc1 --shared x -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "--shared with exec: 125" 125 $?
 }
 
 . shunit2

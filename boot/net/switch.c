@@ -10,8 +10,8 @@
  * switch ends when its last guest leaves (or when none came within
  * IDLE_SECONDS): it takes the lock, so no guest is joining, and removes
  * SOCKET_FILE and LOCK_FILE (a joiner checks that the file it locked is
- * still the one at LOCK_FILE). A SIGKILLed guest closes its socket like any other, so no
- * switch outlives its guests.
+ * still the one at LOCK_FILE). A SIGKILLed guest closes its socket like
+ * any other, so no switch outlives its guests.
  *
  * A frame goes to the port its destination address was last seen on, or to
  * every other port (broadcast, multicast, unknown). Each port has a queue

@@ -233,7 +233,9 @@ static int seed_tree(const char *from, const char *to)
 			continue;
 		src = xasprintf("%s/%s", from, e->d_name);
 		dst = xasprintf("%s/%s", to, e->d_name);
-		if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode))
+		if (lstat(src, &st) < 0)
+			rc = -1;
+		else if (S_ISDIR(st.st_mode))
 			rc |= (mkdir(dst, 0755) < 0 && errno != EEXIST) || seed_tree(src, dst) < 0 ? -1 : 0;
 		else if (S_ISREG(st.st_mode) && access(dst, F_OK) < 0)
 			rc |= copy_sparse(src, dst);
@@ -245,33 +247,40 @@ static int seed_tree(const char *from, const char *to)
 	return rc;
 }
 
-/* --shared DIR: made if missing, seeded with the lab's shared/, recorded
- * for the machines (INSTANCE/shared-dir); it outlives the lab */
-static int use_shared_dir(struct run *r, const char *inst, const char *dir)
+/* --shared DIR, made if missing: its absolute path, or NULL after saying
+ * why (before anything of the lab is unpacked) */
+static char *shared_dir_path(struct run *r, const char *dir)
 {
-	char *real, *lab_shared = xasprintf("%s/lab/shared", inst), *record = xasprintf("%s/shared-dir", inst);
-	int rc;
+	char *real;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		say(r->prog, "--shared '%s': cannot create it: %s", dir, strerror(errno));
-		return EX_USAGE;
+		return NULL;
 	}
 	real = realpath(dir, NULL);
 	if (!real || access(real, W_OK | X_OK) < 0 || strchr(real, '\n')) {
 		say(r->prog, "--shared '%s': not a writable directory", dir);
-		return EX_USAGE;
+		free(real);
+		return NULL;
 	}
-	rc = seed_tree(lab_shared, real) < 0 || write_file(record, real, strlen(real)) < 0;
+	return real;
+}
+
+/* DIR seeded with the lab's shared/, recorded for the machines
+ * (INSTANCE/shared-dir); it outlives the lab. 0, or -1 after saying why. */
+static int use_shared_dir(struct run *r, const char *inst, const char *dir)
+{
+	char *lab_shared = xasprintf("%s/lab/shared", inst), *record = xasprintf("%s/shared-dir", inst);
+	int rc = seed_tree(lab_shared, dir) < 0 || write_file(record, dir, strlen(dir)) < 0 ? -1 : 0;
 	if (rc)
 		say(r->prog, "--shared '%s': cannot fill it: %s", dir, strerror(errno));
-	free(real);
 	free(lab_shared);
 	free(record);
-	return rc ? EX_HOST : 0;
+	return rc;
 }
 
 static int lab_start(struct run *r, const char *inst, const char *shared, int quiet)
 {
-	char *archive = xasprintf("%s/lab.tar", r->entry);
+	char *archive = xasprintf("%s/lab.tar", r->entry), *shared_path = NULL;
 	struct lab *lab;
 	if (access(inst, F_OK) == 0) {
 		if (any_alive(inst)) {
@@ -281,13 +290,15 @@ static int lab_start(struct run *r, const char *inst, const char *shared, int qu
 		}
 		remove_tree(inst);
 	}
+	if (shared && !(shared_path = shared_dir_path(r, shared)))
+		return EX_USAGE;
 	if (mkdir(inst, 0700) < 0 || run_tar(archive, inst) < 0)
 		die(EX_HOST, r->prog, "cannot unpack the lab into %s", inst);
-	if (shared) {
-		int code = use_shared_dir(r, inst, shared);
-		if (code)
-			return code;
+	if (shared_path && use_shared_dir(r, inst, shared_path) < 0) {
+		remove_tree(inst);
+		return EX_HOST;
 	}
+	free(shared_path);
 	lab = lab_load(r, inst);
 	if (!lab)
 		return EX_CORRUPT;

@@ -53,10 +53,6 @@ int lab_parse_dep(char *text, const char *file, struct lab *lab, struct lab_diag
 int lab_order(struct lab *lab);
 void lab_default_image(struct lab *lab, const char *image);
 
-/* lab.c, labsig.c: exec on a machine; test --signature */
-struct run;
-int lab_exec(struct run *r, const char *inst, const char *name, char **argv, int in, int out, int err);
-void lab_signatures(struct run *r, const char *inst, const struct lab *lab, const char *dir, int *k, int *failed);
 
 /* agentlink.c: the frames a lab agent sends, from its line's bytes */
 #include "../agent-proto.h"

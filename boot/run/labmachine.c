@@ -455,9 +455,9 @@ static int write_lines(const struct run *r, const char *name, const char *const 
  * then NAME[sysctl]'s in order */
 static int guest_files(struct machine *m, const struct lab_machine *lm)
 {
-	const char *mode = m->name, *env[LAB_MAX_ENV], *sysctl[LAB_MAX_SYSCTLS + 3];
+	const char *env[LAB_MAX_ENV], *sysctl[LAB_MAX_SYSCTLS + 3];
 	const char *shares[] = { "/s0\t/hostlab\tro", "/s1\t/shared\trw" };
-	char *lab_mode = xasprintf("lab %s", mode);
+	char *lab_mode = xasprintf("lab %s", m->name);
 	int rc, n = 0;
 	for (int i = 0; i < lm->n_env; i++)
 		env[i] = lm->env[i];
@@ -493,10 +493,8 @@ static void plan_network(struct machine *m, const struct lab_machine *lm)
 	}
 }
 
-/* The root image of machine LM: the one its image's recipe built, if the
- * bundle has it (bundle.conf lab_images "NAME=FILE ..."), else the
- * configuration's. */
-/* The bundled image file of image NAME (bundle.conf's lab_images), or NULL */
+/* The bundled image file of image NAME (bundle.conf's lab_images
+ * "NAME=FILE ..."), or NULL */
 static char *image_file(const struct run *r, const char *name)
 {
 	char *list = xstrdup(r->conf.lab_images), *words[64], *file = NULL;

@@ -296,6 +296,8 @@ const char *lab_switch_prefix(const char *instance);
 int lab_machine(struct run *r, const char *instance, const char *name);
 int lab_check(const char *dir, const char *default_image, char **images);
 int lab_images(const char *dir, const char *default_image);
+int lab_exec(struct run *r, const char *inst, const char *name, char **argv, int in, int out, int err);
+void lab_signatures(struct run *r, const char *inst, const struct lab *lab, const char *dir, int *k, int *failed);
 
 /* supervise.c */
 int supervise(struct run *r);
