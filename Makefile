@@ -109,7 +109,7 @@ help:
 	@echo '  check                  check-quick, then every suite (TESTS="suite ..." for some)'
 	@echo '  mkimage-check          mkimage tests only, also under ASan/UBSan'
 	@echo '  fuzz                   fuzz the recipe and runtime parsers (FUZZ_SECONDS=60 each)'
-	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net lab build static netkernel";'
+	@echo '  bench                  benchmarks: medians and ratios (BENCH="mkimage boot guest net lab build static netkernel cibundle";'
 	@echo '                         BENCH=kunit: against kunit.py, BENCH_KUNITCONFIG=all_tests.config)'
 	@echo '  debian-tree            make the Debian tree the debian suite and bench use (mmdebstrap, once)'
 	@echo '  kathara-labs           start every published Kathara lab in LABS=DIR, unchanged: N of M start'

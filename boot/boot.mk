@@ -164,9 +164,15 @@ BUNDLE_SEGMENTS := $(SEGMENT_DIR)/umlkit-run.seg \
 	$(if $(UMLKIT_NET_HELPERS),$(SEGMENT_DIR)/net.seg) $(if $(LAB_SRC),$(SEGMENT_DIR)/lab.seg) \
 	$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(LAB_IMAGE_FILES))
 
-quiet_cmd_segment = bundle: compress $(notdir $<)
+quiet_cmd_segment = bundle: $(if $(filter store,$(SEGMENT_COMPRESSION)),store,compress) $(notdir $<)
       cmd_segment = SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh $(TOPDIR)/boot/mksegment.sh \
-	-c $(BUNDLE_COMPRESSION) $(SEGMENT_FLAGS) -o $@ $<
+	-c $(SEGMENT_COMPRESSION) $(SEGMENT_FLAGS) -o $@ $<
+SEGMENT_COMPRESSION = $(BUNDLE_COMPRESSION)
+# root images of a format that compresses itself (formats.def's bundle
+# column: store) go into the bundle as they are: the first run copies them
+ifeq ($(call format-bundle,$(ROOTFS_TYPE)),store)
+$(patsubst $(IMAGES_DIR)/%,$(SEGMENT_DIR)/%.seg,$(ROOTFS_IMAGE) $(LAB_IMAGE_FILES)): SEGMENT_COMPRESSION := store
+endif
 
 # the runtime and the kernel are rebuilt rarely: compress them hard
 $(SEGMENT_DIR)/umlkit-run.seg $(SEGMENT_DIR)/linux.seg $(SEGMENT_DIR)/net.seg: SEGMENT_FLAGS := -s

@@ -2,7 +2,9 @@
 # Assemble boot.sh: the template's shell header, a settings block and the
 # payload (the segments from mksegment.sh: the runtime umlkit-run, the
 # bundle's settings bundle.conf, the kernel and images, then the end
-# segment), with a sha256 over every line but its own (line 3).
+# segment; after that compressed stream, the stored segments, images
+# compressed already, byte for byte), with a sha256 over every line but
+# its own (line 3).
 # Reproducible: owners and times fixed, compressors pinned.
 set -eu
 
@@ -12,7 +14,8 @@ Usage: mkbundle.sh -o OUT -t TEMPLATE -s SEGDIR -k KERNEL {-r ROOT_IMAGE | -M ku
   -s SEGDIR    where mksegment.sh wrote NAME.seg and NAME.seg.info for
                umlkit-run and each image, and end.seg
   -R HOW       how the guest mounts the root image: disk-rw (default),
-               disk-ro or initrd (mkimage --formats says for each format)
+               overlay (read-only, under a tmpfs overlay) or initrd
+               (mkimage --formats says for each format)
   -M kunit     a KUnit kernel: no root image, booted as kunit.py boots it
   -d IMAGE     a data disk image (repeatable, in ubd order after the root)
   -c ALG       payload compression: xz (default), gzip, zstd
@@ -91,9 +94,9 @@ images=$root_name
 case $root_mount in
 kunit) disk_images='' initrd_image='' cmdline="kunit.enable=1 console=tty kunit_shutdown=halt" ;;
 initrd) disk_images='' initrd_image=$root_name cmdline="rdinit=/sbin/umlkit-init" ;;
-disk-ro) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda ro init=/sbin/umlkit-init" ;;
+overlay) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda ro init=/sbin/umlkit-init umlkit.overlay" ;;
 disk-rw) disk_images=$root_name initrd_image='' cmdline="root=/dev/ubda rw init=/sbin/umlkit-init" ;;
-*) echo "mkbundle.sh: -R '$root_mount': use disk-rw, disk-ro or initrd" >&2; exit 2 ;;
+*) echo "mkbundle.sh: -R '$root_mount': use disk-rw, overlay or initrd" >&2; exit 2 ;;
 esac
 for d in $datas; do
 	images="$images ${d##*/}"
@@ -119,18 +122,30 @@ sh "$(dirname "$0")/mksegment.sh" -c "$comp" -o "$work/bundle.conf.seg" "$work/b
 
 # a segment's files, as its .info lists them
 seg_files() { while read -r file _; do printf '%s ' "$file"; done <"$1.info"; }
+# a stored segment (mksegment.sh -c store): "NAME SIZE" from its .info
+seg_stored() { while read -r file size _ how; do [ "$how" = stored ] && printf '%s %s ' "$file" "$size"; done <"$1.info"; }
 
 members="umlkit-run bundle.conf linux $images"
 for s in $extra_segs; do
 	[ -f "$segs/$s.seg.info" ] || { echo "mkbundle.sh: missing segment $segs/$s.seg" >&2; exit 1; }
 	members="$members $(seg_files "$segs/$s.seg")"
 done
+# the compressed stream, then the stored segments in the same order
+stored='' stored_segs=''
 for f in umlkit-run bundle.conf linux $images $extra_segs end; do
 	seg=$segs/$f.seg
 	[ "$f" = bundle.conf ] && seg=$work/$f.seg
 	[ -f "$seg" ] || { echo "mkbundle.sh: missing segment $seg" >&2; exit 1; }
+	if [ -f "$seg.info" ] && [ -n "$(seg_stored "$seg")" ]; then
+		stored="$stored$(seg_stored "$seg")"
+		stored_segs="$stored_segs $seg"
+		continue
+	fi
 	cat "$seg"
 done >"$work/payload.bin"
+payload_size=$(wc -c <"$work/payload.bin")
+# shellcheck disable=SC2086 # plain paths made above
+[ -z "$stored_segs" ] || cat $stored_segs >>"$work/payload.bin"
 manifest=$(
 	printf 'config:     %s\n' "$name"
 	printf 'kernel:     Linux %s (User Mode Linux)\n' "$version"
@@ -141,11 +156,13 @@ manifest=$(
 	esac
 	printf 'cmdline:    %s\n' "$cmdline"
 	printf 'memory:     %s\n' "$mem"
-	printf 'payload:    %s, %s bytes\n' "$comp" "$(wc -c <"$work/payload.bin")"
+	printf 'payload:    %s, %s bytes' "$comp" "$payload_size"
+	[ -z "$stored" ] || printf ', then %s bytes stored as they are' "$(($(wc -c <"$work/payload.bin") - payload_size))"
+	echo
 	for f in umlkit-run bundle.conf linux $images $extra_segs; do
 		info=$segs/$f.seg.info
 		[ "$f" = bundle.conf ] && info=$work/$f.seg.info
-		while read -r file size sum; do
+		while read -r file size sum _; do
 			printf 'file:       %-20s %10s bytes  sha256 %s\n' "$file" "$size" "$sum"
 		done <"$info"
 	done
@@ -156,6 +173,8 @@ settings() {
 files=$(q "$members")
 decompress=$(q "$decompress")
 manifest=$(q "$manifest")
+payload_size=$payload_size
+stored=$(q "${stored% }")
 payload_offset=$1
 SETTINGS
 }

@@ -4,10 +4,13 @@
 # other plus a compressed end block: decompressors read concatenated streams
 # and tar sees one archive, while a rebuild recompresses only what changed.
 # Writes OUT and OUT.info ("NAME SIZE SHA256" a file) for the manifest.
-# Usage: mksegment.sh -c xz|gzip|zstd [-s] -o OUT FILE...   (or -e: the end block)
+# Usage: mksegment.sh -c xz|gzip|zstd|store [-s] -o OUT FILE...   (or -e: the end block)
 # Several FILEs (all in one directory) make one segment, in that order.
 # -s compresses smaller but slower: for the kernel, rebuilt rarely; images,
-# rebuilt on every recipe edit, get the fast presets.
+# rebuilt on every recipe edit, get the fast presets. -c store: one FILE
+# that is compressed already (a squashfs image), copied as it is; its
+# .info line ends in "stored", and mkbundle.sh puts it after the
+# compressed stream, where boot.sh copies it out instead of decompressing.
 set -eu
 
 comp=xz out='' end='' small=''
@@ -28,8 +31,10 @@ gzip/1) compress="gzip -n -9 -c" ;;
 gzip/) compress="gzip -n -1 -c" ;;
 zstd/1) compress="zstd -q -T1 -19 -c" ;;
 zstd/) compress="zstd -q -T1 -3 -c" ;;
+store/*) compress='' ;;
 *) echo "mksegment.sh: unknown compression '$comp'" >&2; exit 2 ;;
 esac
+[ -z "$compress" ] && [ -n "$end" ] && { echo "mksegment.sh: -c store has no end block" >&2; exit 2; }
 
 if [ -n "$end" ]; then
 	# shellcheck disable=SC2086 # $compress is a command line
@@ -39,6 +44,16 @@ if [ -n "$end" ]; then
 fi
 
 [ $# -ge 1 ] || { echo "mksegment.sh: no file" >&2; exit 2; }
+if [ "$comp" = store ]; then
+	[ $# -eq 1 ] || { echo "mksegment.sh: -c store takes one file" >&2; exit 2; }
+	case ${1##*/} in *[!A-Za-z0-9._+-]*) echo "mksegment.sh: '$1': a name with blanks or other odd characters" >&2; exit 2 ;; esac
+	[ -f "$1" ] || { echo "mksegment.sh: $1: no such file" >&2; exit 1; }
+	printf '%s %s %s stored\n' "${1##*/}" "$(wc -c <"$1")" "$(sha256sum <"$1" | cut -d' ' -f1)" >"$out.info.tmp"
+	cp "$1" "$out.tmp"
+	mv "$out.info.tmp" "$out.info"
+	mv "$out.tmp" "$out"
+	exit 0
+fi
 dir=$(dirname "$1")
 : >"$out.info.tmp"
 names=

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define FORMAT(name, suffix, root, writer, keeps, tools) \
+#define FORMAT(name, suffix, root, bundle, writer, keeps, tools) \
 	{ #name, #suffix, #root, writer, keeps },
 const struct format formats[] = {
 #include "formats.def"

@@ -26,7 +26,7 @@ struct image {
 };
 
 /* The backends, one per row of formats.def: each writes o->tmp_out. */
-#define FORMAT(name, suffix, root, writer, keeps, tools) \
+#define FORMAT(name, suffix, root, bundle, writer, keeps, tools) \
 	int writer(const struct image *img, const struct image_opts *o);
 #include "formats.def"
 #undef FORMAT

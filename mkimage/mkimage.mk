@@ -12,6 +12,7 @@ include $(FORMATS_MK)
 endif
 format-suffix = $(format-suffix.$(1))
 format-root = $(format-root.$(1))
+format-bundle = $(format-bundle.$(1))
 format-tools = $(format-tools.$(1))
 
 MKIMAGE_SRCS := $(wildcard $(TOPDIR)/mkimage/*.c)

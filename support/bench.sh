@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [debpkg] [boot] [guest] [net] [lab] [build] [static] [kunit]
+# Usage: bench.sh [mkimage] [debpkg] [boot] [guest] [net] [lab] [build] [static] [kunit] [cibundle] ...
 #        (default: all but kunit, which builds two KUnit kernels from scratch)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
@@ -658,5 +658,42 @@ PY
 	pair_row "unchanged make + run (raw: kunit.py run)" make_run kunit_py_run
 }
 
-[ $# -gt 0 ] || set -- mkimage debpkg boot guest net lab build static netkernel
+# The Debian CI bundle (issue 25's targets): bookworm with python3-pytest,
+# as a squashfs root stored in the bundle as it is, against the same tree
+# as today's ext4 root compressed with xz. Both from the same lock and the
+# kernel of $O. Cold: a fresh cache directory each run (a new CI runner);
+# warm: the cache kept. The command imports pytest, as a job's first would.
+bench_cibundle() {
+	header "Debian CI bundle, bookworm python3-pytest (raw: the same tree as ext4, xz-compressed)"
+	printf 'include %s/rootfs-recipes/debian-minimal.recipe\ndebian bookworm python3-pytest\n' \
+		"$TOPDIR" >"$work/pytest.recipe"
+	for fmt in squashfs ext4; do
+		co=$work/ci-$fmt
+		make -s -C "$TOPDIR" O="$co" debian_ci_defconfig >/dev/null
+		sed -i -e '/^UMLKIT_KERNEL_/d' -e '/^UMLKIT_ROOTFS_/d' "$co/.config"
+		printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\nUMLKIT_ROOTFS_RECIPES="%s"\nUMLKIT_ROOTFS_%s=y\n' \
+			"$O/images/linux" "$work/pytest.recipe" "$(echo "$fmt" | tr a-z A-Z)" >>"$co/.config"
+		make -s -C "$TOPDIR" O="$co" olddefconfig >/dev/null 2>&1
+		t0=$(now)
+		make -s -C "$TOPDIR" O="$co" >"$work/ci-$fmt.log" 2>&1 || { tail -5 "$work/ci-$fmt.log"; return 1; }
+		echo "$fmt: built in $(echo "$(now) - $t0" | bc -l | awk '{ printf "%.1f", $1 }') s" >>"$work/ci-built"
+	done
+	sq=$work/ci-squashfs/images/boot.sh ext=$work/ci-ext4/images/boot.sh
+	printf '%-44s %10s MB %10s MB %7.3f\n' "bundle size (target: 45 MB or less)" \
+		"$(($(wc -c <"$sq") / 1000000))" "$(($(wc -c <"$ext") / 1000000))" \
+		"$(echo "$(wc -c <"$sq") / $(wc -c <"$ext")" | bc -l)"
+	cold() { rm -rf "$work/cache"; XDG_CACHE_HOME=$work/cache "$1" -- python3 -m pytest --version; }
+	cold_sq() { cold "$sq"; }
+	cold_ext() { cold "$ext"; }
+	pair_row "first run, cold cache (target: 4 s or less)" cold_sq cold_ext
+	warm_sq() { XDG_CACHE_HOME=$work/cache-sq "$sq" -- python3 -m pytest --version; }
+	warm_ext() { XDG_CACHE_HOME=$work/cache-ext "$ext" -- python3 -m pytest --version; }
+	warm_sq >/dev/null 2>&1 </dev/null
+	warm_ext >/dev/null 2>&1 </dev/null
+	pair_row "warm cache (target: 2 s or less)" warm_sq warm_ext
+	cat "$work/ci-built"
+	rm -rf "$work/cache" "$work/cache-sq" "$work/cache-ext" "$work/ci-squashfs" "$work/ci-ext4"
+}
+
+[ $# -gt 0 ] || set -- mkimage debpkg boot guest net lab build static netkernel cibundle
 for b in "$@"; do "bench_$b"; done

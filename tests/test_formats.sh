@@ -1,7 +1,8 @@
 #!/bin/sh
-# One boot per root filesystem format: ext4 and squashfs on a ubd disk, an
-# initramfs through initrd= (ext2 is the default configuration, booted by
-# the other suites). All reuse the kernel built for the tests.
+# One boot per root filesystem format: ext4 on a ubd disk, squashfs and
+# EROFS read-only under a tmpfs overlay, an initramfs through initrd= (ext2
+# is the default configuration, booted by the other suites). All reuse the
+# kernel built for the tests.
 . "$TOPDIR/tests/lib.sh"
 
 # Build a bundle with root format $1 (mkimage/formats.def's name), boot it
@@ -23,6 +24,17 @@ boot_format() {
 		</dev/null >"$SCRATCH/$1.out"
 }
 
+# A read-only image under the overlay: the guest writes anywhere, removes
+# what the image has, and the next run starts from the image again.
+check_overlay_root() {
+	bundle=$SCRATCH/$1/images/boot.sh
+	out=$("$bundle" -- sh -c 'echo new >/etc/added && rm /etc/hostname && mkdir -p /usr/x &&
+		cat /etc/added && ls /etc/hostname 2>&1; grep -c "^overlay / " /proc/mounts' </dev/null 2>&1)
+	assertEquals "written, removed, one overlay on /" \
+		"$(printf 'new\nls: /etc/hostname: No such file or directory\n1')" "$out"
+	assertEquals "the next run sees the image" "umlkit" "$("$bundle" -- sh -c 'cat /etc/hostname; cat /etc/added 2>/dev/null' </dev/null)"
+}
+
 test_ext4_root() {
 	boot_format ext4
 	assertEquals "$(printf 'umlkit\next4')" "$(cat "$SCRATCH/ext4.out")"
@@ -30,12 +42,19 @@ test_ext4_root() {
 
 test_squashfs_root() {
 	boot_format squashfs
-	assertEquals "$(printf 'umlkit\nsquashfs')" "$(cat "$SCRATCH/squashfs.out")"
+	assertEquals "$(printf 'umlkit\noverlay')" "$(cat "$SCRATCH/squashfs.out")"
+	check_overlay_root squashfs
+	# compressed already: stored in the bundle byte for byte, at its end
+	o=$SCRATCH/squashfs
+	assertTrue "listed as stored" "'$o/images/boot.sh' --list | grep -q '^rootfs.squashfs [0-9]* bytes, stored as it is\$'"
+	assertTrue "the image is the bundle's last bytes" \
+		"tail -c $(wc -c <"$o/images/rootfs.squashfs") '$o/images/boot.sh' | cmp -s - '$o/images/rootfs.squashfs'"
 }
 
 test_erofs_root() {
 	boot_format erofs
-	assertEquals "$(printf 'umlkit\nerofs')" "$(cat "$SCRATCH/erofs.out")"
+	assertEquals "$(printf 'umlkit\noverlay')" "$(cat "$SCRATCH/erofs.out")"
+	check_overlay_root erofs
 }
 
 test_initramfs_root() {

@@ -15,6 +15,9 @@
  * boot.sh wired to the host (tty1: terminal, tty2: stdout, tty3: stderr),
  * writes its exit status to "status" and to /proc/exitcode, and powers off.
  * In login mode it mounts the shares and hands over to /sbin/init.
+ * Before all that, a read-only root image with umlkit.overlay on the
+ * kernel command line is made writable under a tmpfs overlay
+ * (init-overlay.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +38,7 @@
 #include "init-firstboot.h"
 #include "init-lab.h"
 #include "init-net.h"
+#include "init-overlay.h"
 
 #define RUN_DIR "/run/umlkit"
 
@@ -155,17 +159,35 @@ static void mount_shares(void)
 	free(list);
 }
 
-/* The value of umlkit.run= on the kernel command line, or NULL. */
-static char *run_dir_param(void)
+/* The value of kernel parameter NAME ("NAME=VALUE"; "" for a bare "NAME"),
+ * or NULL when the command line lacks it. */
+static char *kernel_param(const char *name)
 {
 	char *cmdline = slurp("/proc/cmdline", NULL), *p, *value = NULL;
+	size_t len = strlen(name);
 	if (!cmdline)
 		return NULL;
 	for (p = strtok(cmdline, " \n"); p; p = strtok(NULL, " \n"))
-		if (!strncmp(p, "umlkit.run=", 11))
-			value = strdup(p + 11);
+		if (!strncmp(p, name, len) && (p[len] == '=' || p[len] == '\0')) {
+			free(value);
+			value = strdup(p[len] ? p + len + 1 : "");
+		}
 	free(cmdline);
 	return value;
+}
+
+/* A read-only root with umlkit.overlay: writable through a tmpfs overlay,
+ * set up before anything else mounts (/proc only, to read the request). */
+static void writable_root(void)
+{
+	char *overlay;
+	mount_fs("proc", "/proc", "proc", 0, NULL);
+	overlay = kernel_param("umlkit.overlay");
+	if (overlay) {
+		umount("/proc");
+		overlay_root();
+	}
+	free(overlay);
 }
 
 /* The configured hostname (login mode's rcS sets it the same way). */
@@ -303,8 +325,9 @@ int main(void)
 	char *mode, *ttys, **argv, code[16], *run;
 	int status;
 
+	writable_root();
 	mount_basics();
-	run = run_dir_param();
+	run = kernel_param("umlkit.run");
 	if (run)
 		mount_fs("none", RUN_DIR, "hostfs", 0, run);
 	/* tells boot.sh's watchdog that the kernel got as far as init */

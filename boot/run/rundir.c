@@ -95,6 +95,10 @@ int rundir_prepare(struct run *r)
 {
 	char *disks = xstrdup(r->conf.disks), *words[MAX_DISKS], name[32];
 	int n = split_words(disks, words, MAX_DISKS), rc = 0;
+	/* a squashfs or EROFS root: the guest writes to a tmpfs overlay */
+	if (r->opt.persist && strstr(r->conf.cmdline, "umlkit.overlay"))
+		say(r->prog, "note: --persist: this bundle's root image is read-only under a tmpfs "
+			     "overlay: its writes are not kept (an ext4 root keeps them)");
 	for (int i = 0; i < n && rc == 0; i++) {
 		char *cached = xasprintf("%s/%s", r->entry, words[i]);
 		if (r->opt.persist) {
