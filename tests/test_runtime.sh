@@ -295,6 +295,36 @@ test_the_guest_runs_on_one_cpu_unless_told() {
 	wait
 }
 
+# --cpu auto (the default) moves a guest whose CPU another program keeps
+# busy, every process of it; --cpu N stays where it was told
+test_a_pinned_guest_leaves_a_busy_cpu() {
+	[ "$(nproc)" -gt 1 ] || { echo "SKIP: one CPU: nowhere to move"; startSkipping; return; }
+	for how in auto 0; do
+		set -- --cpu "$how"
+		[ "$how" = auto ] && set --
+		"$COPY" "$@" -- sh -c 'end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do :; done' </dev/null &
+		guest=$!
+		sleep 2
+		first=$(guest_cpus)
+		# a busy loop of the host's on that CPU, for 5 s
+		taskset -c "$first" sh -c 'end=$(($(date +%s) + 5)); while [ $(date +%s) -lt $end ]; do :; done' &
+		hog=$!
+		sleep 4
+		now=$(guest_cpus)
+		pid=$(ps -eo pid=,args= | grep "$XDG_CACHE_HOME/umlkit/.*/linux" | grep -v grep | awk '{ print $1 }' | head -n 1)
+		others=$(ps -eo pid=,sess= | awk -v s="$pid" '$2 == s { print $1 }' | while read -r p; do
+			sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$p/status"; done | sort -u | tr '\n' ' ')
+		wait $hog
+		wait $guest
+		if [ "$how" = auto ]; then
+			assertNotSame "auto: moved off CPU $first" "$first" "$now"
+			assertEquals "auto: every process of the guest moved" "$now " "$others"
+		else
+			assertEquals "--cpu 0 stays" "0 0" "$first $now"
+		fi
+	done
+}
+
 test_options_that_used_to_misbehave() {
 	out=$("$COPY" --append 'umlkit.test="a b"' -- cat /proc/cmdline </dev/null)
 	assertTrue "quoted --append stays one parameter: $out" "echo '$out' | grep -q 'umlkit.test=\"a b\"'"

@@ -26,20 +26,20 @@
 
 #include "run.h"
 
-/* --cpu N|all: the host CPU the guest runs on (one of those this process
- * may use), or all of them. */
+/* --cpu N|auto|all: the host CPU the guest runs on (one of those this
+ * process may use); auto: one, moved off a busy one (cpufollow.c); all. */
 static int set_cpu(struct options *opt, char *val, const char *prog)
 {
 	cpu_set_t allowed;
 	char *end;
 	long cpu;
-	if (!strcmp(val, "all")) {
-		opt->guard.cpu = CPU_ALL;
+	if (!strcmp(val, "all") || !strcmp(val, "auto")) {
+		opt->guard.cpu = !strcmp(val, "all") ? CPU_ALL : CPU_AUTO;
 		return 0;
 	}
 	cpu = strtol(val, &end, 10);
 	if (!*val || *end || cpu < 0 || cpu >= CPU_SETSIZE)
-		return usage_error(prog, "--cpu '%s': use a CPU number or 'all'", val);
+		return usage_error(prog, "--cpu '%s': use a CPU number, 'auto' or 'all'", val);
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && !CPU_ISSET(cpu, &allowed))
 		return usage_error(prog, "--cpu '%s': not a CPU this process may use (see nproc, taskset -p)",
 				   val);
@@ -88,15 +88,16 @@ static const struct optdef guard_rows[] = {
 	{ "--sandbox", "MODE", set_sandbox, OPT_ANY, "auto: confine the guest with Landlock where the host has it\n"
 	  "                         (default); strict: refuse to run without; off: none (the\n"
 	  "                         guest can reach all your files through hostfs)", NULL },
-	{ "--cpu", "N|all", set_cpu, OPT_ANY, "host CPU the guest runs on (default: one per run, which makes\n"
-	  "                         process creation in the guest 2-2.5x faster); all: any", NULL },
+	{ "--cpu", "N|auto|all", set_cpu, OPT_ANY, "host CPU the guest runs on; auto (default): one, which makes\n"
+	  "                         process creation in the guest 2-2.5x faster, moved to an\n"
+	  "                         idle one when other work keeps it busy; all: any", NULL },
 };
 
 const struct option_group guard_option_group = OPTION_GROUP("Limits and confinement", guard_rows, guard_options_init);
 
 /* Calls FN with each process's pid and the fields of /proc/PID/stat after
  * "pid (comm)" (comm may hold spaces and parentheses). */
-static void walk_processes(void (*fn)(pid_t pid, const char *fields, void *ctx), void *ctx)
+void walk_processes(void (*fn)(pid_t pid, const char *fields, void *ctx), void *ctx)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *e;
@@ -316,6 +317,7 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 	struct guard_report report = { 0, ENDED, 0, 0 };
 	struct timespec tick = { 1, 0 };
 	int uml_done = 0, sig, null, limited = r->opt.guard.cpu_limit || r->opt.guard.disk_limit, started[2], said[2];
+	struct cpu_follow follow;
 	ssize_t n;
 	pid_t self = getpid(), uml;
 
@@ -352,11 +354,14 @@ static void guard_main(struct run *r, char **argv, const int *child_fds, int n_c
 	}
 	for (int i = 0; i < n_child_fds; i++)
 		close(child_fds[i]);
+	cpu_follow_init(&follow, uml, report.reason == ENDED ? r->opt.guard.cpu : CPU_ALL);
 
 	for (;;) {
 		pid_t pid;
-		sig = limited ? sigtimedwait(&set, NULL, &tick) : sigwaitinfo(&set, NULL);
-		if (sig < 0 && errno == EAGAIN && report.reason == ENDED) {
+		sig = limited || follow.cpu >= 0 ? sigtimedwait(&set, NULL, &tick) : sigwaitinfo(&set, NULL);
+		if (sig < 0 && errno == EAGAIN)
+			cpu_follow_tick(&follow);
+		if (sig < 0 && errno == EAGAIN && limited && report.reason == ENDED) {
 			report.reason = limit_reached(r, uml);
 			if (report.reason != ENDED)
 				sig = SIGTERM;

@@ -90,6 +90,21 @@ struct net {
 enum sandbox_mode { SANDBOX_AUTO, SANDBOX_STRICT, SANDBOX_OFF };
 enum { CPU_AUTO = -1, CPU_ALL = -2 };
 
+/* cpufollow.c: --cpu auto's guest, moved off a CPU other work keeps busy */
+#define FOLLOW_MAX_CPUS 256
+struct cpu_follow {
+	pid_t uml;			/* UML's session */
+	int cpu;			/* the guest's CPU now; -1: not followed */
+	unsigned char allowed[FOLLOW_MAX_CPUS];	/* 1: this process may use it */
+	unsigned long long at, waited;	/* the last look: when, run delay (ns) */
+	unsigned long long idle[FOLLOW_MAX_CPUS];	/* clock ticks, /proc/stat */
+};
+void cpu_follow_init(struct cpu_follow *f, pid_t uml, int cpu_option);
+void cpu_follow_tick(struct cpu_follow *f);
+/* guard.c: fn(pid, the fields after the command name, ctx) for every
+ * process in /proc/PID/stat */
+void walk_processes(void (*fn)(pid_t pid, const char *fields, void *ctx), void *ctx);
+
 /* why the guard ended the guest, besides the guest's own end */
 enum guard_reason { ENDED, CPU_LIMIT, DISK_LIMIT, NOT_STARTED };
 

@@ -55,7 +55,7 @@ static const struct parse_case parses[] = {
 	{ "a KUnit option", { "--filter", "x*" }, 0, "--filter is for KUnit bundles" },
 	{ "a bad forward", { "--net", "user", "--forward", "nonsense" }, 0, "--forward 'nonsense'" },
 	{ "a bad net", { "--net", "bridge" }, 0, "--net 'bridge': use user" },
-	{ "a bad cpu", { "--cpu", "many" }, 0, "--cpu 'many': use a CPU number or 'all'" },
+	{ "a bad cpu", { "--cpu", "many" }, 0, "--cpu 'many': use a CPU number, 'auto' or 'all'" },
 };
 
 struct parse_run {
