@@ -130,7 +130,7 @@ LAB_IMAGE_FILES := $(foreach i,$(LAB_IMAGES),$(IMAGES_DIR)/$(call lab-image-file
 
 quiet_cmd_lab_image = rootfs: $(notdir $@)
       cmd_lab_image = rm -rf $@.tmp-* $@.work-*; SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
-	$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/$(notdir $@).d -L rootfs \
+	$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/$(notdir $@).d -L rootfs $(ROOTFS_COMPRESS_ARG) \
 	$(if $(ROOTFS_SIZE),-s $(ROOTFS_SIZE)) $(if $(UMLKIT_ROOTFS_HEADROOM),-H $(UMLKIT_ROOTFS_HEADROOM)) \
 	-r '$(ROOTFS_REQUIRE_INIT)' --debian-tree $(LAB_IMAGE_TREE) $(LAB_IMAGE_RECIPE) \
 	-c $(CONFIG_RECIPE) -c $(INIT_RECIPE)

@@ -16,7 +16,7 @@ struct image_opts {
 	unsigned long long bytes_per_inode; /* ext; 0: mke2fs.conf's by size */
 	const char *label;
 	const char *uuid;	/* NULL: derived from the output name */
-	const char *compress;	/* cpio: none, gzip, xz, zstd */
+	const char *compress;	/* cpio: none, gzip, xz, zstd; squashfs: zstd, xz */
 	long long epoch;	/* SOURCE_DATE_EPOCH */
 };
 

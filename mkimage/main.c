@@ -33,7 +33,9 @@ static const char usage[] =
 	"  -L, --label LABEL     ext volume label\n"
 	"  -U, --uuid UUID       ext UUID (default: derived from the output name and\n"
 	"                        SOURCE_DATE_EPOCH)\n"
-	"  -z, --compress ALG    cpio compression: none, gzip (default), xz, zstd\n"
+	"  -z, --compress ALG    cpio: none, gzip (default), xz, zstd; squashfs:\n"
+	"                        zstd (default: fast to read) or xz (smaller,\n"
+	"                        1 MiB blocks)\n"
 	"  -c, --config RECIPE   a recipe read after all others, whose entries\n"
 	"                        replace the recipes' with a note on stderr\n"
 	"                        (settings such as /etc/hostname); repeatable\n"
@@ -194,9 +196,18 @@ static int parse_args(int argc, char **argv, struct image_opts *o, struct inputs
 		buf_free(&names);
 		return -1;
 	}
-	if (strcmp(o->compress, "none") && strcmp(o->compress, "gzip") &&
-	    strcmp(o->compress, "xz") && strcmp(o->compress, "zstd"))
-		return error("unknown compression '%s': use none, gzip, xz or zstd", o->compress);
+	if (!strcmp(o->type, "squashfs")) {
+		if (!o->compress)
+			o->compress = "zstd";
+		if (strcmp(o->compress, "zstd") && strcmp(o->compress, "xz"))
+			return error("-z '%s': squashfs images use zstd or xz", o->compress);
+	} else {
+		if (!o->compress)
+			o->compress = "gzip";
+		if (strcmp(o->compress, "none") && strcmp(o->compress, "gzip") &&
+		    strcmp(o->compress, "xz") && strcmp(o->compress, "zstd"))
+			return error("unknown compression '%s': use none, gzip, xz or zstd", o->compress);
+	}
 	if (o->label && strlen(o->label) > 16)
 		return error("label '%s' is longer than 16 bytes", o->label);
 	return 0;
@@ -420,7 +431,7 @@ static int print_debian_request(const struct inputs *in)
 
 int main(int argc, char **argv)
 {
-	struct image_opts o = { .headroom = 25, .compress = "gzip" };
+	struct image_opts o = { .headroom = 25 };
 	struct inputs in = { 0 };
 	char *tmp, *workdir, epoch[32];
 	int rc;

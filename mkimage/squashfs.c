@@ -19,12 +19,19 @@ int write_squashfs(const struct image *img, const struct image_opts *o)
 {
 	char *log = xasprintf("%s/tar2sqfs.log", o->workdir);
 	char defaults[64];
-	char *argv[] = { "tar2sqfs", "--quiet", "--force", "--compressor", "zstd",
-			 "--num-jobs", "2", "--defaults", defaults, (char *)o->tmp_out, NULL };
-	int fds[2] = { -1, -1 }, log_fd = -1, rc = 0;
+	char *argv[16] = { "tar2sqfs", "--quiet", "--force", "--compressor", (char *)o->compress,
+			   "--num-jobs", "2", "--defaults", defaults };
+	int fds[2] = { -1, -1 }, log_fd = -1, rc = 0, n = 9;
 	pid_t pid = -1;
 
 	snprintf(defaults, sizeof(defaults), "mtime=%lld", o->epoch);
+	/* xz is chosen for size: 1 MiB blocks (the largest) compress about
+	 * 10% smaller than the 128 KiB default, at some cost in reading */
+	if (!strcmp(o->compress, "xz")) {
+		argv[n++] = "--block-size";
+		argv[n++] = "1048576";
+	}
+	argv[n++] = (char *)o->tmp_out;
 	if ((log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		rc = error("%s: %s", log, strerror(errno));
 	if (rc == 0 && pipe2(fds, O_CLOEXEC) < 0)

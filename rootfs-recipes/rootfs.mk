@@ -15,6 +15,7 @@ ROOTFS_IMAGE := $(IMAGES_DIR)/rootfs.$(call format-suffix,$(ROOTFS_TYPE))
 ROOTFS_MOUNT := $(call format-root,$(ROOTFS_TYPE))
 ROOTFS_RECIPES := $(call qstrip,$(UMLKIT_ROOTFS_RECIPES))
 ROOTFS_SIZE := $(call qstrip,$(UMLKIT_ROOTFS_SIZE))
+ROOTFS_COMPRESS_ARG := $(if $(UMLKIT_ROOTFS_SQUASHFS_XZ),-z xz)
 HOST_TOOLS += $(call format-tools,$(ROOTFS_TYPE))
 
 DATA_NAME := $(call qstrip,$(UMLKIT_DATA_DISK_NAME))
@@ -53,7 +54,7 @@ ROOTFS_REQUIRE_INIT := /sbin/init=login mode (BOOT_INTERACTIVE) starts it: add a
 
 quiet_cmd_rootfs = rootfs: $(ROOTFS_TYPE)
       cmd_rootfs = rm -rf $@.tmp-* $@.work-*; SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
-	$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/rootfs.d -L rootfs \
+	$(MKIMAGE) -t $(ROOTFS_TYPE) -o $@ -d $(BUILD_DIR)/rootfs.d -L rootfs $(ROOTFS_COMPRESS_ARG) \
 	$(if $(ROOTFS_SIZE),-s $(ROOTFS_SIZE)) $(if $(UMLKIT_ROOTFS_HEADROOM),-H $(UMLKIT_ROOTFS_HEADROOM)) \
 	$(if $(UMLKIT_BOOT_INTERACTIVE),-r '$(ROOTFS_REQUIRE_INIT)') \
 	--debian-tree $(call debian-tree,rootfs) $(ROOTFS_RECIPES) -c $(CONFIG_RECIPE) -c $(INIT_RECIPE)

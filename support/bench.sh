@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # step functions are called through median/pair_row
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [debpkg] [boot] [guest] [net] [lab] [build] [static] [kunit] [cibundle] ...
+# Usage: bench.sh [mkimage] [debpkg] [boot] [guest] [net] [lab] [build] [static] [kunit] [cibundle] [pytest] ...
 #        (default: all but kunit, which builds two KUnit kernels from scratch)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
@@ -659,40 +659,101 @@ PY
 }
 
 # The Debian CI bundle (issue 25's targets): bookworm with python3-pytest,
-# as a squashfs root stored in the bundle as it is, against the same tree
-# as today's ext4 root compressed with xz. Both from the same lock and the
-# kernel of $O. Cold: a fresh cache directory each run (a new CI runner);
-# warm: the cache kept. The command imports pytest, as a job's first would.
+# as a squashfs root stored in the bundle as it is (zstd, mkimage's
+# default; xz; xz without manual pages and translations, debian-slim.recipe),
+# against the same tree as today's ext4 root compressed with xz. All from
+# the same lock and the kernel of $O. Cold: a fresh cache directory each
+# run (a new CI runner); warm: the cache kept. The command imports pytest,
+# as a job's first would.
 bench_cibundle() {
 	header "Debian CI bundle, bookworm python3-pytest (raw: the same tree as ext4, xz-compressed)"
 	printf 'include %s/rootfs-recipes/debian-minimal.recipe\ndebian bookworm python3-pytest\n' \
 		"$TOPDIR" >"$work/pytest.recipe"
-	for fmt in squashfs ext4; do
-		co=$work/ci-$fmt
+	cp "$work/pytest.recipe" "$work/slim.recipe"
+	printf 'include %s/rootfs-recipes/debian-slim.recipe\n' "$TOPDIR" >>"$work/slim.recipe"
+	for v in ext4 zstd xz slim; do
+		co=$work/ci-$v recipe=$work/pytest.recipe fmt=SQUASHFS extra=
+		case $v in
+		ext4) fmt=EXT4 ;;
+		xz) extra='UMLKIT_ROOTFS_SQUASHFS_XZ=y' ;;
+		slim) extra='UMLKIT_ROOTFS_SQUASHFS_XZ=y' recipe=$work/slim.recipe ;;
+		esac
 		make -s -C "$TOPDIR" O="$co" debian_ci_defconfig >/dev/null
 		sed -i -e '/^UMLKIT_KERNEL_/d' -e '/^UMLKIT_ROOTFS_/d' "$co/.config"
-		printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\nUMLKIT_ROOTFS_RECIPES="%s"\nUMLKIT_ROOTFS_%s=y\n' \
-			"$O/images/linux" "$work/pytest.recipe" "$(echo "$fmt" | tr a-z A-Z)" >>"$co/.config"
+		printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\nUMLKIT_ROOTFS_RECIPES="%s"\nUMLKIT_DEBIAN_LOCK="%s"\nUMLKIT_ROOTFS_%s=y\n%s\n' \
+			"$O/images/linux" "$recipe" "$work/pytest.lock" "$fmt" "$extra" >>"$co/.config"
 		make -s -C "$TOPDIR" O="$co" olddefconfig >/dev/null 2>&1
-		t0=$(now)
-		make -s -C "$TOPDIR" O="$co" >"$work/ci-$fmt.log" 2>&1 || { tail -5 "$work/ci-$fmt.log"; return 1; }
-		echo "$fmt: built in $(echo "$(now) - $t0" | bc -l | awk '{ printf "%.1f", $1 }') s" >>"$work/ci-built"
+		make -s -C "$TOPDIR" O="$co" >"$work/ci-$v.log" 2>&1 || { tail -5 "$work/ci-$v.log"; return 1; }
 	done
-	sq=$work/ci-squashfs/images/boot.sh ext=$work/ci-ext4/images/boot.sh
-	printf '%-44s %10s MB %10s MB %7.3f\n' "bundle size (target: 45 MB or less)" \
-		"$(($(wc -c <"$sq") / 1000000))" "$(($(wc -c <"$ext") / 1000000))" \
-		"$(echo "$(wc -c <"$sq") / $(wc -c <"$ext")" | bc -l)"
+	ext=$work/ci-ext4/images/boot.sh
+	size() { echo "$(($(wc -c <"$1") / 1000000))"; }
+	for v in zstd xz slim; do
+		b=$work/ci-$v/images/boot.sh
+		printf '%-44s %10s MB %10s MB %7.3f\n' "bundle size, squashfs $v (target: 45 MB)" \
+			"$(size "$b")" "$(size "$ext")" "$(echo "$(wc -c <"$b") / $(wc -c <"$ext")" | bc -l)"
+	done
 	cold() { rm -rf "$work/cache"; XDG_CACHE_HOME=$work/cache "$1" -- python3 -m pytest --version; }
-	cold_sq() { cold "$sq"; }
+	warm() { XDG_CACHE_HOME=$work/cache-$2 "$1" -- python3 -m pytest --version; }
 	cold_ext() { cold "$ext"; }
-	pair_row "first run, cold cache (target: 4 s or less)" cold_sq cold_ext
-	warm_sq() { XDG_CACHE_HOME=$work/cache-sq "$sq" -- python3 -m pytest --version; }
-	warm_ext() { XDG_CACHE_HOME=$work/cache-ext "$ext" -- python3 -m pytest --version; }
-	warm_sq >/dev/null 2>&1 </dev/null
+	warm_ext() { warm "$ext" ext4; }
 	warm_ext >/dev/null 2>&1 </dev/null
-	pair_row "warm cache (target: 2 s or less)" warm_sq warm_ext
-	cat "$work/ci-built"
-	rm -rf "$work/cache" "$work/cache-sq" "$work/cache-ext" "$work/ci-squashfs" "$work/ci-ext4"
+	for v in zstd xz slim; do
+		b=$work/ci-$v/images/boot.sh
+		eval "cold_$v() { cold '$b'; }; warm_$v() { warm '$b' $v; }"
+		"warm_$v" >/dev/null 2>&1 </dev/null
+		pair_row "first run, cold cache, $v (target: 4 s)" "cold_$v" cold_ext
+		pair_row "warm cache, $v (target: 2 s)" "warm_$v" warm_ext
+	done
+	rm -rf "$work"/cache* "$work"/ci-*
+}
+
+# Real test suites, guest against host (issue 25): Debian's python3-toolz
+# and python3-networkx, which ship their tests, run by pytest in a squashfs
+# guest (--cpu default, then --cpu all) and on the host from the same tree
+# (its own loader and libraries: the same binaries). The time is pytest's
+# own ("N passed in X s"), so boot and unpacking are not counted.
+BENCH_PYTEST_SUITES=${BENCH_PYTEST_SUITES:-toolz networkx}
+bench_pytest() {
+	header "pytest suites (umlkit: in a squashfs guest, 512M; raw: the same tree's python3 on the host)"
+	po=$work/pytest
+	printf 'include %s/rootfs-recipes/debian-minimal.recipe\ndebian bookworm python3-pytest %s\n' \
+		"$TOPDIR" "$(printf 'python3-%s ' $BENCH_PYTEST_SUITES)" >"$work/suites.recipe"
+	make -s -C "$TOPDIR" O="$po" debian_ci_defconfig >/dev/null
+	sed -i -e '/^UMLKIT_KERNEL_/d' -e '/^UMLKIT_ROOTFS_RECIPES/d' -e '/^UMLKIT_BOOT_MEM/d' "$po/.config"
+	printf 'UMLKIT_KERNEL_PREBUILT=y\nUMLKIT_KERNEL_PREBUILT_PATH="%s"\nUMLKIT_ROOTFS_RECIPES="%s"\nUMLKIT_BOOT_MEM="512M"\n' \
+		"$O/images/linux" "$work/suites.recipe" >>"$po/.config"
+	make -s -C "$TOPDIR" O="$po" olddefconfig >/dev/null 2>&1
+	make -s -C "$TOPDIR" O="$po" >"$work/pytest-build.log" 2>&1 || { tail -5 "$work/pytest-build.log"; return 1; }
+	tree=$work/pytest-tree
+	mkdir -p "$tree"
+	tar -xf "$po/build/debian/rootfs/tree.tar" -C "$tree" --no-same-owner --no-same-permissions 2>/dev/null || :
+	for suite in $BENCH_PYTEST_SUITES; do
+		args="-q -p no:cacheprovider -x --pyargs $suite"
+		# pytest's own time, from its last line
+		took() { sed -n 's/.* in \([0-9.]*\)s.*/\1/p' "$1" | tail -n 1; }
+		: >"$work/t-guest" && : >"$work/t-all" && : >"$work/t-host"
+		i=0
+		while [ $i -lt "$RUNS" ]; do
+			# shellcheck disable=SC2086 # $args: words
+			"$po/images/boot.sh" --timeout 1800 -- sh -c "cd /tmp && python3 -m pytest $args" \
+				>"$work/out" 2>&1 </dev/null
+			took "$work/out" >>"$work/t-guest"
+			# shellcheck disable=SC2086
+			"$po/images/boot.sh" --cpu all --timeout 1800 -- sh -c "cd /tmp && python3 -m pytest $args" \
+				>"$work/out" 2>&1 </dev/null
+			took "$work/out" >>"$work/t-all"
+			# shellcheck disable=SC2086
+			(cd "$work" && PYTHONHOME=$tree/usr PYTHONDONTWRITEBYTECODE=1 \
+				"$tree/lib64/ld-linux-x86-64.so.2" --library-path "$tree/usr/lib/x86_64-linux-gnu" \
+				"$tree/usr/bin/python3" -m pytest $args) >"$work/out-host" 2>&1 </dev/null
+			took "$work/out-host" >>"$work/t-host"
+			i=$((i + 1))
+		done
+		echo "$suite: guest: $(tail -n 1 "$work/out"); host: $(tail -n 1 "$work/out-host")"
+		row "$suite, --cpu default" "$(median_of "$work/t-guest")" "$(median_of "$work/t-host")"
+		row "$suite, --cpu all" "$(median_of "$work/t-all")" "$(median_of "$work/t-host")"
+	done
+	rm -rf "$tree" "$po"
 }
 
 [ $# -gt 0 ] || set -- mkimage debpkg boot guest net lab build static netkernel cibundle

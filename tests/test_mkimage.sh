@@ -413,6 +413,21 @@ test_gen_init_cpio_list_works_unchanged() {
 	assertTrue "console node" "list_cpio '$SCRATCH/k.cpio' | grep -qx '/dev/console c 0600 0 0 5,1 - -'"
 }
 
+# squashfs: zstd by default, xz in 1 MiB blocks with -z xz, the same
+# content either way; no other compressor (the kernel reads these two)
+test_squashfs_compression() {
+	build squashfs "$SCRATCH/z.sqfs" || fail "zstd: $(cat "$SCRATCH/mkimage.err")"
+	"$MKIMAGE" -t squashfs -z xz -o "$SCRATCH/x.sqfs" "$R/full.recipe" "$R/tar.recipe" 2>"$SCRATCH/mkimage.err" ||
+		fail "xz: $(cat "$SCRATCH/mkimage.err")"
+	assertEquals "default" "zstd 131072" "$(unsquashfs -s "$SCRATCH/z.sqfs" | awk '/^Compression/ { c = $2 } /^Block size/ { b = $3 } END { print c, b }')"
+	assertEquals "-z xz" "xz 1048576" "$(unsquashfs -s "$SCRATCH/x.sqfs" | awk '/^Compression/ { c = $2 } /^Block size/ { b = $3 } END { print c, b }')"
+	assertEquals "the same content" "$(list_squashfs "$SCRATCH/z.sqfs")" "$(list_squashfs "$SCRATCH/x.sqfs")"
+	"$MKIMAGE" -t squashfs -z gzip -o "$SCRATCH/g.sqfs" "$R/full.recipe" 2>"$SCRATCH/err"
+	assertEquals "-z gzip refused" 2 $?
+	assertEquals "one line says why" "mkimage: -z 'gzip': squashfs images use zstd or xz" "$(cat "$SCRATCH/err")"
+	assertFalse "nothing written" "[ -e '$SCRATCH/g.sqfs' ]"
+}
+
 test_help() {
 	assertTrue "--help names --formats" "'$MKIMAGE' --help | grep -q -- '--formats'"
 	"$MKIMAGE" -t nope -o "$SCRATCH/x" 2>"$SCRATCH/err"
