@@ -35,12 +35,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "init-drain.h"
 #include "init-firstboot.h"
 #include "init-lab.h"
 #include "init-net.h"
 #include "init-overlay.h"
 
 #define RUN_DIR "/run/umlkit"
+/* for peers to acknowledge what the command sent last (init-drain.c) */
+#define DRAIN_MS 3000
 
 static void warn(const char *what, const char *arg)
 {
@@ -363,6 +366,7 @@ int main(void)
 	kill(-1, SIGKILL);
 	while (wait(NULL) > 0)
 		;
+	tcp_drain(DRAIN_MS);
 	snprintf(code, sizeof(code), "%d\n", status);
 	write_bytes(RUN_DIR "/status", code, strlen(code), 1);
 	sync();

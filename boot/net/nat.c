@@ -8,7 +8,8 @@
  * network is QEMU's user network: guest 10.0.2.15/24, gateway 10.0.2.2 (the
  * host's loopback), DNS 10.0.2.3 (forwarded to the host's resolver). Once
  * every forward is bound it writes "ok\n" to STATUS_FD, or one line
- * "error: ..." and exits 2. It exits when the guest's end closes; its
+ * "error: ..." and exits 2. It exits when the guest's end closes, once
+ * what it holds for host sockets is written (drain); its
  * parent, the runtime supervisor, also has it killed when it dies
  * (PR_SET_PDEATHSIG). Its messages go to stderr, the guest's boot log. */
 #define _GNU_SOURCE
@@ -30,6 +31,7 @@
 #define MAX_TIMERS 8
 #define FRAMES_PER_ROUND 64
 #define SEND_WAIT_MS 200	/* a guest that reads nothing for this long loses the frame */
+#define DRAIN_MS 3000		/* for a host peer to take what the guest sent last */
 
 struct timer {
 	int used;
@@ -244,6 +246,35 @@ static int read_guest(struct nat *nat)
 	return 0;
 }
 
+/* The guest is gone (powered off): what slirp still holds for host
+ * sockets, the tail of what the guest sent just before, is written out
+ * while the peers take it (DRAIN_MS at most), then the process exits and
+ * the sockets close. slirp asks to poll a socket for output only while it
+ * holds data for it. */
+static void drain(struct nat *nat)
+{
+	int64_t end = clock_ns() / 1000000 + DRAIN_MS;
+	for (;;) {
+		uint32_t timeout = UINT32_MAX;
+		int64_t left = end - clock_ns() / 1000000;
+		int rc, pending = 0;
+		if (left <= 0)
+			return;
+		nat->n_fds = 0;
+		slirp_pollfds_fill(nat->slirp, &timeout, cb_add_poll, nat);
+		for (int i = 0; i < nat->n_fds; i++)
+			pending |= nat->fds[i].events & POLLOUT;
+		if (!pending)
+			return;
+		timeout = timer_timeout(nat, timeout);
+		rc = poll(nat->fds, (nfds_t)nat->n_fds, timeout < left ? (int)timeout : (int)left);
+		if (rc < 0 && errno != EINTR)
+			return;
+		slirp_pollfds_poll(nat->slirp, rc < 0, cb_get_revents, nat);
+		fire_timers(nat);
+	}
+}
+
 static int run(struct nat *nat)
 {
 	for (;;) {
@@ -258,8 +289,10 @@ static int run(struct nat *nat)
 			perror("umlkit-nat: poll");
 			return 1;
 		}
-		if (nat->fds[0].revents & (POLLIN | POLLHUP | POLLERR) && read_guest(nat))
+		if (nat->fds[0].revents & (POLLIN | POLLHUP | POLLERR) && read_guest(nat)) {
+			drain(nat);
 			return 0;
+		}
 		slirp_pollfds_poll(nat->slirp, rc < 0, cb_get_revents, nat);
 		fire_timers(nat);
 	}

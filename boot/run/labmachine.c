@@ -72,13 +72,6 @@ static void set_state(struct machine *m, const char *state)
 	free(path);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* FRAME to the agent; counted against the window, and owed an answer */
 static int agent_send(struct machine *m, const unsigned char *frame, size_t len)
 {

@@ -494,13 +494,26 @@ int net_up(struct run *r, int log_fd, int *child_fds, int *n_child, char **words
 	return code;
 }
 
+/* The NAT helper sees the guest's end close when UML exits, writes out
+ * what it still holds for host sockets (the tail of a guest's last
+ * transfer, boot/net/nat.c's drain: 3 s at most) and exits; it is killed
+ * if it has not after NAT_EXIT_MS. */
+#define NAT_EXIT_MS 4000
 void net_down(struct run *r)
 {
 	struct net *net = &r->net;
 	if (net->nat_pid > 0) {
-		kill(net->nat_pid, SIGKILL);
-		while (waitpid(net->nat_pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		long long end = now_ms() + NAT_EXIT_MS;
+		pid_t done;
+		while ((done = waitpid(net->nat_pid, NULL, WNOHANG)) == 0 && now_ms() < end) {
+			struct timespec tick = { 0, 5000000 };
+			nanosleep(&tick, NULL);
+		}
+		if (done == 0) {
+			kill(net->nat_pid, SIGKILL);
+			while (waitpid(net->nat_pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
 		net->nat_pid = -1;
 	}
 }

@@ -212,6 +212,7 @@ int write_file(const char *path, const void *data, size_t len);
 int copy_sparse(const char *from, const char *to);
 int path_is_plain(const char *path);
 int private_dir(const char *prog, const char *name, char *dir, size_t size);
+long long now_ms(void);
 
 /* conf.c */
 void conf_parse(char *data, struct bundle_conf *conf);

@@ -41,13 +41,6 @@ struct session {
 	size_t line_len;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int run_file(struct run *r, const char *name, const void *data, size_t len)
 {
 	char *path = xasprintf("%s/%s", r->dir, name);

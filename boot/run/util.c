@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -138,4 +139,12 @@ int private_dir(const char *prog, const char *name, char *dir, size_t size)
 	say(prog, "/tmp/%s-%u and .1 to .9 are all taken by others: set XDG_RUNTIME_DIR to a directory of "
 	    "your own", name, (unsigned)getuid());
 	return -1;
+}
+
+/* Milliseconds on the monotonic clock. */
+long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
