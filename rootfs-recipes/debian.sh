@@ -171,9 +171,15 @@ cmd_resolve() {
 	read -r suite pkgs <"$request" || :
 	apt_setup "$suite"
 	apt_update "$suite"
-	resolve_set "$aptdir/essential" '?essential' apt
+	# The tree's /usr is merged from the start (stage_recipe), as
+	# mmdebstrap makes it: where the suite has usr-is-merged, it stands for
+	# the essential set's "usrmerge | usr-is-merged", which apt would
+	# otherwise meet with usrmerge and, through it, all of perl (50 MB).
+	merged=
+	apt-cache show usr-is-merged >/dev/null 2>&1 && merged=usr-is-merged
+	resolve_set "$aptdir/essential" '?essential' apt $merged
 	# shellcheck disable=SC2086 # the packages are words by construction
-	resolve_set "$aptdir/all" '?essential' '?priority(required)' apt $pkgs
+	resolve_set "$aptdir/all" '?essential' '?priority(required)' apt $merged $pkgs
 	essential=$(cat "$aptdir/essential")
 	all=$(cat "$aptdir/all")
 	epoch=$(sed -n 's/^Date: //p' "$aptdir"/lists/*_"$suite"_InRelease 2>/dev/null | head -n 1)

@@ -41,6 +41,10 @@ test_the_lock_is_written_beside_the_recipe() {
 	assertTrue "pins iputils-ping with a sha256" \
 		"grep -Eq '^iputils-ping [^ ]+ amd64 [0-9]+ [0-9a-f]{64} apt\$' '$lock'"
 	assertTrue "minbase's essential set" "grep -Eq '^dpkg [^ ]+ amd64 [0-9]+ [0-9a-f]{64} essential\$' '$lock'"
+	# a merged /usr from the start, as mmdebstrap makes it: usr-is-merged,
+	# not usrmerge and the whole of perl it pulls in
+	assertTrue "usr-is-merged" "grep -q '^usr-is-merged ' '$lock'"
+	assertFalse "no usrmerge, no perl" "grep -Eq '^(usrmerge|perl) ' '$lock'"
 }
 
 test_the_guest_has_every_package_configured() {
