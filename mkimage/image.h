@@ -16,7 +16,7 @@ struct image_opts {
 	unsigned long long bytes_per_inode; /* ext; 0: mke2fs.conf's by size */
 	const char *label;
 	const char *uuid;	/* NULL: derived from the output name */
-	const char *compress;	/* cpio: none, gzip, xz, zstd; squashfs: zstd, xz */
+	const char *compress;	/* cpio: none, gzip, xz, zstd; squashfs: zstd, zstd:LEVEL, xz */
 	long long epoch;	/* SOURCE_DATE_EPOCH */
 };
 
@@ -30,6 +30,9 @@ struct image {
 	int writer(const struct image *img, const struct image_opts *o);
 #include "formats.def"
 #undef FORMAT
+
+/* squashfs.c: 1 if -z VALUE is one the squashfs writer takes */
+int squashfs_compression_ok(const char *value);
 
 /* The EROFS writer's fakeroot session: mkimage --erofs-session (erofs.c). */
 int erofs_session(const char *list_path, char **command);

@@ -34,8 +34,9 @@ static const char usage[] =
 	"  -U, --uuid UUID       ext UUID (default: derived from the output name and\n"
 	"                        SOURCE_DATE_EPOCH)\n"
 	"  -z, --compress ALG    cpio: none, gzip (default), xz, zstd; squashfs:\n"
-	"                        zstd (default: fast to read) or xz (smaller,\n"
-	"                        1 MiB blocks)\n"
+	"                        zstd (default: fast to read), zstd:LEVEL (1-22;\n"
+	"                        the default is 15) or xz (smaller, 1 MiB blocks,\n"
+	"                        several times slower to read)\n"
 	"  -c, --config RECIPE   a recipe read after all others, whose entries\n"
 	"                        replace the recipes' with a note on stderr\n"
 	"                        (settings such as /etc/hostname); repeatable\n"
@@ -199,8 +200,8 @@ static int parse_args(int argc, char **argv, struct image_opts *o, struct inputs
 	if (!strcmp(o->type, "squashfs")) {
 		if (!o->compress)
 			o->compress = "zstd";
-		if (strcmp(o->compress, "zstd") && strcmp(o->compress, "xz"))
-			return error("-z '%s': squashfs images use zstd or xz", o->compress);
+		if (!squashfs_compression_ok(o->compress))
+			return error("-z '%s': squashfs images use zstd, zstd:LEVEL (1-22) or xz", o->compress);
 	} else {
 		if (!o->compress)
 			o->compress = "gzip";

@@ -660,7 +660,8 @@ PY
 
 # The Debian CI bundle (issue 25's targets): bookworm with python3-pytest,
 # as a squashfs root stored in the bundle as it is (zstd, mkimage's
-# default; xz; xz without manual pages and translations, debian-slim.recipe),
+# default; zstd level 19; xz; zstd:19 without manual pages and
+# translations, debian-slim.recipe),
 # against the same tree as today's ext4 root compressed with xz. All from
 # the same lock and the kernel of $O. Cold: a fresh cache directory each
 # run (a new CI runner); warm: the cache kept. The command imports pytest,
@@ -671,12 +672,13 @@ bench_cibundle() {
 		"$TOPDIR" >"$work/pytest.recipe"
 	cp "$work/pytest.recipe" "$work/slim.recipe"
 	printf 'include %s/rootfs-recipes/debian-slim.recipe\n' "$TOPDIR" >>"$work/slim.recipe"
-	for v in ext4 zstd xz slim; do
+	for v in ext4 zstd zstd19 xz slim; do
 		co=$work/ci-$v recipe=$work/pytest.recipe fmt=SQUASHFS extra=
 		case $v in
 		ext4) fmt=EXT4 ;;
-		xz) extra='UMLKIT_ROOTFS_SQUASHFS_XZ=y' ;;
-		slim) extra='UMLKIT_ROOTFS_SQUASHFS_XZ=y' recipe=$work/slim.recipe ;;
+		zstd19) extra='UMLKIT_ROOTFS_SQUASHFS_COMPRESSION="zstd:19"' ;;
+		xz) extra='UMLKIT_ROOTFS_SQUASHFS_COMPRESSION="xz"' ;;
+		slim) extra='UMLKIT_ROOTFS_SQUASHFS_COMPRESSION="zstd:19"' recipe=$work/slim.recipe ;;
 		esac
 		make -s -C "$TOPDIR" O="$co" debian_ci_defconfig >/dev/null
 		sed -i -e '/^UMLKIT_KERNEL_/d' -e '/^UMLKIT_ROOTFS_/d' "$co/.config"
@@ -687,7 +689,7 @@ bench_cibundle() {
 	done
 	ext=$work/ci-ext4/images/boot.sh
 	size() { echo "$(($(wc -c <"$1") / 1000000))"; }
-	for v in zstd xz slim; do
+	for v in zstd zstd19 xz slim; do
 		b=$work/ci-$v/images/boot.sh
 		printf '%-44s %10s MB %10s MB %7.3f\n' "bundle size, squashfs $v (target: 45 MB)" \
 			"$(size "$b")" "$(size "$ext")" "$(echo "$(wc -c <"$b") / $(wc -c <"$ext")" | bc -l)"
@@ -697,7 +699,7 @@ bench_cibundle() {
 	cold_ext() { cold "$ext"; }
 	warm_ext() { warm "$ext" ext4; }
 	warm_ext >/dev/null 2>&1 </dev/null
-	for v in zstd xz slim; do
+	for v in zstd zstd19 xz slim; do
 		b=$work/ci-$v/images/boot.sh
 		eval "cold_$v() { cold '$b'; }; warm_$v() { warm '$b' $v; }"
 		"warm_$v" >/dev/null 2>&1 </dev/null

@@ -35,6 +35,7 @@ CONFIG_STRING_CLASSES := \
 	UMLKIT_DISTCC_HOSTS=any \
 	UMLKIT_ROOTFS_RECIPES=paths \
 	UMLKIT_ROOTFS_SIZE=size \
+	UMLKIT_ROOTFS_SQUASHFS_COMPRESSION=compression \
 	UMLKIT_HOSTNAME=hostname \
 	UMLKIT_DEBIAN_MIRROR=path \
 	UMLKIT_DEBIAN_LOCK=path \
@@ -62,6 +63,7 @@ config-chars.name := $(config-letters) _ . + -
 config-chars.hostname := $(config-letters) . -
 config-chars.size := 0 1 2 3 4 5 6 7 8 9 K M G k m g
 config-chars.number := 0 1 2 3 4 5 6 7 8 9
+config-chars.compression := $(config-letters) :
 config-words.paths := yes
 config-says.path := a path of letters, digits and _ . / + - @ : = ~ % ,
 config-says.paths := paths (blank-separated) of letters, digits and _ . / + - @ : = ~ % ,
@@ -69,6 +71,7 @@ config-says.name := a name of letters, digits and _ . + -
 config-says.hostname := a host name: letters, digits, '-' and '.'
 config-says.size := a size such as 64M
 config-says.number := a whole number
+config-says.compression := a compressor such as zstd, zstd:19 or xz
 
 # $(call config-strip-chars,TEXT,CHARS): TEXT without any of CHARS
 config-strip-chars = $(if $(2),$(call config-strip-chars,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,200,$(2))),$(1))

@@ -421,10 +421,15 @@ test_squashfs_compression() {
 		fail "xz: $(cat "$SCRATCH/mkimage.err")"
 	assertEquals "default" "zstd 131072" "$(unsquashfs -s "$SCRATCH/z.sqfs" | awk '/^Compression/ { c = $2 } /^Block size/ { b = $3 } END { print c, b }')"
 	assertEquals "-z xz" "xz 1048576" "$(unsquashfs -s "$SCRATCH/x.sqfs" | awk '/^Compression/ { c = $2 } /^Block size/ { b = $3 } END { print c, b }')"
+	"$MKIMAGE" -t squashfs -z zstd:19 -o "$SCRATCH/l.sqfs" "$R/full.recipe" 2>"$SCRATCH/mkimage.err" ||
+		fail "zstd:19: $(cat "$SCRATCH/mkimage.err")"
+	assertTrue "-z zstd:19" "unsquashfs -s '$SCRATCH/l.sqfs' | grep -q 'compression-level 19'"
+	"$MKIMAGE" -t squashfs -z zstd:23 -o "$SCRATCH/g.sqfs" "$R/full.recipe" 2>/dev/null
+	assertEquals "-z zstd:23 refused" 2 $?
 	assertEquals "the same content" "$(list_squashfs "$SCRATCH/z.sqfs")" "$(list_squashfs "$SCRATCH/x.sqfs")"
 	"$MKIMAGE" -t squashfs -z gzip -o "$SCRATCH/g.sqfs" "$R/full.recipe" 2>"$SCRATCH/err"
 	assertEquals "-z gzip refused" 2 $?
-	assertEquals "one line says why" "mkimage: -z 'gzip': squashfs images use zstd or xz" "$(cat "$SCRATCH/err")"
+	assertEquals "one line says why" "mkimage: -z 'gzip': squashfs images use zstd, zstd:LEVEL (1-22) or xz" "$(cat "$SCRATCH/err")"
 	assertFalse "nothing written" "[ -e '$SCRATCH/g.sqfs' ]"
 }
 
