@@ -54,6 +54,15 @@ test_the_cache_stays_sparse_and_bounded() {
 	done
 	n=$(ls -d "$cache"/umlkit/*/ | wc -l)
 	assertEquals "three entries of one configuration are kept" 3 "$n"
+	# all entries together: room for one and a half; the new one stays
+	rebuilt "$SCRATCH/r.sh" g
+	UMLKIT_CACHE_MAX=$((used * 3 / 2))K XDG_CACHE_HOME=$cache "$SCRATCH/r.sh" -- true </dev/null || fail "build g"
+	n=$(ls -d "$cache"/umlkit/*/ | wc -l)
+	assertEquals "UMLKIT_CACHE_MAX: the entries used longest ago went" 1 "$n"
+	assertTrue "the one kept is the run's" "[ -d '$cache/umlkit/$digest' ]"
+	UMLKIT_CACHE_MAX=lots XDG_CACHE_HOME=$cache "$SCRATCH/r.sh" -- true </dev/null 2>"$SCRATCH/err" || fail "a bad cap stops no run"
+	assertEquals "a bad cap is said" "r.sh: note: UMLKIT_CACHE_MAX='lots' is not a size such as 2G: the cache is capped at 8 GiB" \
+		"$(cat "$SCRATCH/err")"
 }
 
 # --- one read of the bundle: what --verify checked is what runs ---

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,10 +245,71 @@ static void evict_one(const char *path, const char *name, const struct stat *st,
 	free(same);
 }
 
+/* The cap on all entries together: UMLKIT_CACHE_MAX (a size such as 2G;
+ * 0: none), else CACHE_MAX_BYTES. A bad value is said, and ignored: the
+ * run is not the place to stop for it. */
+long long cache_max_bytes(const char *prog)
+{
+	const char *value = getenv("UMLKIT_CACHE_MAX");
+	unsigned long long bytes;
+	if (!value || !*value)
+		return CACHE_MAX_BYTES;
+	if (parse_size(value, &bytes) < 0 || bytes > (unsigned long long)LLONG_MAX) {
+		say(prog, "note: UMLKIT_CACHE_MAX='%s' is not a size such as 2G: the cache is capped at %lld GiB",
+		    value, CACHE_MAX_BYTES >> 30);
+		return CACHE_MAX_BYTES;
+	}
+	return bytes ? (long long)bytes : LLONG_MAX;
+}
+
+/* The entries other than the current one, for the total cap. */
+struct size_ctx {
+	const char *keep;
+	char *paths[CACHE_MAX_ENTRIES];
+	time_t used[CACHE_MAX_ENTRIES];
+	long long bytes[CACHE_MAX_ENTRIES];
+	int n;
+	long long total;
+};
+
+static void size_one(const char *path, const char *name, const struct stat *st, void *ctx)
+{
+	struct size_ctx *c = ctx;
+	long long bytes = disk_usage(path);
+	c->total += bytes;
+	if (!strcmp(path, c->keep) || is_leftover(name) || c->n == CACHE_MAX_ENTRIES)
+		return;
+	c->paths[c->n] = xstrdup(path);
+	c->used[c->n] = last_used(path, st);
+	c->bytes[c->n++] = bytes;
+}
+
+/* While the entries hold more than MAX_BYTES together, the one used
+ * longest ago goes (one in use stays): lab runs and rebuilds of many
+ * configurations once filled a disk within the 30 days. */
+static void cap_total(const char *entry, long long max_bytes)
+{
+	struct size_ctx c = { .keep = entry };
+	for_each_entry(entry, size_one, &c);
+	while (c.n > 0) {
+		int oldest = 0;
+		for (int i = 1; i < c.n; i++)
+			if (c.used[i] < c.used[oldest])
+				oldest = i;
+		if (c.total > max_bytes && remove_entry(c.paths[oldest]) == 0)
+			c.total -= c.bytes[oldest];
+		free(c.paths[oldest]);
+		c.paths[oldest] = c.paths[c.n - 1];
+		c.used[oldest] = c.used[c.n - 1];
+		c.bytes[oldest] = c.bytes[--c.n];
+	}
+}
+
 /* Entries unused for MAX_AGE_DAYS go, and of the other entries with this
  * bundle's name (earlier builds of one configuration) all but the
- * KEEP_SAME_NAME - 1 used last: every rebuild unpacks a new entry. */
-void cache_evict(const char *entry, long max_age_days, int keep_same_name)
+ * KEEP_SAME_NAME - 1 used last: every rebuild unpacks a new entry. Then,
+ * the ones used longest ago while all of them hold more than MAX_BYTES. */
+void cache_evict(const char *entry, long max_age_days, int keep_same_name, long long max_bytes)
 {
 	struct evict_ctx c = { .keep = entry, .keep_name = entry_name(entry), .max_age = max_age_days * 86400 };
 	for_each_entry(entry, evict_one, &c);
@@ -263,6 +325,7 @@ void cache_evict(const char *entry, long max_age_days, int keep_same_name)
 		c.used[newest] = c.used[c.n - 1];
 	}
 	free(c.keep_name);
+	cap_total(entry, max_bytes);
 }
 
 static void show_one(const char *path, const char *name, const struct stat *st, void *ctx)

@@ -100,7 +100,7 @@ static int run(struct run *r)
 	r->entry_lock_fd = cache_lock_entry(r->entry);
 	if (r->entry_lock_fd < 0)
 		die(EX_HOST, r->prog, "cannot lock the cache entry %s: %s", r->entry, strerror(errno));
-	cache_evict(r->entry, CACHE_MAX_AGE_DAYS, CACHE_KEEP_SAME_NAME);
+	cache_evict(r->entry, CACHE_MAX_AGE_DAYS, CACHE_KEEP_SAME_NAME, cache_max_bytes(r->prog));
 	if (r->opt.guard.sandbox != SANDBOX_OFF && sandbox_abi() < 1) {
 		if (r->opt.guard.sandbox == SANDBOX_STRICT)
 			die(EX_HOST, r->prog, "this host has no Landlock (Linux 5.13 or later, enabled): "

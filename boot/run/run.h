@@ -31,6 +31,8 @@ enum {
 #define CACHE_MAX_SAME_NAME 64	/* entries of one bundle name looked at */
 #define CACHE_KEEP_SAME_NAME 3	/* of which kept, the current one included */
 #define CACHE_MAX_AGE_DAYS 30
+#define CACHE_MAX_BYTES (8LL << 30)	/* all entries together */
+#define CACHE_MAX_ENTRIES 256	/* looked at for that cap */
 #define KUNIT_TIMEOUT 300	/* kunit.py's default, seconds */
 #define MAX_DISKS 16
 #define MAX_SHARES 16
@@ -232,7 +234,8 @@ extern const struct option_group kunit_option_group;
 
 /* cache.c */
 void cache_sweep_runs(const char *tmpbase);
-void cache_evict(const char *entry, long max_age_days, int keep_same_name);
+void cache_evict(const char *entry, long max_age_days, int keep_same_name, long long max_bytes);
+long long cache_max_bytes(const char *prog);
 int cache_show(const char *entry);
 int cache_clear(const char *entry, const char *prog);
 int cache_lock_entry(const char *entry);
