@@ -33,6 +33,9 @@ check_overlay_root() {
 	assertEquals "written, removed, one overlay on /" \
 		"$(printf 'new\nls: /etc/hostname: No such file or directory\n1')" "$out"
 	assertEquals "the next run sees the image" "umlkit" "$("$bundle" -- sh -c 'cat /etc/hostname; cat /etc/added 2>/dev/null' </dev/null)"
+	"$bundle" --persist "$SCRATCH/$1-kept" -- true </dev/null 2>"$SCRATCH/err"
+	assertTrue "--persist says the root keeps nothing: $(cat "$SCRATCH/err")" \
+		"grep -q 'note: --persist: this bundle.s root image is read-only under a tmpfs overlay' '$SCRATCH/err'"
 }
 
 test_ext4_root() {
