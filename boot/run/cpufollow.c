@@ -5,10 +5,10 @@
  * leave a CPU another program keeps busy, where the scheduler would have
  * moved it (pytest ran 127 s pinned against 84 s unpinned on a loaded
  * host). So every second the guard looks at how long UML's processes
- * waited to run (/proc/PID/schedstat's run delay) and how idle each CPU
- * was (/proc/stat): a guest that waited for more than a quarter of the
- * second moves, all its processes and threads, to the idlest CPU, when
- * that one was idle for more than half of it. */
+ * waited to run (/proc/PID/task/TID/schedstat's run delay) and how idle
+ * each CPU was (/proc/stat): a guest that waited for more than a quarter
+ * of the second moves, all its processes and threads, to the idlest CPU,
+ * when that one was idle for more than half of it. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -136,39 +136,52 @@ void cpu_follow_init(struct cpu_follow *f, pid_t uml, int cpu_option)
 	}
 }
 
+/* The idlest allowed CPU but the guest's over the last interval (of
+ * SPAN ns), if it was idle for more than half of it; else -1. */
+static int idlest_other(const struct cpu_follow *f, const unsigned long long *idle,
+			unsigned long long span)
+{
+	unsigned long long ns_per_tick = 1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK);
+	unsigned long long best_idle = 0;
+	int best = -1;
+	for (int c = 0; c < FOLLOW_MAX_CPUS; c++) {
+		unsigned long long d = (idle[c] - f->idle[c]) * ns_per_tick;
+		if (f->allowed[c] && c != f->cpu && idle[c] >= f->idle[c] && d > best_idle) {
+			best = c;
+			best_idle = d;
+		}
+	}
+	return best >= 0 && best_idle * IDLE_ENOUGH > span ? best : -1;
+}
+
 /* Once a second or so: move the guest if it waited too long on a CPU
- * while another was idle. */
+ * while another was idle. Its run delay is looked at only while its CPU
+ * was busy: an idle lab machine costs one read of /proc/stat a second. */
 void cpu_follow_tick(struct cpu_follow *f)
 {
 	struct session_list s = { .session = f->uml };
-	unsigned long long idle[FOLLOW_MAX_CPUS] = { 0 }, t = now_ns(), waited = 0, best_idle = 0;
+	unsigned long long idle[FOLLOW_MAX_CPUS] = { 0 }, t = now_ns(), waited = 0, span = t - f->at;
 	unsigned long long ns_per_tick = 1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK);
-	int best = -1;
-	if (f->cpu < 0)
+	int busy, best;
+	if (f->cpu < 0 || read_idle(idle, FOLLOW_MAX_CPUS) < 0)
 		return;
-	walk_processes(add_pid, &s);
-	for (const char *p = s.buf; *p;) {
-		waited += run_delay((pid_t)strtol(p, (char **)&p, 10));
-		while (*p == ' ')
-			p++;
-	}
-	if (read_idle(idle, FOLLOW_MAX_CPUS) < 0)
-		return;
-	if (f->at && t > f->at && waited > f->waited &&
-	    (waited - f->waited) * WAITED_TOO_LONG > t - f->at) {
-		for (int c = 0; c < FOLLOW_MAX_CPUS; c++) {
-			unsigned long long d = (idle[c] - f->idle[c]) * ns_per_tick;
-			if (f->allowed[c] && c != f->cpu && idle[c] >= f->idle[c] && d > best_idle) {
-				best = c;
-				best_idle = d;
-			}
+	busy = f->at && t > f->at && idle[f->cpu] >= f->idle[f->cpu] &&
+	       (idle[f->cpu] - f->idle[f->cpu]) * ns_per_tick * WAITED_TOO_LONG < span;
+	if (busy) {
+		walk_processes(add_pid, &s);
+		for (const char *p = s.buf; *p;) {
+			waited += run_delay((pid_t)strtol(p, (char **)&p, 10));
+			while (*p == ' ')
+				p++;
 		}
-		if (best >= 0 && best_idle * IDLE_ENOUGH > t - f->at) {
+		if (f->waited_known && waited > f->waited && (waited - f->waited) * WAITED_TOO_LONG > span &&
+		    (best = idlest_other(f, idle, span)) >= 0) {
 			move_all(s.buf, best);
 			f->cpu = best;
 		}
 	}
 	f->at = t;
 	f->waited = waited;
+	f->waited_known = busy;
 	memcpy(f->idle, idle, sizeof(idle));
 }

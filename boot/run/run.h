@@ -99,6 +99,7 @@ struct cpu_follow {
 	int cpu;			/* the guest's CPU now; -1: not followed */
 	unsigned char allowed[FOLLOW_MAX_CPUS];	/* 1: this process may use it */
 	unsigned long long at, waited;	/* the last look: when, run delay (ns) */
+	int waited_known;		/* that look read the run delay */
 	unsigned long long idle[FOLLOW_MAX_CPUS];	/* clock ticks, /proc/stat */
 };
 void cpu_follow_init(struct cpu_follow *f, pid_t uml, int cpu_option);
