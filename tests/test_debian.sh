@@ -38,7 +38,10 @@ oneTimeSetUp() {
 	list_tar "$TAR" | grep -v '^/etc/hostname ' >"$SCRATCH/l.tar"
 	for t in $FORMATS; do
 		# cpio uncompressed: gzip -9 of 200 MB would be most of the time
-		SOURCE_DATE_EPOCH=$EPOCH "$MKIMAGE" -t $t -z none -o "$SCRATCH/d.$t" "$SCRATCH/debian.recipe" \
+		z=
+		[ "$t" = cpio ] && z='-z none'
+		# shellcheck disable=SC2086 # $z: options
+		SOURCE_DATE_EPOCH=$EPOCH "$MKIMAGE" -t $t $z -o "$SCRATCH/d.$t" "$SCRATCH/debian.recipe" \
 			-c "$SCRATCH/config.recipe" 2>"$SCRATCH/err.$t" || echo "$t failed: $(cat "$SCRATCH/err.$t")"
 	done
 }
