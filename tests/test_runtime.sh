@@ -309,20 +309,22 @@ test_a_pinned_guest_leaves_a_busy_cpu() {
 		[ "$how" = auto ] && set --
 		"$COPY" "$@" -- sh -c 'end=$(($(date +%s) + 10)); while [ $(date +%s) -lt $end ]; do :; done' </dev/null &
 		guest=$!
-		sleep 2
+		sleep 1
 		first=$(guest_cpus)
-		# a busy loop of the host's on that CPU, for 7 s: the guard
-		# notes a busy CPU, reads the run delay, then moves (3 s or less)
-		taskset -c "$first" sh -c 'end=$(($(date +%s) + 7)); while [ $(date +%s) -lt $end ]; do :; done' &
-		hog=$!
+		# how idle the other CPUs are, the guest on its own one
 		before=$(idle_ticks)
-		sleep 5
-		now=$(guest_cpus)
+		sleep 1
 		idlest=$(idle_ticks | awk -v first="$first" -v before="$before" '
 			BEGIN { n = split(before, b, " "); for (i = 1; i <= n; i += 3) { bi[b[i]] = b[i + 1]; bt[b[i]] = b[i + 2] } }
 			{ for (i = 1; i <= NF; i += 3) if ($i != first && $(i + 2) > bt[$i]) {
 				f = ($(i + 1) - bi[$i]) / ($(i + 2) - bt[$i]); if (f > best) best = f } }
 			END { printf "%d", best * 100 }')
+		# a busy loop of the host's on that CPU, for 7 s: the guard
+		# notes a busy CPU, reads the run delay, then moves (3 s or less)
+		taskset -c "$first" sh -c 'end=$(($(date +%s) + 7)); while [ $(date +%s) -lt $end ]; do :; done' &
+		hog=$!
+		sleep 5
+		now=$(guest_cpus)
 		pid=$(ps -eo pid=,args= | grep "$XDG_CACHE_HOME/umlkit/.*/linux" | grep -v grep | awk '{ print $1 }' | head -n 1)
 		others=$(ps -eo pid=,sess= | awk -v s="$pid" '$2 == s { print $1 }' | while read -r p; do
 			sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$p/status"; done | sort -u | tr '\n' ' ')
