@@ -316,6 +316,9 @@ test_attribute_names_with_shell_syntax_are_only_names() {
 # Real Debian packages (fetched once with apt-get download into
 # $DEB_CACHE): the deb directive gives the files dpkg-deb lists.
 test_a_debian_package_gives_the_files_dpkg_lists() {
+	# run without make (tests/run.sh alone), DEB_CACHE is unset: downloads
+	# go to the scratch directory, never into the working directory
+	: "${DEB_CACHE:=$SCRATCH/debs}"
 	mkdir -p "$DEB_CACHE"
 	for pkg in busybox-static libc6; do
 		ls "$DEB_CACHE/${pkg}_"*.deb >/dev/null 2>&1 ||
