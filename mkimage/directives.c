@@ -35,6 +35,7 @@ const struct directive_def directive_defs[] = {
 	  NULL, apply_user, 0 },
 	{ "group", "ag|f", "group <name> <gid> [<member>,...]", NULL, apply_group, 0 },
 	{ "remove", "p", "remove <path>", NULL, apply_remove, 0 },
+	{ "prune", "p|b*", "prune <dir> [<name-to-keep>...]", NULL, apply_prune, 0 },
 	{ "xattr", "pxv", "xattr <path> <name> <value|0xHEX>", NULL, apply_xattr, 0 },
 };
 

@@ -36,7 +36,9 @@ static const char usage[] =
 	"  -z, --compress ALG    cpio: none, gzip (default), xz, zstd; squashfs:\n"
 	"                        zstd (default: fast to read), zstd:LEVEL (1-22;\n"
 	"                        the default is 15) or xz (smaller, 1 MiB blocks,\n"
-	"                        several times slower to read)\n"
+	"                        several times slower to read); ,BLOCK sets the\n"
+	"                        block size (4K-1M; zstd's default 128K), e.g.\n"
+	"                        zstd:19,1M\n"
 	"  -c, --config RECIPE   a recipe read after all others, whose entries\n"
 	"                        replace the recipes' with a note on stderr\n"
 	"                        (settings such as /etc/hostname); repeatable\n"
@@ -201,7 +203,7 @@ static int parse_args(int argc, char **argv, struct image_opts *o, struct inputs
 		if (!o->compress)
 			o->compress = "zstd";
 		if (!squashfs_compression_ok(o->compress))
-			return error("-z '%s': squashfs images use zstd, zstd:LEVEL (1-22) or xz", o->compress);
+			return error("-z '%s': squashfs images use zstd, zstd:LEVEL (1-22) or xz, each with an optional ,BLOCK (4K-1M, a power of two)", o->compress);
 	} else {
 		if (!o->compress)
 			o->compress = "gzip";

@@ -180,6 +180,7 @@ static int account_field(const char *s, const struct origin *at)
  *   t b or c          M major             N minor      l symlink target
  *   s any string      r string to the end of the line (escapes decoded)
  *   a account name    f account field     x attribute name     v value
+ *   b a base name (one path component, not . or ..)
  *   k a Debian suite or package name (Debian policy 5.6.1: lower case,
  *     digits, + - . ; also the apt-free guard against options) */
 static int check_field(struct directive *d, size_t i, char letter)
@@ -222,6 +223,10 @@ static int check_field(struct directive *d, size_t i, char letter)
 		return 0;
 	case 'f':
 		return account_field(a, at);
+	case 'b':
+		if (!*a || strchr(a, '/') || !strcmp(a, ".") || !strcmp(a, ".."))
+			return error_at(at, "bad name '%s': one path component, such as copyright", a);
+		return 0;
 	case 'k':
 		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789", *a) || !*a ||
 		    strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789+-.") != strlen(a))

@@ -692,6 +692,16 @@ int apply_remove(struct resolver *r, const struct directive *d)
 	return 0;
 }
 
+int apply_prune(struct resolver *r, const struct directive *d)
+{
+	const char *const *keep = (const char *const *)d->argv + 1;
+	int rc = tree_prune(r->tree, d->argv[0], keep, d->argc - 1);
+	if (rc < 0)
+		return error_at(&d->origin, "prune '/%s': %s", d->argv[0],
+				rc == -1 ? "nothing at that path" : "not a directory");
+	return 0;
+}
+
 int apply_include(struct resolver *r, const struct directive *d)
 {
 	char *path = host_path(d, d->argv[0]);

@@ -60,6 +60,7 @@ int apply_text(struct resolver *r, const struct directive *d);
 int apply_user(struct resolver *r, const struct directive *d);
 int apply_group(struct resolver *r, const struct directive *d);
 int apply_remove(struct resolver *r, const struct directive *d);
+int apply_prune(struct resolver *r, const struct directive *d);
 int apply_xattr(struct resolver *r, const struct directive *d);
 
 #endif

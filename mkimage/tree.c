@@ -383,6 +383,70 @@ int tree_remove(struct tree *t, const char *path)
 	return e ? 0 : -1;
 }
 
+static bool below(const char *path, const char *dir, size_t len)
+{
+	return len == 0 ? path[0] != '\0' : strncmp(path, dir, len) == 0 && path[len] == '/';
+}
+
+static bool kept_name(const char *path, const char *const *keep, size_t nkeep)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < nkeep; i++)
+		if (!strcmp(base, keep[i]))
+			return true;
+	return false;
+}
+
+/* Mark the directories from E's parent up to, not including, the one
+ * LEN bytes long (the pruned directory) as leading to a kept entry. */
+static void mark_parents(const struct tree *t, const struct entry *e, size_t len, bool *needed)
+{
+	char *p = xstrdup(e->path), *slash;
+	while ((slash = strrchr(p, '/')) && (size_t)(slash - p) > len) {
+		*slash = '\0';
+		size_t *slot = find_slot(t, p);
+		if (*slot && *slot != SIZE_MAX)
+			needed[*slot - 1] = true;
+	}
+	free(p);
+}
+
+int tree_prune(struct tree *t, const char *path, const char *const *keep, size_t nkeep)
+{
+	const struct entry *in_way;
+	int loop;
+	char *real = resolve_path(t, path, true, &in_way, &loop);
+	struct entry *top = real ? tree_find(t, real) : NULL;
+	bool *needed;
+	size_t len;
+	if (!top || top->type != ENTRY_DIR) {
+		free(real);
+		return top ? -2 : -1;
+	}
+	len = strlen(real);
+	for (size_t i = 0; i < t->count; i++) {
+		struct entry *e = t->entries[i];
+		if (!e->removed && e->type != ENTRY_DIR && below(e->path, real, len) &&
+		    !kept_name(e->path, keep, nkeep))
+			unlink_entry(t, e);
+	}
+	needed = xcalloc(t->count, sizeof(*needed));
+	for (size_t i = 0; i < t->count; i++) {
+		struct entry *e = t->entries[i];
+		if (!e->removed && e->type != ENTRY_DIR && below(e->path, real, len))
+			mark_parents(t, e, len, needed);
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		struct entry *e = t->entries[i];
+		if (!e->removed && e->type == ENTRY_DIR && !needed[i] && below(e->path, real, len))
+			unlink_entry(t, e);
+	}
+	free(needed);
+	free(real);
+	return 0;
+}
+
 /* Component-wise order: "a/b" sorts before "a-b" because '/' sorts first. */
 static int path_cmp(const void *a, const void *b)
 {

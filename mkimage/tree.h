@@ -82,6 +82,10 @@ int tree_add(struct tree *t, struct entry *e);
 /* Remove path (its parents resolved as above) and everything below it.
  * Returns 0 if it existed, else -1. */
 int tree_remove(struct tree *t, const char *path);
+/* Remove everything below directory PATH except entries whose last
+ * component is one of KEEP[0..NKEEP), and the directories that lead to
+ * them; PATH itself stays. -1: nothing at PATH; -2: not a directory. */
+int tree_prune(struct tree *t, const char *path, const char *const *keep, size_t nkeep);
 struct entry *tree_find(const struct tree *t, const char *path);
 /* The entry at path with parent symlinks followed (and a final symlink too
  * when follow_last); NULL if none. */

@@ -63,7 +63,7 @@ config-chars.name := $(config-letters) _ . + -
 config-chars.hostname := $(config-letters) . -
 config-chars.size := 0 1 2 3 4 5 6 7 8 9 K M G k m g
 config-chars.number := 0 1 2 3 4 5 6 7 8 9
-config-chars.compression := $(config-letters) :
+config-chars.compression := $(config-letters) : $(comma)
 config-words.paths := yes
 config-says.path := a path of letters, digits and _ . / + - @ : = ~ % ,
 config-says.paths := paths (blank-separated) of letters, digits and _ . / + - @ : = ~ % ,
@@ -71,7 +71,7 @@ config-says.name := a name of letters, digits and _ . + -
 config-says.hostname := a host name: letters, digits, '-' and '.'
 config-says.size := a size such as 64M
 config-says.number := a whole number
-config-says.compression := a compressor such as zstd, zstd:19 or xz
+config-says.compression := a compressor such as zstd, zstd:19, zstd:19$(comma)1M or xz
 
 # $(call config-strip-chars,TEXT,CHARS): TEXT without any of CHARS
 config-strip-chars = $(if $(2),$(call config-strip-chars,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,200,$(2))),$(1))

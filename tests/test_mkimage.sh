@@ -205,6 +205,9 @@ test_errors_name_file_and_line_and_leave_nothing() {
 	printf 'file /a ${UMLKIT_TEST_UNSET}/x 0644 0 0\n' | expect_error "$f:1: environment variable 'UMLKIT_TEST_UNSET' is not set"
 	printf 'tar /t %s/recipes/host/small\n' "$SCRATCH" | expect_error "$f:1: .*host/small: truncated archive"
 	printf 'remove /nothing\n' | expect_error "$f:1: remove '/nothing': nothing at that path"
+	printf 'prune /nothing\n' | expect_error "$f:1: prune '/nothing': nothing at that path"
+	printf 'text /a 0644 0 0 x\nprune /a\n' | expect_error "$f:2: prune '/a': not a directory"
+	printf 'dir /a 0755 0 0\nprune /a b/c\n' | expect_error "$f:2: bad name 'b/c': one path component"
 	printf 'file /big %s/recipes/host/big 0644 0 0\n' "$SCRATCH" | SIZE=1M expect_error "image too small"
 	printf 'busybox /etc/passwd\n' | expect_error "$f:1: '/etc/passwd' is not an executable file"
 }
@@ -416,8 +419,9 @@ test_gen_init_cpio_list_works_unchanged() {
 	assertTrue "console node" "list_cpio '$SCRATCH/k.cpio' | grep -qx '/dev/console c 0600 0 0 5,1 - -'"
 }
 
-# squashfs: zstd by default, xz in 1 MiB blocks with -z xz, the same
-# content either way; no other compressor (the kernel reads these two)
+# squashfs: zstd by default, xz in 1 MiB blocks with -z xz, a block size
+# after a comma, the same content either way; no other compressor (the
+# kernel reads these two)
 test_squashfs_compression() {
 	build squashfs "$SCRATCH/z.sqfs" || fail "zstd: $(cat "$SCRATCH/mkimage.err")"
 	"$MKIMAGE" -t squashfs -z xz -o "$SCRATCH/x.sqfs" "$R/full.recipe" "$R/tar.recipe" 2>"$SCRATCH/mkimage.err" ||
@@ -427,13 +431,49 @@ test_squashfs_compression() {
 	"$MKIMAGE" -t squashfs -z zstd:19 -o "$SCRATCH/l.sqfs" "$R/full.recipe" 2>"$SCRATCH/mkimage.err" ||
 		fail "zstd:19: $(cat "$SCRATCH/mkimage.err")"
 	assertTrue "-z zstd:19" "unsquashfs -s '$SCRATCH/l.sqfs' | grep -q 'compression-level 19'"
-	"$MKIMAGE" -t squashfs -z zstd:23 -o "$SCRATCH/g.sqfs" "$R/full.recipe" 2>/dev/null
-	assertEquals "-z zstd:23 refused" 2 $?
+	"$MKIMAGE" -t squashfs -z zstd:19,1M -o "$SCRATCH/b.sqfs" "$R/full.recipe" "$R/tar.recipe" 2>"$SCRATCH/mkimage.err" ||
+		fail "zstd:19,1M: $(cat "$SCRATCH/mkimage.err")"
+	assertEquals "-z zstd:19,1M" "zstd 1048576" "$(unsquashfs -s "$SCRATCH/b.sqfs" | awk '/^Compression/ { c = $2 } /^Block size/ { b = $3 } END { print c, b }')"
+	assertEquals "the same content in 1 MiB blocks" "$(list_squashfs "$SCRATCH/z.sqfs")" "$(list_squashfs "$SCRATCH/b.sqfs")"
+	"$MKIMAGE" -t squashfs -z xz,64K -o "$SCRATCH/b.sqfs" "$R/full.recipe" 2>"$SCRATCH/mkimage.err" ||
+		fail "xz,64K: $(cat "$SCRATCH/mkimage.err")"
+	assertEquals "-z xz,64K" "xz 65536" "$(unsquashfs -s "$SCRATCH/b.sqfs" | awk '/^Compression/ { c = $2 } /^Block size/ { b = $3 } END { print c, b }')"
+	for bad in zstd:23 zstd: zstd, zstd,2M zstd,100K zstd:19,1G xz:6 zstd19 'zstd,1M;true'; do
+		"$MKIMAGE" -t squashfs -z "$bad" -o "$SCRATCH/g.sqfs" "$R/full.recipe" 2>/dev/null
+		assertEquals "-z $bad refused" 2 $?
+	done
 	assertEquals "the same content" "$(list_squashfs "$SCRATCH/z.sqfs")" "$(list_squashfs "$SCRATCH/x.sqfs")"
 	"$MKIMAGE" -t squashfs -z gzip -o "$SCRATCH/g.sqfs" "$R/full.recipe" 2>"$SCRATCH/err"
 	assertEquals "-z gzip refused" 2 $?
-	assertEquals "one line says why" "mkimage: -z 'gzip': squashfs images use zstd, zstd:LEVEL (1-22) or xz" "$(cat "$SCRATCH/err")"
+	assertEquals "one line says why" "mkimage: -z 'gzip': squashfs images use zstd, zstd:LEVEL (1-22) or xz, each with an optional ,BLOCK (4K-1M, a power of two)" "$(cat "$SCRATCH/err")"
 	assertFalse "nothing written" "[ -e '$SCRATCH/g.sqfs' ]"
+}
+
+# prune: everything below a directory goes except the names kept, and the
+# directories that lead to them; a directory named like a kept file goes
+# when it holds nothing kept
+test_prune_keeps_the_named_files() {
+	cat >"$SCRATCH/prune.recipe" <<EOF
+dir /doc 0755 0 0
+text /doc/a/copyright 0644 0 0 licence
+text /doc/a/changelog 0644 0 0 log
+text /doc/b/README 0644 0 0 readme
+slink /doc/c a 0777 0 0
+text /doc/d/e/copyright 0644 0 0 deep
+dir /doc/copyright 0755 0 0
+text /other/changelog 0644 0 0 stays
+prune /doc copyright
+EOF
+	"$MKIMAGE" -t cpio -z none -o "$SCRATCH/prune.cpio" "$SCRATCH/prune.recipe" 2>"$SCRATCH/mkimage.err" ||
+		fail "prune: $(cat "$SCRATCH/mkimage.err")"
+	assertEquals "what is left" "/doc
+/doc/a
+/doc/a/copyright
+/doc/d
+/doc/d/e
+/doc/d/e/copyright
+/other
+/other/changelog" "$(list_cpio "$SCRATCH/prune.cpio" | awk '$1 != "/" { print $1 }')"
 }
 
 test_help() {
