@@ -43,6 +43,22 @@ test_exit_status_is_the_commands() {
 	done
 }
 
+# Each guest thread keeps its own floating-point control state, and a
+# signal handler's change ends when it returns (kernel patch 0006 writes
+# the FP registers back only when they changed): tests/fpstate.c, built
+# static on the host and run from a share. A kernel that never wrote them
+# back printed "threads: mixed" and "signal: leaked".
+test_floating_point_state_is_each_threads_own() {
+	mkdir -p "$SCRATCH/fp"
+	if ! cc -O2 -static -pthread -o "$SCRATCH/fp/fpstate" "$TOPDIR/tests/fpstate.c" -lm 2>"$SCRATCH/cc.err"; then
+		echo "SKIP: no static C toolchain on the host: $(head -n 1 "$SCRATCH/cc.err")"
+		startSkipping
+		return 0
+	fi
+	assertEquals "threads, signal, exec" "$(printf 'threads: ok\nsignal: ok\nexec: ok')" \
+		"$("$B" --share "$SCRATCH/fp:/mnt/fp" -- /mnt/fp/fpstate </dev/null 2>"$SCRATCH/fp.err")"
+}
+
 test_arguments_reach_the_guest_exactly() {
 	set -- 'two words' '' "it's" 'a "quoted" one' 'new
 line' 'ünïcödé' '$HOME' '*'
