@@ -394,6 +394,58 @@ test_a_bad_lab_conf_fails_the_build_with_file_and_line() {
 	assertFalse "no bundle" "[ -e '$SCRATCH/bad/images/boot.sh' ]"
 }
 
+# The shipped lab in two parts, each on a "host" of its own (network
+# namespaces this test makes, tests/twohosts.sh), each with its own
+# runtime directory: pc1 on part 2, r1 and pc2 on part 1 (round-robin).
+# Collision domain A crosses the UDP trunk.
+test_a_lab_in_two_parts_across_two_hosts() {
+	if ! unshare --user --map-root-user --net true 2>/dev/null; then
+		echo "SKIP: this host gives no user and network namespaces (unshare -rn) for two test hosts"
+		startSkipping
+		return
+	fi
+	mkdir -p "$SCRATCH/h1" "$SCRATCH/h2" && chmod 700 "$SCRATCH/h1" "$SCRATCH/h2"
+	cat >"$SCRATCH/parts.sh" <<'SCRIPT'
+LAB=$LAB_BUNDLE
+on1() { XDG_RUNTIME_DIR=$HOSTS/h1 "$LAB" "$@"; }
+on2() { $ON2 env XDG_RUNTIME_DIR=$HOSTS/h2 "$LAB" "$@"; }
+P=$H1,$H2
+on1 start --part 1/2 --peers "$P" </dev/null >/dev/null 2>&1; echo "start1=$?"
+on2 start --part 2/2 --peers "$P" </dev/null >"$HOSTS/start2" 2>&1; echo "start2=$?"
+on2 status </dev/null >"$HOSTS/status" 2>&1
+on2 exec pc1 -- ping -c 1 -W 5 192.168.2.10 </dev/null >/dev/null 2>&1; echo "routed=$?"
+on2 exec pc1 -- ping -c 1 -W 5 -s 1472 192.168.1.1 </dev/null >/dev/null 2>&1; echo "full-frame=$?"
+echo "from-2=$(echo hello | on2 exec pc2 -- sh -c 'read x; echo "$x on $(hostname)"' 2>&1)"
+on2 exec r1 -- sh -c 'exit 7' </dev/null; echo "status-across=$?"
+echo "from-1=$(on1 exec pc1 -- hostname </dev/null 2>&1)"
+inst2=$HOSTS/h2/umlkit-labs/two-subnets.default
+cp "$inst2/+secret" "$HOSTS/secret" && echo wrong-secret-of-sixteen >"$inst2/+secret"
+on2 exec pc2 -- true </dev/null 2>"$HOSTS/refused"; echo "refused=$?"
+cp "$HOSTS/secret" "$inst2/+secret"
+on2 stop </dev/null >/dev/null 2>&1; echo "stop=$?"
+SCRIPT
+	LAB_BUNDLE=$LAB HOSTS=$SCRATCH UMLKIT_LAB_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') unshare --user --map-root-user --net sh "$TOPDIR/tests/twohosts.sh" \
+		"$SCRATCH/parts.sh" >"$SCRATCH/parts.out" 2>&1
+	out=$(cat "$SCRATCH/parts.out")
+	for want in start1=0 start2=0 routed=0 full-frame=0 "from-2=hello on pc2" status-across=7 from-1=pc1 \
+		refused=121 stop=0; do
+		assertTrue "$want in: $out" "grep -qx '$want' '$SCRATCH/parts.out'"
+	done
+	assertEquals "part 2 starts its own" "pc1: up (eth0 A)" "$(cat "$SCRATCH/start2")"
+	assertEquals "status lists both parts" "$(printf '%s\n' \
+		'MACHINE          STATE      PART INTERFACES' \
+		'r1               running    1    eth0 A, eth1 B' \
+		'pc1              running    2    eth0 A' \
+		'pc2              running    1    eth0 B')" "$(cat "$SCRATCH/status")"
+	assertTrue "a wrong secret is refused: $(cat "$SCRATCH/refused")" \
+		"grep -q 'refused this part: is UMLKIT_LAB_SECRET the same on both' '$SCRATCH/refused'"
+	sleep 1
+	assertEquals "no process left" "" "$(lab_processes)"
+	assertEquals "no file left" "" "$(find "$SCRATCH/h1" "$SCRATCH/h2" -type f -o -type s)"
+	# a failed run leaves no lab for the next tests
+	pkill -KILL -f "$SCRATCH/h[12]/umlkit-labs" || :
+}
+
 test_help_and_usage_errors() {
 	"$LAB" --help >"$SCRATCH/out" 2>&1
 	assertEquals "help" 0 $?
@@ -410,6 +462,22 @@ test_help_and_usage_errors() {
 	assertFalse "no instance left" "ls '$(labs_dir)'/two-subnets.default 2>/dev/null"
 	"$LAB" exec pc1 --shared x -- true </dev/null 2>"$SCRATCH/err"
 	assertEquals "--shared with exec: 125" 125 $?
+	# a lab in parts: each mistake one line naming the option, nothing left
+	for args in "--part 3/2 --peers a,b" "--part 1/2" "--peers a,b" "--part 1/2 --peers a" \
+		"--part 1/2 --peers a;b,c"; do
+		# shellcheck disable=SC2086 # the words are the options
+		UMLKIT_LAB_SECRET=0123456789abcdef "$LAB" start $args </dev/null 2>"$SCRATCH/err"
+		assertEquals "$args: 125" 125 $?
+		assertEquals "$args: one line: $(cat "$SCRATCH/err")" 1 "$(wc -l <"$SCRATCH/err")"
+		assertTrue "$args: names the option: $(cat "$SCRATCH/err")" "grep -q -e '--p' '$SCRATCH/err'"
+	done
+	"$LAB" exec pc1 --part 1/2 -- true </dev/null 2>"$SCRATCH/err"
+	assertEquals "--part with exec: 125" 125 $?
+	assertTrue "--part with exec: says so" "grep -q 'are for start and test' '$SCRATCH/err'"
+	env -u UMLKIT_LAB_SECRET "$LAB" start --part 1/2 --peers 127.0.0.1:1,127.0.0.1:2 </dev/null 2>"$SCRATCH/err"
+	assertEquals "no secret: 125" 125 $?
+	assertTrue "says how to make one" "grep -q 'set UMLKIT_LAB_SECRET' '$SCRATCH/err'"
+	assertFalse "no instance left" "ls '$(labs_dir)'/two-subnets.default 2>/dev/null"
 }
 
 . shunit2

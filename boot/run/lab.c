@@ -169,20 +169,29 @@ static void say_interfaces(const struct lab_machine *m, FILE *f)
 		fprintf(f, "%seth%d NAT to the host", m->n_ifs ? ", " : "", m->n_ifs);
 }
 
+/* Does machine I run on this part? (every machine, when the lab is whole) */
+static int is_here(const struct lab *lab, int i, const struct lab_parts *parts)
+{
+	return !parts->n || lab_part_of(lab, i, parts->n) == parts->part;
+}
+
 /* Starts the machines of LAB, round by round (lab.dep), waiting for each
  * round's startup scripts. 0, or 1 when a machine failed. */
-static int start_machines(struct run *r, const char *inst, const struct lab *lab, int quiet)
+static int start_machines(struct run *r, const char *inst, const struct lab *lab, const struct lab_parts *parts,
+			  int quiet)
 {
 	int failed = 0;
 	for (int k = 0; k < lab->n_machines;) {
 		int level = lab->order_level[k], first = k;
 		long long deadline = (long long)time(NULL) + START_SECONDS;
 		for (; k < lab->n_machines && lab->order_level[k] == level; k++)
-			if (spawn_machine(r, inst, lab->machines[lab->order[k]].name) < 0)
+			if (is_here(lab, lab->order[k], parts) && spawn_machine(r, inst, lab->machines[lab->order[k]].name) < 0)
 				die(EX_HOST, r->prog, "cannot start %s: %s", lab->machines[lab->order[k]].name, strerror(errno));
 		for (int i = first; i < k; i++) {
 			const struct lab_machine *m = &lab->machines[lab->order[i]];
 			char *state = NULL;
+			if (!is_here(lab, lab->order[i], parts))
+				continue;
 			for (;;) {
 				free(state);
 				state = machine_state(inst, m->name);
@@ -278,10 +287,68 @@ static int use_shared_dir(struct run *r, const char *inst, const char *dir)
 	return rc;
 }
 
-static int lab_start(struct run *r, const char *inst, const char *shared, int quiet)
+/* umlkit-run ... --lab-trunk INSTANCE, detached; 0 once it says up */
+static int start_trunk(struct run *r, const char *inst)
+{
+	char *state = xasprintf("%s/+trunk.state", inst), *text = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *log = xasprintf("%s/+trunk.log", inst), *prog = xasprintf("%s/umlkit-run", r->entry);
+		int null = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		child_defaults();
+		if (setsid() < 0 || null < 0 || out < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+			_exit(127);
+		close_range(3, ~0U, 0);
+		if (fork() == 0) {
+			execl(prog, "umlkit-run", r->bundle, r->entry, "--lab-trunk", inst, (char *)NULL);
+			_exit(127);
+		}
+		_exit(0);
+	}
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	for (int t = 0; pid > 0 && t < 500; t++) {
+		free(text);
+		text = read_file_nofollow(state, 64, NULL);
+		if (text && (!strcmp(text, "up\n") || !strcmp(text, "failed\n")))
+			break;
+		usleep(20000);
+	}
+	if (text && !strcmp(text, "up\n"))
+		return 0;
+	free(text);
+	text = read_file_nofollow(xasprintf("%s/+trunk.log", inst), LOG_SHOW_MAX, NULL);
+	say(r->prog, "the trunk to the other parts did not start%s%s", text && *text ? ": " : "", text ? text : "");
+	return -1;
+}
+
+/* --part K/N: the part files, checked against the lab, and the trunk */
+static int start_part(struct run *r, const char *inst, const struct lab *lab, const struct lab_parts *parts)
+{
+	const char *secret = getenv("UMLKIT_LAB_SECRET");
+	char *path = xasprintf("%s/+secret", inst);
+	for (int i = 0; i < lab->n_machines; i++)
+		if (lab_part_of(lab, i, parts->n) < 0) {
+			say(r->prog, "lab.conf: %s[part]=%d, but --part says the lab has %d parts", lab->machines[i].name,
+			    lab->machines[i].part, parts->n);
+			return EX_USAGE;
+		}
+	if (!secret || strlen(secret) < 16 || strchr(secret, '\n')) {
+		say(r->prog, "--part: set UMLKIT_LAB_SECRET, the same on every part, 16 characters or more "
+		    "(such as: export UMLKIT_LAB_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n'))");
+		return EX_USAGE;
+	}
+	if (write_file(path, secret, strlen(secret)) < 0 || lab_parts_save(inst, parts) < 0)
+		die(EX_HOST, r->prog, "cannot write the part files in %s: %s", inst, strerror(errno));
+	free(path);
+	return start_trunk(r, inst) < 0 ? EX_HOST : 0;
+}
+
+static int lab_start(struct run *r, const char *inst, const char *shared, const struct lab_parts *parts, int quiet)
 {
 	char *archive = xasprintf("%s/lab.tar", r->entry), *shared_path = NULL;
 	struct lab *lab;
+	int code;
 	if (access(inst, F_OK) == 0) {
 		if (any_alive(inst)) {
 			say(r->prog, "this lab is already running (boot.sh status); stop it, or start another with "
@@ -302,14 +369,40 @@ static int lab_start(struct run *r, const char *inst, const char *shared, int qu
 	lab = lab_load(r, inst);
 	if (!lab)
 		return EX_CORRUPT;
-	return start_machines(r, inst, lab, quiet);
+	if (parts->n && (code = start_part(r, inst, lab, parts))) {
+		lab_stop_here(r, inst);
+		return code;
+	}
+	return start_machines(r, inst, lab, parts, quiet);
+}
+
+/* The part machine NAME runs on, when it is not this one; else 0 */
+static int other_part(struct run *r, const char *inst, const char *name)
+{
+	struct lab_parts parts;
+	struct lab *lab;
+	int part = 0;
+	if (lab_parts_load(inst, &parts) < 0 || !parts.n || !(lab = lab_load(r, inst)))
+		return 0;
+	for (int i = 0; i < lab->n_machines; i++)
+		if (!strcmp(lab->machines[i].name, name))
+			part = lab_part_of(lab, i, parts.n);
+	free(lab);
+	return part == parts.part ? 0 : part;
 }
 
 static int connect_machine(struct run *r, const char *inst, const char *name)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *path = xasprintf("%s/%s.sock", inst, name);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char *path = xasprintf("%s/%s.sock", inst, name), *req = xasprintf("sock %s", name);
+	int part = other_part(r, inst, name), fd;
+	if (part > 0) {
+		fd = lab_part_request(r, inst, part, req, strlen(req));
+		if (fd < 0)
+			exit(EX_HOST);
+		return fd;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		say(r->prog, "%s is not running (boot.sh status; boot.sh start)", name);
@@ -452,14 +545,12 @@ static void run_shutdown_scripts(struct run *r, const char *inst, const struct l
 			;
 }
 
-static int lab_stop(struct run *r, const char *inst)
+/* Powers this part's machines off (the whole lab's, when it is whole),
+ * ends its trunk, removes its files. */
+int lab_stop_here(struct run *r, const char *inst)
 {
-	struct lab *lab;
-	if (access(inst, F_OK) < 0) {
-		say(r->prog, "this lab is not running");
-		return 0;
-	}
-	lab = lab_load(r, inst);
+	struct lab *lab = lab_load(r, inst);
+	char *trunk = read_file_nofollow(xasprintf("%s/+trunk.pid", inst), GUEST_FILE_MAX, NULL);
 	if (lab)
 		run_shutdown_scripts(r, inst, lab);
 	for (int i = 0; lab && i < lab->n_machines; i++) {
@@ -474,6 +565,8 @@ static int lab_stop(struct run *r, const char *inst)
 			close(fd);
 		free(sock);
 	}
+	if (trunk && machine_alive(inst, "+trunk"))
+		kill(atoi(trunk), SIGTERM);
 	/* each supervisor cleans up and ends; one that does not is killed */
 	for (int t = 0; t < STOP_SECONDS * 50 && any_alive(inst); t++)
 		usleep(20000);
@@ -484,6 +577,8 @@ static int lab_stop(struct run *r, const char *inst)
 		free(path);
 		free(pid);
 	}
+	if (trunk && machine_alive(inst, "+trunk"))
+		kill(atoi(trunk), SIGKILL);
 	for (int t = 0; t < 250 && any_alive(inst); t++)
 		usleep(20000);
 	if (remove_tree(inst) < 0)
@@ -491,38 +586,115 @@ static int lab_stop(struct run *r, const char *inst)
 	return 0;
 }
 
+/* Asks every other part to stop, all at once, each bounded */
+static void stop_other_parts(struct run *r, const char *inst, const struct lab_parts *parts)
+{
+	pid_t pids[LAB_MAX_PARTS];
+	for (int k = 1; k <= parts->n; k++) {
+		pids[k - 1] = k == parts->part ? -1 : fork();
+		if (pids[k - 1] == 0) {
+			char reply[16] = "";
+			int fd;
+			alarm(STOP_SECONDS + SHUTDOWN_SECONDS + 20);
+			fd = lab_part_request(r, inst, k, "stop", 4);
+			if (fd < 0 || read(fd, reply, sizeof(reply) - 1) <= 0 || strncmp(reply, "stopped", 7)) {
+				say(r->prog, "part %d did not confirm its stop: run boot.sh stop there", k);
+				_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < parts->n; k++)
+		while (pids[k] > 0 && waitpid(pids[k], NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+static int lab_stop(struct run *r, const char *inst)
+{
+	struct lab_parts parts;
+	if (access(inst, F_OK) < 0) {
+		say(r->prog, "this lab is not running");
+		return 0;
+	}
+	if (lab_parts_load(inst, &parts) == 0 && parts.n)
+		stop_other_parts(r, inst, &parts);
+	return lab_stop_here(r, inst);
+}
+
+/* What status shows of a machine of this part */
+const char *lab_machine_shown(const char *inst, const char *name)
+{
+	char *state = machine_state(inst, name);
+	const char *shown = !machine_alive(inst, name) ? "stopped" : !strcmp(state, "up 0") ? "running"
+			    : !strncmp(state, "up ", 3) ? "startup-failed"
+			    : !strncmp(state, "agent-lost", 10) ? "agent-lost" : "booting";
+	free(state);
+	return shown;
+}
+
+/* "NAME STATE" lines of part K, or NULL when it cannot be asked */
+static char *part_states(struct run *r, const char *inst, int k)
+{
+	int fd = lab_part_request(r, inst, k, "status", 6);
+	char *text = xcalloc(1, 65536);
+	size_t len = 0;
+	ssize_t n;
+	if (fd < 0)
+		return NULL;
+	while (len < 65535 && (n = read(fd, text + len, 65535 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	return text;
+}
+
+/* STATES' word for NAME ("unreachable" when the part did not answer) */
+static const char *state_in(const char *states, const char *name)
+{
+	static char word[32];
+	size_t len = strlen(name);
+	for (const char *l = states; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "")
+		if (!strncmp(l, name, len) && l[len] == ' ' && sscanf(l + len + 1, "%31s", word) == 1)
+			return word;
+	return states ? "stopped" : "unreachable";
+}
+
 static int lab_status(struct run *r, const char *inst)
 {
 	struct lab *lab;
+	struct lab_parts parts;
+	char *states[LAB_MAX_PARTS] = { NULL };
 	if (access(inst, F_OK) < 0) {
 		printf("%s: not running\n", r->conf.lab);
 		return 0;
 	}
 	lab = lab_load(r, inst);
-	if (!lab)
+	if (!lab || lab_parts_load(inst, &parts) < 0)
 		return EX_CORRUPT;
-	printf("%-16s %-10s %s\n", "MACHINE", "STATE", "INTERFACES");
+	for (int k = 1; k <= parts.n; k++)
+		if (k != parts.part)
+			states[k - 1] = part_states(r, inst, k);
+	printf("%-16s %-10s %s%s\n", "MACHINE", "STATE", parts.n ? "PART " : "", "INTERFACES");
 	for (int i = 0; i < lab->n_machines; i++) {
 		const struct lab_machine *m = &lab->machines[i];
-		char *state = machine_state(inst, m->name);
-		const char *shown = !machine_alive(inst, m->name) ? "stopped" : !strcmp(state, "up 0") ? "running"
-				    : !strncmp(state, "up ", 3) ? "startup-failed"
-				    : !strncmp(state, "agent-lost", 10) ? "agent-lost" : "booting";
-		printf("%-16s %-10s ", m->name, shown);
+		int part = parts.n ? lab_part_of(lab, i, parts.n) : 0;
+		printf("%-16s %-10s ", m->name, part && part != parts.part ? state_in(states[part - 1], m->name)
+									    : lab_machine_shown(inst, m->name));
+		if (part)
+			printf("%-4d ", part);
 		say_interfaces(m, stdout);
 		printf("\n");
-		free(state);
 	}
 	return 0;
 }
 
 /* TAP: each NAME.test of the lab, run on NAME (sh /hostlab/NAME.test) */
-static int lab_test(struct run *r, const char *inst, const char *shared, const char *signature)
+static int lab_test(struct run *r, const char *inst, const char *shared, const struct lab_parts *parts,
+		    const char *signature)
 {
 	struct lab *lab;
 	int started = 0, n = 0, failed = 0, k = 0;
 	if (access(inst, F_OK) < 0 || !any_alive(inst)) {
-		int code = lab_start(r, inst, shared, 1);
+		int code = lab_start(r, inst, shared, parts, 1);
 		if (code)
 			return code;
 		started = 1;
@@ -650,7 +822,7 @@ int lab_images(const char *dir, const char *default_image)
 
 void lab_usage(struct run *r)
 {
-	printf("Usage: %s [--instance NAME] [--shared DIR] COMMAND\n\n"
+	printf("Usage: %s [--instance NAME] [--shared DIR] [--part K/N --peers LIST] COMMAND\n\n"
 	       "The lab '%s', a network of User Mode Linux machines; no root needed.\n\n"
 	       "Commands:\n"
 	       "  start                 boot every machine (lab.dep's order), run the startup\n"
@@ -671,9 +843,16 @@ void lab_usage(struct run *r)
 	       "--shared DIR (start, test): /shared on every machine is DIR, read-write, seeded\n"
 	       "with the lab's shared/ and kept after stop (default: a copy per instance,\n"
 	       "removed at stop).\n"
+	       "--part K/N (start, test): run part K of the lab's N parts, one a host: the\n"
+	       "machines lab.conf's NAME[part]=K names, and every Nth of the others;\n"
+	       "collision domains cross parts over UDP. --peers HOST[:PORT],... gives every\n"
+	       "part's address in order, this one's too (port %d, UDP and TCP); every part\n"
+	       "needs the same UMLKIT_LAB_SECRET. exec, connect, status and stop then\n"
+	       "reach every part's machines from any part.\n"
+	       "--wait (start): stay until the lab is stopped (SIGTERM stops this part).\n"
 	       "Exit status: the command's (exec), 0 done, 1 a startup script or test failed,\n"
 	       "%d bad usage or not running, %d the host cannot run it, %d a machine stopped.\n",
-	       r->prog, r->conf.lab, EX_USAGE, EX_HOST, EX_CRASH);
+	       r->prog, r->conf.lab, LAB_DEFAULT_PORT, EX_USAGE, EX_HOST, EX_CRASH);
 }
 
 /* Without a command on a terminal: start, then a console at a time. */
@@ -681,7 +860,8 @@ static int lab_interactive(struct run *r, const char *inst)
 {
 	struct lab *lab;
 	char line[64];
-	int code = any_alive(inst) ? 0 : lab_start(r, inst, NULL, 0);
+	static const struct lab_parts whole;
+	int code = any_alive(inst) ? 0 : lab_start(r, inst, NULL, &whole, 0);
 	if (code == EX_USAGE || code == EX_CORRUPT || code == EX_HOST)
 		return code;
 	lab = lab_load(r, inst);
@@ -703,11 +883,33 @@ static int lab_interactive(struct run *r, const char *inst)
 	}
 }
 
+static volatile sig_atomic_t terminated;
+
+static void on_terminate(int sig)
+{
+	(void)sig;
+	terminated = 1;
+}
+
+/* start --wait: until every process of this part ended (stop, from any
+ * part); SIGTERM or SIGINT stops this part (a pod being deleted). */
+static int wait_until_stopped(struct run *r, const char *inst, int code)
+{
+	signal(SIGTERM, on_terminate);
+	signal(SIGINT, on_terminate);
+	while (!terminated && any_alive(inst))
+		sleep(1);
+	if (terminated && access(inst, F_OK) == 0)
+		lab_stop_here(r, inst);
+	return code;
+}
+
 int lab_main(struct run *r, int argc, char **argv)
 {
-	const char *instance = "default", *cmd = NULL, *shared = NULL, *signature = NULL;
-	char *inst, **rest = NULL;
-	int n_rest = 0;
+	const char *instance = "default", *cmd = NULL, *shared = NULL, *signature = NULL, *peers = NULL;
+	char *inst, **rest = NULL, err[256];
+	int n_rest = 0, wait_stopped = 0;
+	static struct lab_parts parts;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			rest = argv + i + 1;
@@ -723,6 +925,13 @@ int lab_main(struct run *r, int argc, char **argv)
 			shared = argv[++i];
 		} else if (!strcmp(argv[i], "--signature") && i + 1 < argc) {
 			signature = argv[++i];
+		} else if (!strcmp(argv[i], "--part") && i + 1 < argc) {
+			if (lab_parse_part(argv[++i], &parts, err, sizeof(err)) < 0)
+				return usage_error(r->prog, "--part '%s': %s", argv[i], err), EX_USAGE;
+		} else if (!strcmp(argv[i], "--peers") && i + 1 < argc) {
+			peers = argv[++i];
+		} else if (!strcmp(argv[i], "--wait")) {
+			wait_stopped = 1;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			lab_usage(r);
 			return 0;
@@ -747,18 +956,44 @@ int lab_main(struct run *r, int argc, char **argv)
 		say(r->prog, "--shared is for start and test (see --help)");
 		return EX_USAGE;
 	}
+	if ((parts.n || peers) && strcmp(cmd, "start") && strcmp(cmd, "test")) {
+		say(r->prog, "--part and --peers are for start and test: the other commands find the parts "
+		    "themselves (see --help)");
+		return EX_USAGE;
+	}
+	if (parts.n && parts.n > 1 && !peers) {
+		say(r->prog, "--part %d/%d: give every part's address with --peers HOST[:PORT],... (see --help)",
+		    parts.part, parts.n);
+		return EX_USAGE;
+	}
+	if (peers && !parts.n) {
+		say(r->prog, "--peers: give --part K/N too (see --help)");
+		return EX_USAGE;
+	}
+	if (peers && lab_parse_peers(peers, &parts, err, sizeof(err)) < 0) {
+		say(r->prog, "--peers %s", err);
+		return EX_USAGE;
+	}
+	if (parts.n == 1)
+		parts.n = 0;	/* one part of one: the whole lab, here */
+	if (wait_stopped && strcmp(cmd, "start")) {
+		say(r->prog, "--wait is for start (see --help)");
+		return EX_USAGE;
+	}
 	if (signature && strcmp(cmd, "test")) {
 		say(r->prog, "--signature is for test (see --help)");
 		return EX_USAGE;
 	}
-	if (!strcmp(cmd, "start"))
-		return lab_start(r, inst, shared, 0);
+	if (!strcmp(cmd, "start")) {
+		int code = lab_start(r, inst, shared, &parts, 0);
+		return wait_stopped && (!code || code == 1) ? wait_until_stopped(r, inst, code) : code;
+	}
 	if (!strcmp(cmd, "stop"))
 		return lab_stop(r, inst);
 	if (!strcmp(cmd, "status"))
 		return lab_status(r, inst);
 	if (!strcmp(cmd, "test"))
-		return lab_test(r, inst, shared, signature);
+		return lab_test(r, inst, shared, &parts, signature);
 	if (!strcmp(cmd, "connect") || !strcmp(cmd, "exec")) {
 		struct lab *lab;
 		if (!n_rest) {

@@ -10,6 +10,8 @@
 #define LAB_MAX_ENV 16
 #define LAB_MAX_SYSCTLS 16
 #define LAB_TEXT 256
+#define LAB_MAX_PARTS 16
+#define LAB_DEFAULT_PORT 4789	/* VXLAN's (RFC 7348), for the trunk and the parts' channel */
 
 struct lab_machine {
 	char name[33];
@@ -29,6 +31,7 @@ struct lab_machine {
 	int ipv6;			/* NAME[ipv6]: Kathara's default is off */
 	int deps[LAB_MAX_MACHINES];	/* indexes of machines it waits for */
 	int n_deps;
+	int part;			/* NAME[part]=K, 0: assigned round-robin */
 	int line;			/* where lab.conf first names it */
 };
 
@@ -53,6 +56,24 @@ int lab_parse_dep(char *text, const char *file, struct lab *lab, struct lab_diag
 int lab_order(struct lab *lab);
 void lab_default_image(struct lab *lab, const char *image);
 
+/* labparts.c: a lab run across hosts, one part each (docs/lab.md) */
+struct lab_parts {
+	int part, n;		/* this one, 1..n; n == 0: the whole lab runs here */
+	char hosts[LAB_MAX_PARTS][256];
+	unsigned ports[LAB_MAX_PARTS];
+};
+/* "K/N" into PARTS; 0, or -1 with the reason in ERR */
+int lab_parse_part(const char *s, struct lab_parts *parts, char *err, size_t err_len);
+/* "HOST[:PORT],..." (IPv6 in brackets), one a part in order; 0 or -1 */
+int lab_parse_peers(const char *s, struct lab_parts *parts, char *err, size_t err_len);
+/* Machine I's part (1..N): its NAME[part], else round-robin over the
+ * machines that name none, in lab.conf's order; -1 if pinned past N. */
+int lab_part_of(const struct lab *lab, int i, int n);
+/* The lab's collision domains in order of first mention: VXLAN network
+ * identifier I+1 is domain I on every part. Their count. */
+int lab_domains(const struct lab *lab, char (*names)[33], int max);
+/* Which parts (bit K-1) have a machine on DOMAIN */
+unsigned lab_domain_parts(const struct lab *lab, const char *domain, int n);
 
 /* agentlink.c: the frames a lab agent sends, from its line's bytes */
 #include "../agent-proto.h"

@@ -171,6 +171,19 @@ static int opt_bridged(struct lab_machine *m, char *value, const char *file, int
 	return 0;
 }
 
+/* NAME[part]=K: umlkit's key (Kathara ignores it) pinning NAME to part K
+ * of a lab run across hosts (boot.sh start --part K/N) */
+static int opt_part(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end || v < 1 || v > LAB_MAX_PARTS)
+		return lab_error(d, file, line, "%s[part]='%s': use a part number from 1 to %d", m->name, value,
+				 LAB_MAX_PARTS);
+	m->part = (int)v;
+	return 0;
+}
+
 static int opt_ipv6(struct lab_machine *m, char *value, const char *file, int line, struct lab_diag *d)
 {
 	m->ipv6 = boolean(value);
@@ -236,7 +249,7 @@ static const struct {
 	{ "image", opt_image }, { "mem", opt_mem }, { "bridged", opt_bridged }, { "port", opt_port },
 	{ "env", opt_env }, { "cpus", opt_ignored }, { "shell", opt_ignored }, { "num_terms", opt_ignored },
 	{ "ipv6", opt_ipv6 }, { "sysctl", opt_sysctl }, { "exec", opt_ignored }, { "hosthome", opt_ignored },
-	{ "ulimit", opt_ignored },
+	{ "ulimit", opt_ignored }, { "part", opt_part },
 };
 
 static const struct {
@@ -338,7 +351,7 @@ static int parse_line(struct lab *lab, char *text, const char *file, int line, s
 			}
 			return rc;
 		}
-	return lab_error(d, file, line, "%s[%s]: unknown option (image, mem, bridged, port, env, or an "
+	return lab_error(d, file, line, "%s[%s]: unknown option (image, mem, bridged, port, env, part, or an "
 			 "interface number)", m->name, open + 1);
 }
 

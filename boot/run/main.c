@@ -153,6 +153,8 @@ int main(int argc, char **argv)
 		r.entry_lock_fd = cache_lock_entry(r.entry);
 		return lab_machine(&r, argv[4], argv[5]);
 	}
+	if (argc == 5 && !strcmp(argv[3], "--lab-trunk"))
+		return lab_trunk(&r, argv[4]);	/* a lab part's trunk, started by boot.sh start --part */
 	if (*r.conf.lab)
 		return lab_main(&r, argc - 3, argv + 3);
 	r.kunit = !strcmp(r.conf.mode, "kunit");

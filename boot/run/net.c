@@ -313,7 +313,7 @@ static int lock_switch(const char *path)
 }
 
 /* A socket on switch NAME, started if nobody runs it; -1 after saying why. */
-static int switch_join(struct run *r, const char *name)
+int net_switch_join(struct run *r, const char *name)
 {
 	char dir[4096], *lock_path, *sock_path;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -459,7 +459,7 @@ int net_up(struct run *r, int log_fd, int *child_fds, int *n_child, char **words
 			close(pair[1]);
 			fd = pair[0];
 		} else {
-			fd = switch_join(r, nif->name);
+			fd = net_switch_join(r, nif->name);
 			if (fd < 0)
 				code = EX_HOST;
 		}

@@ -7,6 +7,7 @@
 #define UMLKIT_RUN_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <termios.h>
 
@@ -302,6 +303,7 @@ int net_set_ip(struct options *opt, char *val, const char *prog);
 int net_plan(struct run *r);
 int net_up(struct run *r, int log_fd, int *child_fds, int *n_child, char **words, int *n_words);
 void net_down(struct run *r);
+int net_switch_join(struct run *r, const char *name);
 void net_add_if(struct net *net, int kind, const char *name, const char *ip);
 void child_defaults(void);
 
@@ -318,6 +320,18 @@ int lab_check(const char *dir, const char *default_image, char **images);
 int lab_images(const char *dir, const char *default_image);
 int lab_exec(struct run *r, const char *inst, const char *name, char **argv, int in, int out, int err);
 void lab_signatures(struct run *r, const char *inst, const struct lab *lab, const char *dir, int *k, int *failed);
+const char *lab_machine_shown(const char *inst, const char *name);
+int lab_stop_here(struct run *r, const char *inst);
+
+/* labpeer.c, labtrunk.c: a lab across hosts (lab.h: struct lab_parts) */
+struct lab_parts;
+int lab_parts_save(const char *inst, const struct lab_parts *p);
+int lab_parts_load(const char *inst, struct lab_parts *p);
+char *lab_secret(const char *inst);
+int lab_resolve(const char *host, unsigned port, int family, struct sockaddr_storage *sa, socklen_t *len);
+int lab_peer_accept(int fd, const char *lab, const char *secret, char *req, size_t req_max, size_t *req_len);
+int lab_part_request(struct run *r, const char *inst, int part, const char *req, size_t req_len);
+int lab_trunk(struct run *r, const char *inst);
 
 /* supervise.c */
 int supervise(struct run *r);

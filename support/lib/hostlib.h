@@ -41,4 +41,11 @@ void die(int code, const char *prog, const char *fmt, ...) __attribute__((format
 /* A usage error: said, and -1 returned (for option parsers). */
 int usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* sha256.c: SHA-256 of the concatenation of N parts; HMAC-SHA-256 (at
+ * most 8 message parts); a comparison whose time does not depend on where
+ * the bytes differ. */
+void sha256_parts(const void *const *parts, const size_t *lens, int n, unsigned char out[32]);
+void hmac_sha256(const void *key, size_t key_len, const void *const *msg, const size_t *lens, int n,
+		 unsigned char out[32]);
+int equal_in_constant_time(const void *a, const void *b, size_t n);
 #endif
