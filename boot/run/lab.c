@@ -837,7 +837,12 @@ void lab_usage(struct run *r)
 	       "                        --signature DIR: also each machine's addresses, routes\n"
 	       "                        and listening ports, saved in DIR the first time and\n"
 	       "                        compared with it later (the differences as TAP)\n"
-	       "  stop                  power every machine off, remove every run file\n\n"
+	       "  stop                  power every machine off, remove every run file\n"
+	       "  kube --parts N [--image REF] [--port PORT]\n"
+	       "                        print Kubernetes manifests running the lab as N\n"
+	       "                        unprivileged pods (kubectl apply -f, podman kube play)\n"
+	       "  oci [--busybox PATH]  write an OCI image of this bundle to stdout (podman\n"
+	       "                        load, docker load, ctr import)\n\n"
 	       "Without a command, on a terminal: start, then offer the consoles.\n"
 	       "--instance NAME runs another copy of the lab beside this one (default: default).\n"
 	       "--shared DIR (start, test): /shared on every machine is DIR, read-write, seeded\n"
@@ -883,6 +888,30 @@ static int lab_interactive(struct run *r, const char *inst)
 	}
 }
 
+/* kube --parts N [--image REF] [--port PORT], checked */
+static int kube_command(struct run *r, const char *parts_text, const char *image, const char *port_text)
+{
+	char *end;
+	long n = parts_text ? strtol(parts_text, &end, 10) : 0;
+	long port = port_text ? strtol(port_text, &end, 10) : LAB_DEFAULT_PORT;
+	if (!parts_text || !*parts_text || *end || n < 1 || n > LAB_MAX_PARTS ||
+	    strspn(parts_text, "0123456789") != strlen(parts_text)) {
+		say(r->prog, "kube: give --parts N, the number of pods (1 to %d)", LAB_MAX_PARTS);
+		return EX_USAGE;
+	}
+	if (port_text && (!*port_text || strspn(port_text, "0123456789") != strlen(port_text) || port < 1 ||
+			  port > 65535)) {
+		say(r->prog, "--port '%s': a port number from 1 to 65535", port_text);
+		return EX_USAGE;
+	}
+	if (image && (!*image || strspn(image, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@") !=
+			   strlen(image))) {
+		say(r->prog, "--image '%s': an image reference such as registry.example/lab:1", image);
+		return EX_USAGE;
+	}
+	return lab_kube(r, (int)n, image ? image : lab_image_ref(r), (unsigned)port);
+}
+
 static volatile sig_atomic_t terminated;
 
 static void on_terminate(int sig)
@@ -907,6 +936,7 @@ static int wait_until_stopped(struct run *r, const char *inst, int code)
 int lab_main(struct run *r, int argc, char **argv)
 {
 	const char *instance = "default", *cmd = NULL, *shared = NULL, *signature = NULL, *peers = NULL;
+	const char *image = NULL, *busybox = NULL, *kube_parts = NULL, *port_text = NULL;
 	char *inst, **rest = NULL, err[256];
 	int n_rest = 0, wait_stopped = 0;
 	static struct lab_parts parts;
@@ -930,6 +960,14 @@ int lab_main(struct run *r, int argc, char **argv)
 				return usage_error(r->prog, "--part '%s': %s", argv[i], err), EX_USAGE;
 		} else if (!strcmp(argv[i], "--peers") && i + 1 < argc) {
 			peers = argv[++i];
+		} else if (!strcmp(argv[i], "--parts") && i + 1 < argc) {
+			kube_parts = argv[++i];
+		} else if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+			image = argv[++i];
+		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+			port_text = argv[++i];
+		} else if (!strcmp(argv[i], "--busybox") && i + 1 < argc) {
+			busybox = argv[++i];
 		} else if (!strcmp(argv[i], "--wait")) {
 			wait_stopped = 1;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -944,12 +982,30 @@ int lab_main(struct run *r, int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
+	if ((kube_parts || image || port_text) && (!cmd || strcmp(cmd, "kube"))) {
+		say(r->prog, "--parts, --image and --port are for kube (see --help)");
+		return EX_USAGE;
+	}
+	if (busybox && (!cmd || strcmp(cmd, "oci"))) {
+		say(r->prog, "--busybox is for oci (see --help)");
+		return EX_USAGE;
+	}
+	if (cmd && (!strcmp(cmd, "oci") || !strcmp(cmd, "kube")) && (shared || parts.n || peers || signature ||
+								     wait_stopped || n_rest)) {
+		say(r->prog, "%s takes none of a machine, --shared, --part, --peers, --signature or --wait (see --help)",
+		    cmd);
+		return EX_USAGE;
+	}
+	if (cmd && !strcmp(cmd, "oci"))
+		return lab_oci(r, busybox);
+	if (cmd && !strcmp(cmd, "kube"))
+		return kube_command(r, kube_parts, image, port_text);
 	inst = instance_dir(r, instance);
 	signal(SIGPIPE, SIG_IGN);	/* a machine that went is an error, not a signal */
 	if (!cmd) {
 		if (isatty(0) && isatty(1))
 			return lab_interactive(r, inst);
-		say(r->prog, "no command: start, status, connect, exec, test or stop (see --help)");
+		say(r->prog, "no command: start, status, connect, exec, test, stop, kube or oci (see --help)");
 		return EX_USAGE;
 	}
 	if (shared && strcmp(cmd, "start") && strcmp(cmd, "test")) {
@@ -1012,6 +1068,6 @@ int lab_main(struct run *r, int argc, char **argv)
 		}
 		return lab_exec(r, inst, argv[0], rest, 0, 1, 2);
 	}
-	say(r->prog, "unknown command '%s': start, status, connect, exec, test or stop (see --help)", cmd);
+	say(r->prog, "unknown command '%s': start, status, connect, exec, test, stop, kube or oci (see --help)", cmd);
 	return EX_USAGE;
 }

@@ -332,6 +332,10 @@ int lab_resolve(const char *host, unsigned port, int family, struct sockaddr_sto
 int lab_peer_accept(int fd, const char *lab, const char *secret, char *req, size_t req_max, size_t *req_len);
 int lab_part_request(struct run *r, const char *inst, int part, const char *req, size_t req_len);
 int lab_trunk(struct run *r, const char *inst);
+/* laboci.c, labkube.c: the lab as an OCI image, and as Kubernetes pods */
+char *lab_image_ref(const struct run *r);
+int lab_oci(struct run *r, const char *busybox_path);
+int lab_kube(struct run *r, int n, const char *image, unsigned port);
 
 /* supervise.c */
 int supervise(struct run *r);
