@@ -446,6 +446,86 @@ SCRIPT
 	pkill -KILL -f "$SCRATCH/h[12]/umlkit-labs" || :
 }
 
+# The shipped lab as two pods: boot.sh oci's image, loaded by podman,
+# and boot.sh kube's manifests run by podman kube play (runc, cgroupfs:
+# crun fails on this host's hybrid cgroups), unprivileged, on a podman
+# network of the test's own in a network namespace of its own (its DNS
+# names the pods; nothing reaches the host's network or resolver), with
+# podman's storage in $SCRATCH.
+test_the_lab_as_two_pods_under_podman_kube_play() {
+	need_root "run podman's pods (rootful podman; the pods themselves run as uid 1000)"
+	[ "$(id -u)" = 0 ] || return 0
+	for tool in podman runc catatonit netavark; do
+		command -v "$tool" >/dev/null || [ -x "/usr/lib/podman/$tool" ] ||
+			fail "$tool is missing: make deps installs it"
+	done
+	lab_bundle configs/lab xz-lab || fail "build: $(tail -5 "$SCRATCH/make.log")"
+	sed -i 's/^UMLKIT_BUNDLE_ZSTD=y/# UMLKIT_BUNDLE_ZSTD is not set/' "$SCRATCH/xz-lab/.config"
+	umlkit_make O="$SCRATCH/xz-lab" olddefconfig && umlkit_make O="$SCRATCH/xz-lab" || fail "xz build"
+	xzlab=$SCRATCH/xz-lab/images/boot.sh
+	"$LAB" oci >/dev/null 2>"$SCRATCH/err"
+	assertEquals "a zstd bundle: 125" 125 $?
+	assertTrue "says BusyBox cannot unpack it" "grep -q 'zstd-compressed, which BusyBox cannot unpack' '$SCRATCH/err'"
+	"$xzlab" oci >"$SCRATCH/image.tar" && "$xzlab" oci >"$SCRATCH/image2.tar"
+	assertEquals "oci: done" 0 $?
+	assertTrue "the same bytes twice" "cmp -s '$SCRATCH/image.tar' '$SCRATCH/image2.tar'"
+	"$xzlab" kube --parts 2 >"$SCRATCH/lab.yaml"
+	assertEquals "kube: done" 0 $?
+	assertFalse "nothing privileged: $(grep -n -E 'privileged: true|hostNetwork|hostPath|hostPort|/dev/kvm|add:' \
+		"$SCRATCH/lab.yaml")" "grep -q -E 'privileged: true|hostNetwork|hostPath|hostPort|/dev/kvm|add:' '$SCRATCH/lab.yaml'"
+	assertEquals "every pod non-root, no capability" "2 2 2" "$(grep -c 'runAsNonRoot: true' "$SCRATCH/lab.yaml") \
+$(grep -c 'capabilities: {drop: \[ALL\]}' "$SCRATCH/lab.yaml") $(grep -c 'allowPrivilegeEscalation: false' "$SCRATCH/lab.yaml")"
+	if command -v kubectl >/dev/null; then
+		assertEquals "kubectl reads the objects" "$(printf 'service/umlkit-two-subnets-1\npod/umlkit-two-subnets-1\nservice/umlkit-two-subnets-2\npod/umlkit-two-subnets-2')" \
+			"$(HOME=$SCRATCH kubectl label --local -f "$SCRATCH/lab.yaml" umlkit-test=1 -o name 2>&1)"
+	fi
+	mkdir -p "$SCRATCH/podman/net"
+	# this host's hard limits, not podman's defaults (which it cannot raise to)
+	printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[network]\nnetwork_backend = "netavark"\nnetwork_config_dir = "%s"\n' \
+		"$SCRATCH/podman/net" >"$SCRATCH/podman/containers.conf"
+	cat >"$SCRATCH/pods.sh" <<'SCRIPT'
+ip link set lo up
+pm() { podman --root "$PODS/root" --runroot "$PODS/run" --runtime runc --cgroup-manager cgroupfs "$@"; }
+pm load -i "$PODS/../image.tar" >/dev/null 2>&1; echo "load=$?"
+net=$(od -An -N2 -tu1 /dev/urandom | awk '{ print "10." $1 "." $2 ".0/24" }')
+pm network create --internal --subnet "$net" umlkit-lab-test >/dev/null; echo "network=$?"
+pm kube play --network umlkit-lab-test "$PODS/../lab.yaml" >"$PODS/play.log" 2>&1; echo "play=$?"
+for pod in 1 2; do
+	i=0
+	until pm logs "umlkit-two-subnets-$pod-lab" 2>&1 | grep -q ': up ('; do
+		i=$((i + 1)); [ $i -lt 120 ] || break; sleep 1
+	done
+	pm logs "umlkit-two-subnets-$pod-lab" >"$PODS/pod$pod.log" 2>&1
+done
+pm exec umlkit-two-subnets-2-lab boot.sh status >"$PODS/status" 2>&1
+pm exec umlkit-two-subnets-2-lab boot.sh exec pc1 -- ping -c 1 -W 5 192.168.2.10 >/dev/null 2>&1; echo "routed=$?"
+echo "across=$(pm exec umlkit-two-subnets-1-lab boot.sh exec pc1 -- id -un 2>&1)"
+echo "uid=$(pm exec umlkit-two-subnets-1-lab id -u)"
+pm exec umlkit-two-subnets-1-lab boot.sh stop >/dev/null 2>&1; echo "stop=$?"
+i=0
+until [ "$(pm ps -a --format '{{.Names}} {{.Status}}' | grep -c -- '-lab Exited (0)')" = 2 ]; do
+	i=$((i + 1)); [ $i -lt 60 ] || break; sleep 1
+done
+echo "exited=$(pm ps -a --format '{{.Names}} {{.Status}}' | grep -c -- '-lab Exited (0)')"
+pm kube down "$PODS/../lab.yaml" >/dev/null 2>&1; echo "down=$?"
+echo "left=$(pm ps -a -q | wc -l) $(pm volume ls -q | wc -l)"
+pm network rm -f umlkit-lab-test >/dev/null 2>&1
+pm system reset -f >/dev/null 2>&1
+SCRIPT
+	CONTAINERS_CONF=$SCRATCH/podman/containers.conf PODS=$SCRATCH/podman unshare --net sh "$SCRATCH/pods.sh" \
+		>"$SCRATCH/pods.out" 2>&1
+	out=$(cat "$SCRATCH/pods.out")
+	for want in load=0 network=0 play=0 routed=0 across=root uid=1000 stop=0 exited=2 down=0 "left=0 0"; do
+		assertTrue "$want in: $out $(cat "$SCRATCH/podman/play.log" "$SCRATCH/podman/pod1.log" \
+			"$SCRATCH/podman/pod2.log" 2>/dev/null)" "grep -qx '$want' '$SCRATCH/pods.out'"
+	done
+	assertEquals "pod 2 ran part 2" "pc1: up (eth0 A)" "$(cat "$SCRATCH/podman/pod2.log")"
+	assertTrue "status shows both pods' machines: $(cat "$SCRATCH/podman/status")" \
+		"grep -q '^pc2  *running  *1 ' '$SCRATCH/podman/status' && grep -q '^pc1  *running  *2 ' '$SCRATCH/podman/status'"
+	assertEquals "no UML left" "" "$(ps -eo args= | grep -F '/home/lab/.cache/umlkit/' | grep -v grep)"
+	assertFalse "no podman network file left" "ls '$SCRATCH/podman/net/'*.json 2>/dev/null"
+}
+
 test_help_and_usage_errors() {
 	"$LAB" --help >"$SCRATCH/out" 2>&1
 	assertEquals "help" 0 $?

@@ -223,7 +223,8 @@ int lab_oci(struct run *r, const char *busybox_path)
 	if (!bundle)
 		die(EX_HOST, r->prog, "oci: cannot read %s: %s", r->bundle, strerror(errno));
 	/* the script's settings, before its payload (boot/mkbundle.sh) */
-	if (memmem(bundle, bundle_len < 65536 ? bundle_len : 65536, "\ndecompress='zstd", 18)) {
+	static const char zstd[] = "\ndecompress='zstd";
+	if (memmem(bundle, bundle_len < 65536 ? bundle_len : 65536, zstd, sizeof(zstd) - 1)) {
 		say(r->prog, "oci: this bundle is zstd-compressed, which BusyBox cannot unpack: rebuild it with xz "
 		    "or gzip (make menuconfig, Bundle)");
 		return EX_USAGE;
