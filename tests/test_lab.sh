@@ -395,7 +395,7 @@ test_a_bad_lab_conf_fails_the_build_with_file_and_line() {
 }
 
 # The shipped lab in two parts, each on a "host" of its own (network
-# namespaces this test makes, tests/twohosts.sh), each with its own
+# namespaces this test makes, support/nethosts.sh), each with its own
 # runtime directory: pc1 on part 2, r1 and pc2 on part 1 (round-robin).
 # Collision domain A crosses the UDP trunk.
 test_a_lab_in_two_parts_across_two_hosts() {
@@ -424,8 +424,9 @@ on2 exec pc2 -- true </dev/null 2>"$HOSTS/refused"; echo "refused=$?"
 cp "$HOSTS/secret" "$inst2/+secret"
 on2 stop </dev/null >/dev/null 2>&1; echo "stop=$?"
 SCRIPT
-	LAB_BUNDLE=$LAB HOSTS=$SCRATCH UMLKIT_LAB_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') unshare --user --map-root-user --net sh "$TOPDIR/tests/twohosts.sh" \
-		"$SCRATCH/parts.sh" >"$SCRATCH/parts.out" 2>&1
+	LAB_BUNDLE=$LAB HOSTS=$SCRATCH UMLKIT_LAB_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') \
+		unshare --user --map-root-user --net sh "$TOPDIR/support/nethosts.sh" 2 "$SCRATCH/parts.sh" \
+		>"$SCRATCH/parts.out" 2>&1
 	out=$(cat "$SCRATCH/parts.out")
 	for want in start1=0 start2=0 routed=0 full-frame=0 "from-2=hello on pc2" status-across=7 from-1=pc1 \
 		refused=121 stop=0; do
