@@ -1,7 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317,SC2016 # step functions are called through median/pair_row; guest snippets are quoted whole
 # umlkit benchmarks: medians and ratios against the raw tools.
-# Usage: bench.sh [mkimage] [debpkg] [boot] [guest] [net] [lab] [build] [static] [kunit] [cibundle] [pytest] [peers] ...
+# Usage: bench.sh [mkimage] [debpkg] [boot] [guest] [net] [lab] [labparts] [build] [static] [kunit] [cibundle] [pytest] [peers] ...
 #        (default: all but kunit, which builds two KUnit kernels from scratch)
 # Environment: TOPDIR, O (an output dir with a built default config),
 # RUNS (repetitions for cheap steps, default 5), CLEAN_RUNS (default 1).
@@ -373,7 +373,7 @@ lab_of() {
 # UML's helper threads are processes sharing its memory (CLONE_VM), so
 # processes with one memory map (kcmp KCMP_VM) count once
 pss_tree() {
-	python3 - "$1" <<'PY'
+	[ -f "$work/pss.py" ] || cat >"$work/pss.py" <<'PY'
 import ctypes, os, sys
 root = int(sys.argv[1])
 parent = {}
@@ -399,6 +399,7 @@ for p in sorted(q for q in parent if under(q)):
         pass
 print(total)
 PY
+	python3 "$work/pss.py" "$1"
 }
 
 bench_lab() {
@@ -506,6 +507,107 @@ EOF
 	printf '%-44s %10s MiB  (target 32)\n' "idle memory a FRR router (PSS)" $((routers / 1024 / n))
 	printf '%-44s %10s MiB  (target 20)\n' "idle memory a kathara/base host (PSS)" $((hosts / 1024 / 5))
 	"$b" stop
+}
+
+# A lab across hosts (docs/lab.md): a chain of BENCH_CHAIN (default 60)
+# machines, link k (10.100.k.0/24) between mk and mk+1, m1 routing to the
+# far end, first whole on this host, then in 3 parts (contiguous thirds,
+# NAME[part]) on 3 hosts (network namespaces, support/nethosts.sh): start
+# until every startup script is done, idle memory a machine (PSS; in parts
+# the trunks counted too), a ping end to end, and 100 MB from m20 to m21
+# (in parts: across a trunk).
+chain_lab() {
+	n=$1
+	d=$work/chain
+	mkdir -p "$d"
+	printf 'LAB_NAME="chain"\n' >"$d/lab.conf"
+	i=1
+	while [ "$i" -le "$n" ]; do
+		k=0
+		: >"$d/m$i.startup"
+		if [ "$i" -gt 1 ]; then
+			printf 'm%s[0]="l%s"\n' "$i" $((i - 1)) >>"$d/lab.conf"
+			printf 'ip addr add 10.100.%s.2/24 dev eth0\nip link set eth0 up\n' $((i - 1)) >>"$d/m$i.startup"
+			k=1
+		fi
+		if [ "$i" -lt "$n" ]; then
+			printf 'm%s[%s]="l%s"\n' "$i" "$k" "$i" >>"$d/lab.conf"
+			printf 'ip addr add 10.100.%s.1/24 dev eth%s\nip link set eth%s up\n' "$i" "$k" "$k" >>"$d/m$i.startup"
+			printf 'ip route add default via 10.100.%s.2\n' "$i" >>"$d/m$i.startup"
+		fi
+		[ "$i" -lt 3 ] || printf 'ip route add 10.100.1.0/24 via 10.100.%s.1\n' $((i - 1)) >>"$d/m$i.startup"
+		printf 'm%s[part]=%s\n' "$i" $(((i - 1) * 3 / n + 1)) >>"$d/lab.conf"
+		i=$((i + 1))
+	done
+	o=$work/o-chain
+	make -C "$TOPDIR" O="$o" lab_defconfig >/dev/null
+	sed -i -e '/^UMLKIT_LAB_DIR=/d' -e '/UMLKIT_BUNDLE_/d' "$o/.config"
+	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_BUNDLE_ZSTD=y\n' "$d" >>"$o/.config"
+	make -C "$TOPDIR" O="$o" olddefconfig >/dev/null && make -C "$TOPDIR" O="$o" >/dev/null
+	echo "$o/images/boot.sh"
+}
+
+# the chain's measurements, as KEY=VALUE lines; run in each part's
+# setting: $1 the bundle, $2 the command prefix of each part (1 to 3)
+chain_script() {
+	cat <<'SCRIPT'
+now() { date +%s.%N; }
+on() { part=$1; shift; eval "pre=\$ON$part"; $pre env XDG_RUNTIME_DIR="$HOSTS/h$part" "$CHAIN" "$@"; }
+P=$H1,$H2,$H3
+t0=$(now)
+if [ "$PARTS" = 3 ]; then
+	for k in 1 2 3; do on "$k" start --part "$k/3" --peers "$P" </dev/null >/dev/null 2>&1 & done
+	wait
+else
+	on 1 start </dev/null >/dev/null 2>&1
+fi
+t1=$(now)
+echo "start=$(echo "$t1 - $t0" | bc -l)"
+sleep 5
+pss=0
+for k in 1 2 3; do
+	for f in "$HOSTS/h$k"/umlkit-labs/chain.default/*.pid; do
+		[ -f "$f" ] && pss=$((pss + $(python3 "$PSS" "$(cat "$f")")))
+	done
+done
+echo "pss=$pss"
+part_of() { [ "$PARTS" = 3 ] && echo $((($1 - 1) * 3 / N + 1)) || echo 1; }
+echo "ping=$(on 1 exec m1 -- ping -q -c 5 -i 0.2 -W 5 "10.100.$((N - 1)).2" </dev/null 2>&1 |
+	sed -n 's|.*min/avg/max = [0-9.]*/\([0-9.]*\)/.*|\1|p')"
+on "$(part_of 21)" exec m21 -- nc -l -p 5000 -e dd of=/dev/null bs=1000000 </dev/null >/dev/null 2>&1 &
+sleep 2
+echo "transfer=$(on "$(part_of 20)" exec m20 -- sh -c 'read a _ </proc/uptime
+	nc 10.100.20.2 5000 -e dd if=/dev/zero bs=1000000 count=100 2>/dev/null || exit 1
+	read b _ </proc/uptime; echo $b $a | awk "{ print \$1 - \$2 }"' </dev/null 2>/dev/null)"
+wait
+on 1 stop </dev/null >/dev/null 2>&1
+SCRIPT
+}
+
+bench_labparts() {
+	n=${BENCH_CHAIN:-60}
+	chain=$(chain_lab "$n")
+	pss_tree 1 >/dev/null	# writes $work/pss.py
+	chain_script >"$work/chain.sh"
+	for parts in 1 3; do
+		rm -rf "$work/h1" "$work/h2" "$work/h3"
+		mkdir -p "$work/h1" "$work/h2" "$work/h3" && chmod 700 "$work/h1" "$work/h2" "$work/h3"
+		CHAIN=$chain HOSTS=$work PARTS=$parts N=$n PSS=$work/pss.py \
+			UMLKIT_LAB_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') \
+			unshare --user --map-root-user --net sh "$TOPDIR/support/nethosts.sh" 3 "$work/chain.sh" \
+			>"$work/chain-$parts.out" 2>&1
+	done
+	value() { sed -n "s/^$1=//p" "$work/chain-$2.out"; }
+	header "a $n-machine chain: one host, then 3 parts on 3 hosts (network namespaces)"
+	printf '%-44s %10s s %10s s %7.2f\n' "start, until every startup script is done" "$(value start 3)" \
+		"$(value start 1)" "$(echo "$(value start 3) / $(value start 1)" | bc -l)"
+	printf '%-44s %8s MiB %8s MiB %7.2f\n' "idle memory a machine (PSS; parts: + trunks)" \
+		"$(($(value pss 3) / 1024 / n))" "$(($(value pss 1) / 1024 / n))" \
+		"$(echo "$(value pss 3) / $(value pss 1)" | bc -l)"
+	printf '%-44s %9s ms %9s ms\n' "ping m1 to m$n, average ($((n - 1)) hops)" "$(value ping 3)" "$(value ping 1)"
+	rate() { [ -n "$1" ] && awk -v t="$1" 'BEGIN { printf "%.0f", 100 / t }' || echo "failed"; }
+	printf '%-44s %7s MB/s %7s MB/s\n' "100 MB m20 to m21 (parts: across a trunk)" "$(rate "$(value transfer 3)")" \
+		"$(rate "$(value transfer 1)")"
 }
 
 bench_boot() {
@@ -915,5 +1017,5 @@ EOF
 	wait "$u" "$q"
 }
 
-[ $# -gt 0 ] || set -- mkimage debpkg boot guest net lab build static netkernel cibundle peers
+[ $# -gt 0 ] || set -- mkimage debpkg boot guest net lab labparts build static netkernel cibundle peers
 for b in "$@"; do "bench_$b"; done
