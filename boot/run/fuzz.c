@@ -75,8 +75,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			copy = strdup(text);
 			if (copy)
 				lab_parse_dep(copy, "lab.dep", &lab, &diag);
+			/* and in parts: every machine's part within 1..N */
+			for (int n = 1; n <= LAB_MAX_PARTS; n++)
+				for (int i = 0; i < lab.n_machines; i++) {
+					int part = lab_part_of(&lab, i, n);
+					if (part != -1 && (part < 1 || part > n))
+						abort();
+				}
 		}
 		free(copy);
+	}
+	{
+		/* --part and --peers: every part's port within 1..65535 */
+		static struct lab_parts parts;
+		char err[256];
+		memset(&parts, 0, sizeof(parts));
+		if (lab_parse_part(text, &parts, err, sizeof(err)) == 0 && (parts.part < 1 || parts.part > parts.n))
+			abort();
+		parts.n = 0;
+		if (lab_parse_peers(text, &parts, err, sizeof(err)) == 0)
+			for (int i = 0; i < LAB_MAX_PARTS; i++)
+				if (parts.hosts[i][0] && (parts.ports[i] < 1 || parts.ports[i] > 65535))
+					abort();
 	}
 	{
 		/* KTAP: the input's lines as a guest's output, shown as kunit.py
