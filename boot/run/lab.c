@@ -926,8 +926,12 @@ static int wait_until_stopped(struct run *r, const char *inst, int code)
 {
 	signal(SIGTERM, on_terminate);
 	signal(SIGINT, on_terminate);
-	while (!terminated && any_alive(inst))
+	while (!terminated && any_alive(inst)) {
 		sleep(1);
+		/* in a container this is PID 1: the detached processes end as its children */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
 	if (terminated && access(inst, F_OK) == 0)
 		lab_stop_here(r, inst);
 	return code;
