@@ -920,20 +920,27 @@ static void on_terminate(int sig)
 	terminated = 1;
 }
 
-/* start --wait: until every process of this part ended (stop, from any
- * part); SIGTERM or SIGINT stops this part (a pod being deleted). */
+/* start --wait: until the lab is stopped (by stop, from any part: its
+ * files go last, so a stop run beside this one in a container ends before
+ * the container does); SIGTERM or SIGINT stops this part (a pod being
+ * deleted). A part whose processes all ended without a stop is cleaned up
+ * after STOP_SECONDS. */
 static int wait_until_stopped(struct run *r, const char *inst, int code)
 {
+	int idle = 0;
 	signal(SIGTERM, on_terminate);
 	signal(SIGINT, on_terminate);
-	while (!terminated && any_alive(inst)) {
+	while (!terminated && access(inst, F_OK) == 0 && idle < STOP_SECONDS) {
 		sleep(1);
+		idle = any_alive(inst) ? 0 : idle + 1;
 		/* in a container this is PID 1: the detached processes end as its children */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	}
-	if (terminated && access(inst, F_OK) == 0)
+	if (access(inst, F_OK) == 0)
 		lab_stop_here(r, inst);
+	else
+		sleep(1);	/* the stop that removed them, time to end */
 	return code;
 }
 
