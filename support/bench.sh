@@ -556,8 +556,12 @@ on() { part=$1; shift; eval "pre=\$ON$part"; $pre env XDG_RUNTIME_DIR="$HOSTS/h$
 P=$H1,$H2,$H3
 t0=$(now)
 if [ "$PARTS" = 3 ]; then
-	for k in 1 2 3; do on "$k" start --part "$k/3" --peers "$P" </dev/null >/dev/null 2>&1 & done
-	wait
+	for k in 1 2 3; do
+		on "$k" start --part "$k/3" --peers "$P" </dev/null >/dev/null 2>&1 &
+		eval "starting$k=\$!"
+	done
+	# shellcheck disable=SC2154 # set by the eval
+	wait "$starting1" "$starting2" "$starting3"	# not nethosts.sh's own
 else
 	on 1 start </dev/null >/dev/null 2>&1
 fi
@@ -575,11 +579,12 @@ part_of() { [ "$PARTS" = 3 ] && echo $((($1 - 1) * 3 / N + 1)) || echo 1; }
 echo "ping=$(on 1 exec m1 -- ping -q -c 5 -i 0.2 -W 5 "10.100.$((N - 1)).2" </dev/null 2>&1 |
 	sed -n 's|.*min/avg/max = [0-9.]*/\([0-9.]*\)/.*|\1|p')"
 on "$(part_of 21)" exec m21 -- nc -l -p 5000 -e dd of=/dev/null bs=1000000 </dev/null >/dev/null 2>&1 &
+listener=$!
 sleep 2
 echo "transfer=$(on "$(part_of 20)" exec m20 -- sh -c 'read a _ </proc/uptime
 	nc 10.100.20.2 5000 -e dd if=/dev/zero bs=1000000 count=100 2>/dev/null || exit 1
 	read b _ </proc/uptime; echo $b $a | awk "{ print \$1 - \$2 }"' </dev/null 2>/dev/null)"
-wait
+wait "$listener"
 on 1 stop </dev/null >/dev/null 2>&1
 SCRIPT
 }

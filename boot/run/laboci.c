@@ -217,7 +217,7 @@ int lab_oci(struct run *r, const char *busybox_path)
 	if (!busybox || !static_elf(busybox, busybox_len) || !(names = applets(path))) {
 		say(r->prog, "oci: %s%s is not a static BusyBox: install Debian's busybox-static, or name one with "
 		    "--busybox PATH", path ? path : "busybox", path ? "" : " not found, or");
-		return EX_HOST;
+		return busybox_path ? EX_USAGE : EX_HOST;
 	}
 	bundle = (unsigned char *)read_file(r->bundle, BUNDLE_MAX, &bundle_len);
 	if (!bundle)

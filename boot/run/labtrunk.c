@@ -94,13 +94,29 @@ static int learned_part(const struct trunk *t, const unsigned char *mac, int d)
 	return l->used && l->domain == d && !memcmp(l->mac, mac, 6) ? l->part : 0;
 }
 
-static int same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+/* Same address (and, with WITH_PORT, the same port)? */
+static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b, int with_port)
 {
 	if (a->ss_family != b->ss_family)
 		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && (!with_port || x->sin_port == y->sin_port);
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return !memcmp(&x->sin6_addr, &y->sin6_addr, 16) && (!with_port || x->sin6_port == y->sin6_port);
+}
+
+/* The part a datagram came from: its address and port (a part sends from
+ * the port it listens on), else its address alone (a NAT between the hosts
+ * may change the port); 0 if none */
+static int part_from(const struct trunk *t, const struct sockaddr_storage *from)
+{
+	for (int with_port = 1; with_port >= 0; with_port--)
+		for (int k = 0; k < t->parts.n; k++)
+			if (t->resolved[k] == 1 && same_peer(from, &t->peer[k], with_port))
+				return k + 1;
+	return 0;
 }
 
 /* Peers not resolved yet, tried again (a pod's name appears when it does) */
@@ -158,13 +174,11 @@ static void udp_read(struct trunk *t)
 		struct sockaddr_storage from;
 		socklen_t from_len = sizeof(from);
 		ssize_t n = recvfrom(t->udp, t->buf, sizeof(t->buf), MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
-		int part = 0, d;
+		int part, d;
 		unsigned vni;
 		if (n < 0)
 			return;
-		for (int k = 0; k < t->parts.n && !part; k++)
-			if (t->resolved[k] == 1 && same_host(&from, &t->peer[k]))
-				part = k + 1;
+		part = part_from(t, &from);
 		if (!part || n < VXLAN_HEADER + 14 || !(t->buf[0] & 0x08))
 			continue;
 		vni = (unsigned)t->buf[4] << 16 | (unsigned)t->buf[5] << 8 | t->buf[6];
