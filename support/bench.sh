@@ -362,11 +362,16 @@ lab_of() {
 		printf 'ip addr add 10.77.%s.%s/16 dev eth0\n' $((i / 200)) $((i % 200 + 1)) >"$d/m$i.startup"
 		i=$((i + 1))
 	done
-	make -C "$TOPDIR" O="$work/o-lab$1" lab_defconfig >/dev/null
-	sed -i -e '/^UMLKIT_LAB_DIR=/d' -e '/UMLKIT_BUNDLE_/d' "$work/o-lab$1/.config"
-	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_BUNDLE_ZSTD=y\n' "$d" >>"$work/o-lab$1/.config"
-	make -C "$TOPDIR" O="$work/o-lab$1" olddefconfig >/dev/null && make -C "$TOPDIR" O="$work/o-lab$1" >/dev/null
-	echo "$work/o-lab$1/images/boot.sh"
+	lab_bundle_of "$d" "$work/o-lab$1"
+}
+
+# the bundle of lab directory $1, built in $2 (lab_defconfig, zstd); its path
+lab_bundle_of() {
+	make -C "$TOPDIR" O="$2" lab_defconfig >/dev/null
+	sed -i -e '/^UMLKIT_LAB_DIR=/d' -e '/UMLKIT_BUNDLE_/d' "$2/.config"
+	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_BUNDLE_ZSTD=y\n' "$1" >>"$2/.config"
+	make -C "$TOPDIR" O="$2" olddefconfig >/dev/null && make -C "$TOPDIR" O="$2" >/dev/null
+	echo "$2/images/boot.sh"
 }
 
 # proportional set size, in KiB, of process $1 and all its descendants;
@@ -539,12 +544,7 @@ chain_lab() {
 		printf 'm%s[part]=%s\n' "$i" $(((i - 1) * 3 / n + 1)) >>"$d/lab.conf"
 		i=$((i + 1))
 	done
-	o=$work/o-chain
-	make -C "$TOPDIR" O="$o" lab_defconfig >/dev/null
-	sed -i -e '/^UMLKIT_LAB_DIR=/d' -e '/UMLKIT_BUNDLE_/d' "$o/.config"
-	printf 'UMLKIT_LAB_DIR="%s"\nUMLKIT_BUNDLE_ZSTD=y\n' "$d" >>"$o/.config"
-	make -C "$TOPDIR" O="$o" olddefconfig >/dev/null && make -C "$TOPDIR" O="$o" >/dev/null
-	echo "$o/images/boot.sh"
+	lab_bundle_of "$d" "$work/o-chain"
 }
 
 # the chain's measurements, as KEY=VALUE lines; run in each part's

@@ -135,22 +135,23 @@ static int run_tar(const char *archive, const char *dir)
 	return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* umlkit-run ... --lab-machine INSTANCE NAME, in a session of its own */
-static int spawn_machine(struct run *r, const char *inst, const char *name)
+/* umlkit-run BUNDLE ENTRY MODE INSTANCE [NAME], detached in a session of
+ * its own, its output appended to INSTANCE/LOG.log */
+static int spawn_detached(struct run *r, const char *inst, const char *log_name, const char *mode, const char *name)
 {
 	int status;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *log = xasprintf("%s/%s.log", inst, name), *prog = xasprintf("%s/umlkit-run", r->entry);
+		char *log = xasprintf("%s/%s.log", inst, log_name), *prog = xasprintf("%s/umlkit-run", r->entry);
 		int null = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		child_defaults();
 		if (setsid() < 0 || null < 0 || out < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 			_exit(127);
 		close_range(3, ~0U, 0);
 		if (fork() == 0) {
-			execl(prog, "umlkit-run", r->bundle, r->entry, "--lab-machine", inst, name, (char *)NULL);
+			execl(prog, "umlkit-run", r->bundle, r->entry, mode, inst, name, (char *)NULL);
 			_exit(127);
 		}
 		_exit(0);
@@ -159,6 +160,12 @@ static int spawn_machine(struct run *r, const char *inst, const char *name)
 		if (errno != EINTR)
 			return -1;
 	return 0;
+}
+
+/* umlkit-run ... --lab-machine INSTANCE NAME: the machine's supervisor */
+static int spawn_machine(struct run *r, const char *inst, const char *name)
+{
+	return spawn_detached(r, inst, name, "--lab-machine", name);
 }
 
 static void say_interfaces(const struct lab_machine *m, FILE *f)
@@ -291,23 +298,8 @@ static int use_shared_dir(struct run *r, const char *inst, const char *dir)
 static int start_trunk(struct run *r, const char *inst)
 {
 	char *state = xasprintf("%s/+trunk.state", inst), *text = NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		char *log = xasprintf("%s/+trunk.log", inst), *prog = xasprintf("%s/umlkit-run", r->entry);
-		int null = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		child_defaults();
-		if (setsid() < 0 || null < 0 || out < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-			_exit(127);
-		close_range(3, ~0U, 0);
-		if (fork() == 0) {
-			execl(prog, "umlkit-run", r->bundle, r->entry, "--lab-trunk", inst, (char *)NULL);
-			_exit(127);
-		}
-		_exit(0);
-	}
-	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	for (int t = 0; pid > 0 && t < 500; t++) {
+	int spawned = spawn_detached(r, inst, "+trunk", "--lab-trunk", NULL) == 0;
+	for (int t = 0; spawned && t < 500; t++) {
 		free(text);
 		text = read_file_nofollow(state, 64, NULL);
 		if (text && (!strcmp(text, "up\n") || !strcmp(text, "failed\n")))
