@@ -604,7 +604,7 @@ bench_labparts() {
 	done
 	value() { sed -n "s/^$1=//p" "$work/chain-$2.out"; }
 	header "a $n-machine chain: one host, then 3 parts on 3 hosts (network namespaces)"
-	printf '%-44s %10s s %10s s %7.2f\n' "start, until every startup script is done" "$(value start 3)" \
+	printf '%-44s %10.2f s %10.2f s %7.2f\n' "start, until every startup script is done" "$(value start 3)" \
 		"$(value start 1)" "$(echo "$(value start 3) / $(value start 1)" | bc -l)"
 	printf '%-44s %8s MiB %8s MiB %7.2f\n' "idle memory a machine (PSS; parts: + trunks)" \
 		"$(($(value pss 3) / 1024 / n))" "$(($(value pss 1) / 1024 / n))" \
