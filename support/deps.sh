@@ -13,12 +13,13 @@ set -eu
 # iproute2: the two test hosts of the lab-parts test; podman, runc,
 # catatonit, netavark and aardvark-dns: the lab test runs 'boot.sh kube'
 # manifests as pods with podman kube play, on a network of its own whose
-# DNS names the pods)
+# DNS names the pods; skopeo: the same test reads boot.sh oci's archive
+# both as docker load and as ctr import read it, digests checked)
 PACKAGES="make gcc libc6-dev binutils flex bison bc perl xz-utils zstd gzip tar cpio dash bash
 kconfig-frontends genext2fs squashfs-tools squashfs-tools-ng e2fsprogs libext2fs-dev busybox-static
 mmdebstrap attr libslirp-dev python3 slirp libxml2-utils openssh-client bats apt dpkg debian-archive-keyring
 linux-source-6.12 linux-source-6.1 shunit2 util-linux bsdutils coreutils procps tmux patch ccache distcc clang libclang-rt-14-dev
-iproute2 podman runc catatonit netavark aardvark-dns"
+iproute2 podman runc catatonit netavark aardvark-dns skopeo"
 
 # and what each image format's writer runs (mkimage/formats.def)
 formats=$(dirname "$0")/../mkimage/formats.def

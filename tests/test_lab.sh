@@ -456,7 +456,7 @@ SCRIPT
 test_the_lab_as_two_pods_under_podman_kube_play() {
 	need_root "run podman's pods (rootful podman; the pods themselves run as uid 1000)"
 	[ "$(id -u)" = 0 ] || return 0
-	for tool in podman runc catatonit netavark; do
+	for tool in podman runc catatonit netavark skopeo; do
 		command -v "$tool" >/dev/null || [ -x "/usr/lib/podman/$tool" ] ||
 			fail "$tool is missing: make deps installs it"
 	done
@@ -470,6 +470,15 @@ test_the_lab_as_two_pods_under_podman_kube_play() {
 	"$xzlab" oci >"$SCRATCH/image.tar" && "$xzlab" oci >"$SCRATCH/image2.tar"
 	assertEquals "oci: done" 0 $?
 	assertTrue "the same bytes twice" "cmp -s '$SCRATCH/image.tar' '$SCRATCH/image2.tar'"
+	# both readings of the archive, each blob checked against its digest:
+	# docker load's (manifest.json) and ctr import's (the OCI layout)
+	for form in docker-archive oci-archive; do
+		skopeo copy -q "$form:$SCRATCH/image.tar" "dir:$SCRATCH/image-$form" >"$SCRATCH/err" 2>&1
+		assertEquals "skopeo reads it as $form: $(cat "$SCRATCH/err")" 0 $?
+	done
+	assertEquals "uid 1000, boot.sh its entry point" '1000 ["/usr/local/bin/boot.sh"]' \
+		"$(skopeo inspect --config "oci-archive:$SCRATCH/image.tar" | python3 -c \
+		'import json, sys; c = json.load(sys.stdin)["config"]; print(c["User"], json.dumps(c["Entrypoint"]))')"
 	"$xzlab" kube --parts 2 >"$SCRATCH/lab.yaml"
 	assertEquals "kube: done" 0 $?
 	assertFalse "nothing privileged: $(grep -n -E 'privileged: true|hostNetwork|hostPath|hostPort|/dev/kvm|add:' \
