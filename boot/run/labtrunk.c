@@ -33,6 +33,7 @@
 #define RESOLVE_SECONDS 300	/* a peer unresolved that long is given up */
 #define TRUNK_BUFFER (4 << 20)
 #define REQUEST_MAX 128
+#define MAX_REQUESTS 64		/* served at once; more wait in the backlog */
 
 struct trunk_domain {
 	char name[33];
@@ -54,6 +55,7 @@ struct trunk {
 	struct lab_parts parts;
 	char *secret;
 	int family, udp, tcp, lock_fd;
+	int serving;		/* request children running */
 	struct sockaddr_storage peer[LAB_MAX_PARTS];
 	socklen_t peer_len[LAB_MAX_PARTS];
 	int resolved[LAB_MAX_PARTS];
@@ -269,8 +271,11 @@ static void serve_request(struct trunk *t, int fd)
 
 static void accept_request(struct trunk *t)
 {
-	int fd = accept4(t->tcp, NULL, NULL, SOCK_CLOEXEC);
+	int fd;
 	pid_t pid;
+	if (t->serving >= MAX_REQUESTS)
+		return;	/* the listening socket stays readable: taken once one ends */
+	fd = accept4(t->tcp, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	pid = fork();
@@ -283,6 +288,7 @@ static void accept_request(struct trunk *t)
 		serve_request(t, fd);
 		_exit(0);
 	}
+	t->serving += pid > 0;
 	close(fd);
 }
 
@@ -360,11 +366,11 @@ static void trunk_loop(struct trunk *t)
 		struct pollfd p[MAX_DOMAINS + 2];
 		int n = 0;
 		p[n++] = (struct pollfd){ t->udp, POLLIN, 0 };
-		p[n++] = (struct pollfd){ t->tcp, POLLIN, 0 };
+		p[n++] = (struct pollfd){ t->serving < MAX_REQUESTS ? t->tcp : -1, POLLIN, 0 };
 		for (int d = 0; d < t->n_dom; d++)
 			p[n++] = (struct pollfd){ t->dom[d].sw, POLLIN, 0 };
 		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;	/* requests served */
+			t->serving--;	/* a request served */
 		if (time(NULL) != resolved_at) {
 			resolve_peers(t, started);
 			resolved_at = time(NULL);
