@@ -422,14 +422,43 @@ inst2=$HOSTS/h2/umlkit-labs/two-subnets.default
 cp "$inst2/+secret" "$HOSTS/secret" && echo wrong-secret-of-sixteen >"$inst2/+secret"
 on2 exec pc2 -- true </dev/null 2>"$HOSTS/refused"; echo "refused=$?"
 cp "$HOSTS/secret" "$inst2/+secret"
+# the trunk takes frames from the parts only: an ICMP echo to r1 in
+# VXLAN, forged from host 3 (no part), then the same from part 2's address
+echos() { on1 exec r1 -- awk '/^Icmp:/ { if (h) { print $i; exit } for (i = 1; i <= NF; i++) if ($i == "InEchos") break; h = 1 }' /proc/net/snmp </dev/null; }
+mac=$(on1 exec r1 -- cat /sys/class/net/eth0/address </dev/null)
+e0=$(echos)
+$ON3 python3 "$HOSTS/forge.py" "$H1" "$mac"
+sleep 1
+e1=$(echos)
+$ON2 python3 "$HOSTS/forge.py" "$H1" "$mac"
+sleep 1
+e2=$(echos)
+echo "forged=$((e1 - e0)) from-a-part=$((e2 - e1))"
 on2 stop </dev/null >/dev/null 2>&1; echo "stop=$?"
 SCRIPT
+	# an Ethernet frame to MAC $2 holding an ICMP echo to 192.168.1.1 from
+	# 192.168.1.99, in VXLAN (network 1: domain A) to $1 port 4789
+	cat >"$SCRATCH/forge.py" <<'PY'
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+icmp = struct.pack("!BBHHH", 8, 0, 0, 7, 1) + b"umlkit-forged"
+icmp = icmp[:2] + struct.pack("!H", csum(icmp + b"\0")) + icmp[4:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
+                 socket.inet_aton("192.168.1.99"), socket.inet_aton("192.168.1.1"))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+frame = bytes.fromhex(sys.argv[2].replace(":", "")) + bytes.fromhex("020000000099") + b"\x08\x00" + ip + icmp
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"\x08\0\0\0\0\0\x01\0" + frame, (sys.argv[1], 4789))
+PY
 	LAB_BUNDLE=$LAB HOSTS=$SCRATCH UMLKIT_LAB_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') \
-		unshare --user --map-root-user --net sh "$TOPDIR/support/nethosts.sh" 2 "$SCRATCH/parts.sh" \
+		unshare --user --map-root-user --net sh "$TOPDIR/support/nethosts.sh" 3 "$SCRATCH/parts.sh" \
 		>"$SCRATCH/parts.out" 2>&1
 	out=$(cat "$SCRATCH/parts.out")
 	for want in start1=0 start2=0 routed=0 full-frame=0 "from-2=hello on pc2" status-across=7 from-1=pc1 \
-		refused=121 stop=0; do
+		refused=121 "forged=0 from-a-part=1" stop=0; do
 		assertTrue "$want in: $out" "grep -qx '$want' '$SCRATCH/parts.out'"
 	done
 	assertEquals "part 2 starts its own" "pc1: up (eth0 A)" "$(cat "$SCRATCH/start2")"
